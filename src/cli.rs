@@ -1,0 +1,144 @@
+//! Command-line arguments (clap derive structs only; behaviour lives in `command/`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::scenario::model::{Domain, Profile};
+
+/// Practise the CKA exam's Services & Networking troubleshooting on a local kind cluster.
+#[derive(Debug, Parser)]
+#[command(name = "kubedrill", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 graded below the pass mark, 2 usage or input error, 3 environment error."
+)]
+pub struct Cli {
+    /// An instructor's scenario folder; its scenarios override built-ins with the same id.
+    #[arg(long, global = true, env = "KUBEDRILL_SCENARIOS", value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// When to colour output (`NO_COLOR` is respected with `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Hide warnings and progress; errors are still printed.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to use colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Output format for data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+    /// For programs and people.
+    Yaml,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the scenario catalogue.
+    List(ListArgs),
+    /// Show a scenario's task, requirements and points (never its solution).
+    Show(ShowArgs),
+    /// Author scenarios: lint, render, scaffold.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// `kubedrill list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this CKA domain.
+    #[arg(long, value_enum)]
+    pub domain: Option<Domain>,
+    /// Only scenarios for this cluster profile.
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Scenario id.
+    pub id: String,
+    /// Seed for the randomised names, labels and ports in the task text.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill scenario ...`.
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Validate scenario folders (default: ./scenarios if present, else the catalogue).
+    Lint(LintArgs),
+    /// Print a scenario's rendered setup manifests as multi-document YAML.
+    Render(RenderArgs),
+    /// Scaffold a new scenario folder that passes lint.
+    New(NewArgs),
+}
+
+/// `kubedrill scenario lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Scenario folders, folders of scenarios, or scenario.yaml files.
+    pub paths: Vec<PathBuf>,
+    /// Output format (`text` or `json`).
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill scenario render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// A catalogue id or a scenario folder.
+    pub scenario: String,
+    /// The attempt's seed; the same seed always renders the same bytes.
+    #[arg(long)]
+    pub seed: u64,
+}
+
+/// `kubedrill scenario new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Id of the new scenario (kebab-case; also its folder name).
+    pub id: String,
+    /// Folder to create it in.
+    #[arg(long, default_value = "scenarios")]
+    pub dir: PathBuf,
+    /// Title (default: from the id).
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+/// `kubedrill completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

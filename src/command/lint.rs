@@ -1,0 +1,67 @@
+//! `kubedrill scenario lint [PATH...]`: validate scenario folders; exit 0 when all are valid,
+//! 2 otherwise, with one `error:` line per problem and its `hint:`.
+
+use std::path::{Path, PathBuf};
+
+use crate::catalogue::{builtin_dirs, disk_dirs};
+use crate::cli::{LintArgs, OutputFormat};
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+use crate::scenario::ScenarioDir;
+use crate::scenario::lint::{LINT_SEEDS, lint_folders};
+
+/// Run `scenario lint`.
+pub fn run(args: &LintArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
+    let dirs = folders(&args.paths, user_dir)?;
+    if dirs.is_empty() {
+        let path = args
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("scenarios"));
+        return Err(Error::Io {
+            path,
+            message: "no scenario folders found (none holds a scenario.yaml)".to_owned(),
+        });
+    }
+    let reports = lint_folders(dirs);
+    let invalid = reports.iter().filter(|r| !r.is_valid()).count();
+    match args.output {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            let value = serde_json::json!({ "valid": invalid == 0, "seeds": LINT_SEEDS, "scenarios": reports });
+            if args.output == OutputFormat::Json {
+                printer.json(&value);
+            } else {
+                printer.yaml(&value);
+            }
+        }
+        OutputFormat::Text => {
+            for report in &reports {
+                report.problems.iter().for_each(|p| printer.problem(p));
+            }
+            let summary = format!("{} scenario(s) checked, {invalid} invalid\n", reports.len());
+            printer.data(&summary);
+        }
+    }
+    Ok(if invalid == 0 { Exit::Success } else { Exit::Usage })
+}
+
+/// The folders to lint: the given paths; else ./scenarios if present; else the instructor's
+/// `--scenarios` folder; else the built-in catalogue.
+fn folders(paths: &[PathBuf], user_dir: Option<&Path>) -> Result<Vec<ScenarioDir>, Error> {
+    if !paths.is_empty() {
+        let mut dirs = Vec::new();
+        for path in paths {
+            dirs.extend(disk_dirs(path)?);
+        }
+        return Ok(dirs);
+    }
+    let local = Path::new("scenarios");
+    if local.is_dir() {
+        return disk_dirs(local);
+    }
+    match user_dir {
+        Some(root) => disk_dirs(root),
+        None => Ok(builtin_dirs()),
+    }
+}

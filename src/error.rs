@@ -1,0 +1,107 @@
+//! Command-level errors and the documented exit codes.
+//!
+//! Every error is one line naming the file, field or object, plus `hint:` lines. This module
+//! describes errors; the printer prints them.
+
+use std::path::PathBuf;
+
+use crate::scenario::Problem;
+
+/// Exit codes; stable, because CI pipelines depend on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success (or graded at or above the pass mark).
+    Success = 0,
+    /// Graded below the pass mark, or a check failed.
+    Failed = 1,
+    /// Usage or input error (bad flags, malformed scenario, unknown id).
+    Usage = 2,
+    /// Environment error (Docker, kind, cluster unreachable, file system).
+    Environment = 3,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        Self::from(exit as u8)
+    }
+}
+
+/// Why a command could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No scenario with that id in the catalogue.
+    #[error("no scenario `{id}` in the catalogue")]
+    UnknownScenario {
+        /// What the user asked for.
+        id: String,
+        /// The closest known id.
+        suggestion: Option<String>,
+    },
+    /// The scenario has problems (the first is shown in the message, all by the printer).
+    #[error("scenario has {} problem(s)", problems.len())]
+    InvalidScenario {
+        /// Every problem found.
+        problems: Vec<Problem>,
+    },
+    /// A path could not be read or written.
+    #[error("`{}`: {message}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The system's reason.
+        message: String,
+    },
+    /// `scenario new` would overwrite an existing folder.
+    #[error("`{}` already exists", path.display())]
+    AlreadyExists {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A scenario id that cannot be a folder and DNS name.
+    #[error("`{id}` is not a valid scenario id: {reason}")]
+    InvalidId {
+        /// The id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A built-in template failed (a bug in kubedrill, never user input).
+    #[error("built-in template `{name}` failed: {message}")]
+    Template {
+        /// The template.
+        name: String,
+        /// Tera's reason.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The exit code this error maps to.
+    #[must_use]
+    pub fn exit(&self) -> Exit {
+        match self {
+            Self::Io { .. } | Self::Template { .. } => Exit::Environment,
+            Self::UnknownScenario { .. }
+            | Self::InvalidScenario { .. }
+            | Self::AlreadyExists { .. }
+            | Self::InvalidId { .. } => Exit::Usage,
+        }
+    }
+
+    /// What to do about it.
+    #[must_use]
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            Self::UnknownScenario { suggestion, .. } => {
+                let mut hints: Vec<String> = suggestion.iter().map(|s| format!("did you mean `{s}`?")).collect();
+                hints.push("run `kubedrill list` to see every scenario".to_owned());
+                hints
+            }
+            Self::InvalidScenario { .. } => vec!["run `kubedrill scenario lint <path>` for details".to_owned()],
+            Self::Io { .. } => vec!["check the path exists and is readable".to_owned()],
+            Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
+            Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
+            Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The one module that prints: data on stdout, diagnostics on stderr, colour only on a
+//! terminal and never when `NO_COLOR` is set.
+//!
+//! Commands build data and hand it here; nothing else writes to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+use crate::cli::ColorChoice;
+use crate::error::Error;
+use crate::scenario::Problem;
+
+/// ANSI styles used by the printer.
+#[derive(Clone, Copy)]
+enum Style {
+    Red,
+    Yellow,
+    Cyan,
+    Green,
+    Bold,
+    Dim,
+}
+
+impl Style {
+    const fn code(self) -> &'static str {
+        match self {
+            Self::Red => "1;31",
+            Self::Yellow => "1;33",
+            Self::Cyan => "36",
+            Self::Green => "32",
+            Self::Bold => "1",
+            Self::Dim => "2",
+        }
+    }
+}
+
+/// Where output goes and whether it is coloured.
+#[derive(Clone, Debug)]
+pub struct Printer {
+    stdout_color: bool,
+    stderr_color: bool,
+    quiet: bool,
+}
+
+fn color_allowed(choice: ColorChoice, is_terminal: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_terminal && !no_color,
+    }
+}
+
+impl Printer {
+    /// A printer following `--color`, `NO_COLOR` and whether each stream is a terminal.
+    #[must_use]
+    pub fn new(color: ColorChoice, quiet: bool) -> Self {
+        Self {
+            stdout_color: color_allowed(color, std::io::stdout().is_terminal()),
+            stderr_color: color_allowed(color, std::io::stderr().is_terminal()),
+            quiet,
+        }
+    }
+
+    fn paint(enabled: bool, style: Style, text: &str) -> String {
+        if enabled {
+            format!("\x1b[{}m{text}\x1b[0m", style.code())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Write data to stdout. A closed pipe (`| head`) is not an error worth reporting.
+    pub fn data(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    }
+
+    /// Serialize data as pretty JSON on stdout.
+    pub fn json<T: Serialize>(&self, value: &T) {
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => self.data(&format!("{text}\n")),
+            Err(e) => self.error(&format!("cannot encode JSON: {e}")),
+        }
+    }
+
+    /// Serialize data as YAML on stdout.
+    pub fn yaml<T: Serialize>(&self, value: &T) {
+        match serde_saphyr::to_string(value) {
+            Ok(text) => self.data(&text),
+            Err(e) => self.error(&format!("cannot encode YAML: {e}")),
+        }
+    }
+
+    /// A heading in data output (bold on a terminal).
+    #[must_use]
+    pub fn heading(&self, text: &str) -> String {
+        Self::paint(self.stdout_color, Style::Bold, text)
+    }
+
+    /// De-emphasised data text.
+    #[must_use]
+    pub fn dim(&self, text: &str) -> String {
+        Self::paint(self.stdout_color, Style::Dim, text)
+    }
+
+    fn diagnostic(&self, style: Style, label: &str, message: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{} {message}", Self::paint(self.stderr_color, style, label));
+    }
+
+    /// `error: ...` on stderr.
+    pub fn error(&self, message: &str) {
+        self.diagnostic(Style::Red, "error:", message);
+    }
+
+    /// `warning: ...` on stderr (hidden with `--quiet`).
+    pub fn warning(&self, message: &str) {
+        if !self.quiet {
+            self.diagnostic(Style::Yellow, "warning:", message);
+        }
+    }
+
+    /// `hint: ...` on stderr.
+    pub fn hint(&self, message: &str) {
+        self.diagnostic(Style::Cyan, "hint:", message);
+    }
+
+    /// A success line on stderr (hidden with `--quiet`).
+    pub fn success(&self, message: &str) {
+        if !self.quiet {
+            self.diagnostic(Style::Green, "ok:", message);
+        }
+    }
+
+    /// A problem: its one-line `error:` and its `hint:`.
+    pub fn problem(&self, problem: &Problem) {
+        self.error(&problem.to_string());
+        if let Some(hint) = &problem.hint {
+            self.hint(hint);
+        }
+    }
+
+    /// A command error with all its detail and hints.
+    pub fn report(&self, error: &Error) {
+        if let Error::InvalidScenario { problems } = error {
+            for problem in problems {
+                self.problem(problem);
+            }
+        } else {
+            self.error(&error.to_string());
+        }
+        for hint in error.hints() {
+            self.hint(&hint);
+        }
+    }
+}
+
+/// Align rows into columns separated by two spaces (the last column is not padded).
+#[must_use]
+pub fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|cell| visible_width(cell))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (c, cell) in row.iter().enumerate() {
+            out.push_str(cell);
+            if c + 1 < row.len() {
+                let pad = widths[c] - visible_width(cell) + 2;
+                out.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Width of text without ANSI escape sequences.
+fn visible_width(text: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (false, _) => width += 1,
+            (true, _) => {}
+        }
+    }
+    width
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{table, visible_width};
+
+    #[test]
+    fn tables_align_on_visible_width() {
+        let rows = vec![
+            vec!["\x1b[1mID\x1b[0m".to_owned(), "TITLE".to_owned()],
+            vec!["service-x".to_owned(), "A title".to_owned()],
+        ];
+        let out = table(&rows);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[1], "service-x  A title");
+        assert_eq!(visible_width(lines[0]), "ID         TITLE".len());
+    }
+}

@@ -1,0 +1,429 @@
+//! Rendering a loaded scenario for one seed: params drawn, every template rendered, every
+//! step and check typed and validated, every manifest parsed as Kubernetes objects.
+//!
+//! Pure apart from reading the scenario's own files; must not touch a cluster or print.
+
+use std::collections::BTreeMap;
+
+use graders::{Check, CheckSpec, Duration};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+use serde_saphyr::{Location, Spanned};
+
+use super::load::Scenario;
+use super::manifest::{Manifest, parse_manifests};
+use super::problem::Problem;
+use super::source::ReadError;
+use super::step::Step;
+use super::template::Renderer;
+
+/// A hint with its text rendered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hint {
+    /// Unlocked this long after the timer starts.
+    pub after: Duration,
+    /// Points deducted when taken early.
+    pub penalty: u32,
+    /// The hint.
+    pub text: String,
+}
+
+/// A shortcut with its steps typed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Shortcut {
+    /// Shortcut id.
+    pub id: String,
+    /// What the learner does instead.
+    pub description: String,
+    /// Steps applied on the broken state.
+    pub steps: Vec<Step>,
+    /// Checks that must fail afterwards.
+    pub fails: Vec<String>,
+}
+
+/// A manifest file after rendering.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderedFile {
+    /// The rendered text, exactly as it will be applied.
+    pub text: String,
+    /// Its objects.
+    pub objects: Vec<Manifest>,
+}
+
+/// One attempt's scenario: everything concrete.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rendered {
+    /// The seed it was drawn with.
+    pub seed: u64,
+    /// Param values (and `seed`, `scenario_id`).
+    pub params: Map<String, Value>,
+    /// Setup steps.
+    pub setup: Vec<Step>,
+    /// Every manifest an `apply` step names, by path.
+    pub files: BTreeMap<String, RenderedFile>,
+    /// Task text.
+    pub task: String,
+    /// Hints.
+    pub hints: Vec<Hint>,
+    /// Explanation shown after grading.
+    pub explanation: String,
+    /// Checks.
+    pub checks: Vec<Check>,
+    /// Reference solution.
+    pub solution: Vec<Step>,
+    /// Known shortcuts.
+    pub shortcuts: Vec<Shortcut>,
+}
+
+impl Rendered {
+    /// The setup's manifests in apply order as one multi-document YAML stream.
+    #[must_use]
+    pub fn setup_yaml(&self) -> String {
+        let mut out = String::new();
+        for path in self.setup.iter().filter_map(|s| match s {
+            Step::Apply(path) => Some(path),
+            _ => None,
+        }) {
+            if let Some(file) = self.files.get(path) {
+                out.push_str("---\n# Source: ");
+                out.push_str(path);
+                out.push('\n');
+                out.push_str(file.text.trim_start_matches("---\n"));
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+
+    /// Objects the setup applies, in order.
+    pub fn setup_objects(&self) -> impl Iterator<Item = &Manifest> {
+        self.setup
+            .iter()
+            .filter_map(|s| match s {
+                Step::Apply(path) => self.files.get(path),
+                _ => None,
+            })
+            .flat_map(|f| &f.objects)
+    }
+
+    /// Whether setup breaks something outside the scenario's own namespaces (kube-system,
+    /// nodes, cluster-scoped objects): such a scenario cannot share a cluster.
+    #[must_use]
+    pub fn is_cluster_wide(&self) -> bool {
+        self.setup.iter().any(Step::is_cluster_wide)
+            || self
+                .setup_objects()
+                .any(|m| m.namespace.as_deref() == Some("kube-system"))
+    }
+}
+
+/// Kinds that live in a namespace (for the explicit-namespace rule).
+const NAMESPACED: &[&str] = &[
+    "Pod",
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Deployment",
+    "DaemonSet",
+    "StatefulSet",
+    "ReplicaSet",
+    "Job",
+    "NetworkPolicy",
+    "Ingress",
+    "EndpointSlice",
+    "Role",
+    "RoleBinding",
+];
+
+struct Context<'a> {
+    scenario: &'a Scenario,
+    renderer: Renderer,
+    files: BTreeMap<String, RenderedFile>,
+    problems: Vec<Problem>,
+}
+
+impl Scenario {
+    /// Render everything for `seed`; all problems found are returned together.
+    pub fn render(&self, seed: u64) -> Result<Rendered, Vec<Problem>> {
+        let mut cx = Context {
+            scenario: self,
+            renderer: Renderer::new(Map::new()),
+            files: BTreeMap::new(),
+            problems: Vec::new(),
+        };
+        cx.draw_params(seed);
+        if !cx.problems.is_empty() {
+            return Err(cx.problems);
+        }
+        let f = &self.file;
+        let setup = cx.steps(&f.setup, "setup");
+        if f.setup.is_empty() {
+            cx.problems
+                .push(Problem::new(self.dir.display("scenario.yaml"), "no setup steps").field("setup"));
+        }
+        let task = cx.text(&f.task, "task");
+        let explanation = cx.text(&f.explanation, "explanation");
+        let hints = f
+            .hints
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Hint {
+                after: h.value.after,
+                penalty: h.value.penalty,
+                text: cx.text(&h.value.text, &format!("hints[{i}].text")),
+            })
+            .collect();
+        let checks = cx.checks();
+        let solution = cx.steps(&f.solution, "solution");
+        let shortcuts = f
+            .shortcuts
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Shortcut {
+                id: s.value.id.clone(),
+                description: cx.text(&s.value.description, &format!("shortcuts[{i}].description")),
+                steps: cx.steps(&s.value.steps, &format!("shortcuts[{i}].steps")),
+                fails: s.value.fails.clone(),
+            })
+            .collect();
+        let rendered = Rendered {
+            seed,
+            params: cx.renderer.values().clone(),
+            setup,
+            files: std::mem::take(&mut cx.files),
+            task,
+            hints,
+            explanation,
+            checks,
+            solution,
+            shortcuts,
+        };
+        cx.check_profile(&rendered);
+        if cx.problems.is_empty() {
+            Ok(rendered)
+        } else {
+            Err(cx.problems)
+        }
+    }
+}
+
+impl Context<'_> {
+    fn scenario_problem(&self, message: impl Into<String>, location: Option<&Location>) -> Problem {
+        let problem = Problem::new(self.scenario.dir.display("scenario.yaml"), message);
+        match location {
+            Some(l) => problem.at(l),
+            None => problem,
+        }
+    }
+
+    fn draw_params(&mut self, seed: u64) {
+        self.renderer.insert("seed", json!(seed));
+        self.renderer.insert("scenario_id", json!(self.scenario.id()));
+        self.renderer.insert("images", crate::images::as_template_value());
+        for (name, spec) in &self.scenario.file.params {
+            match spec.value.generate(name, seed, &self.renderer) {
+                Ok(value) => self.renderer.insert(name, value),
+                Err(e) => {
+                    let p = self
+                        .scenario_problem(e.to_string(), Some(&spec.referenced))
+                        .field(format!("params.{name}"));
+                    self.problems.push(p);
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, template: &str, field: &str) -> String {
+        self.renderer.render_str(template).unwrap_or_else(|e| {
+            let p = self
+                .scenario_problem(e.message, None)
+                .field(field)
+                .hint("templates may use the params, `seed`, `scenario_id` and `images`");
+            self.problems.push(p);
+            String::new()
+        })
+    }
+
+    /// Render a templated value tree and type it; problems name `field` and the path inside.
+    fn typed<T: DeserializeOwned>(&mut self, raw: &Value, location: &Location, field: &str) -> Option<T> {
+        let rendered = match self.renderer.render_value(raw) {
+            Ok(v) => v,
+            Err(e) => {
+                let p = self.scenario_problem(e.message, Some(location)).field(field);
+                self.problems.push(p);
+                return None;
+            }
+        };
+        serde_path_to_error::deserialize(rendered)
+            .map_err(|e| {
+                let inner = e.path().to_string();
+                let full = if inner == "." {
+                    field.to_owned()
+                } else {
+                    format!("{field}.{inner}")
+                };
+                let p = self.scenario_problem(e.inner().to_string(), Some(location)).field(full);
+                self.problems.push(p);
+            })
+            .ok()
+    }
+
+    fn steps(&mut self, raw: &[Spanned<Value>], section: &str) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for (i, spanned) in raw.iter().enumerate() {
+            let field = format!("{section}[{i}]");
+            let Some(step) = self.typed::<Step>(&spanned.value, &spanned.referenced, &field) else {
+                continue;
+            };
+            for p in step.problems() {
+                let problem = self
+                    .scenario_problem(p.message, Some(&spanned.referenced))
+                    .field(format!("{field}.{}", p.field));
+                self.problems.push(problem);
+            }
+            if let Step::Apply(path) = &step {
+                self.render_file(path, &spanned.referenced, &field);
+            }
+            steps.push(step);
+        }
+        steps
+    }
+
+    fn render_file(&mut self, path: &str, location: &Location, field: &str) {
+        if self.files.contains_key(path) || step_path_is_invalid(path) {
+            return;
+        }
+        let dir = &self.scenario.dir;
+        let shown = dir.display(path);
+        let text = match dir.read(path) {
+            Ok(text) => text,
+            Err(ReadError::Missing) => {
+                let p = self
+                    .scenario_problem(
+                        format!("`{path}` does not exist in the scenario folder"),
+                        Some(location),
+                    )
+                    .field(field);
+                self.problems.push(p);
+                return;
+            }
+            Err(ReadError::Io(e)) => {
+                self.problems.push(Problem::new(shown, format!("cannot read: {e}")));
+                return;
+            }
+        };
+        let rendered = match self.renderer.render_str(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                self.problems.push(
+                    Problem::new(shown, e.message)
+                        .hint("templates may use the params, `seed`, `scenario_id` and `images`"),
+                );
+                return;
+            }
+        };
+        match parse_manifests(&rendered) {
+            Ok(objects) => {
+                self.namespace_problems(&shown, &objects);
+                self.files.insert(
+                    path.to_owned(),
+                    RenderedFile {
+                        text: rendered,
+                        objects,
+                    },
+                );
+            }
+            Err(found) => {
+                for m in found {
+                    let mut p = Problem::new(&shown, m.message);
+                    p.line = Some(m.line);
+                    p.column = m.column;
+                    p.field = m.object;
+                    p.hint = m.hint.or_else(|| {
+                        Some("line numbers are of the rendered file: see `kubedrill scenario render`".to_owned())
+                    });
+                    self.problems.push(p);
+                }
+            }
+        }
+    }
+
+    fn namespace_problems(&mut self, shown: &str, objects: &[Manifest]) {
+        for m in objects
+            .iter()
+            .filter(|m| m.namespace.is_none() && NAMESPACED.contains(&m.kind.as_str()))
+        {
+            let mut p = Problem::new(shown, "namespaced object has no `metadata.namespace`")
+                .field(format!("{}/{}", m.kind, m.name))
+                .hint("set the namespace explicitly so setup never lands in whatever namespace is current");
+            p.line = Some(m.line);
+            self.problems.push(p);
+        }
+    }
+
+    fn checks(&mut self) -> Vec<Check> {
+        let mut checks = Vec::new();
+        for (i, entry) in self.scenario.file.checks.iter().enumerate() {
+            let c = &entry.value;
+            let field = format!("checks[{i}]");
+            let (with, location) = match &c.with {
+                Some(w) => (w.value.clone(), w.referenced),
+                None => continue, // reported by the static checks
+            };
+            let raw = json!({"grader": c.grader, "with": with});
+            let Some(spec) = self.typed::<CheckSpec>(&raw, &location, &field) else {
+                continue;
+            };
+            for p in spec.problems() {
+                let problem = self
+                    .scenario_problem(p.message, Some(&location))
+                    .field(format!("{field}.with.{}", p.field));
+                self.problems.push(problem);
+            }
+            let description = self.text(&c.description, &format!("{field}.description"));
+            let hint = c.hint.as_ref().map(|h| self.text(h, &format!("{field}.hint")));
+            checks.push(Check {
+                id: c.id.clone(),
+                points: c.points,
+                description,
+                hint,
+                timeout: c.timeout,
+                interval: c.interval,
+                spec,
+            });
+        }
+        checks
+    }
+
+    /// A NetworkPolicy fault on a CNI that does not enforce policy silently does nothing.
+    fn check_profile(&mut self, rendered: &Rendered) {
+        let profile = self.scenario.file.cluster.profile;
+        if profile.enforces_network_policy() {
+            return;
+        }
+        let applies_policy = rendered.setup_objects().any(|m| m.kind == "NetworkPolicy");
+        let expects_blocked = rendered.checks.iter().any(|c| {
+            matches!(&c.spec, CheckSpec::Connectivity(p) if p.expect == graders::target::Expectation::Blocked)
+                || matches!(&c.spec, CheckSpec::Reachability(_))
+        });
+        if applies_policy || expects_blocked {
+            let p = self
+                .scenario_problem(
+                    format!("the `{profile}` profile does not enforce NetworkPolicy, but this scenario relies on it"),
+                    None,
+                )
+                .field("cluster.profile")
+                .hint("use `profile: kindnet` or `profile: calico` for NetworkPolicy scenarios");
+            self.problems.push(p);
+        }
+    }
+}
+
+fn step_path_is_invalid(path: &str) -> bool {
+    !Step::Apply(path.to_owned()).problems().is_empty()
+}
