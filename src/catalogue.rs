@@ -56,9 +56,14 @@ pub fn builtin_dirs() -> Vec<ScenarioDir> {
 /// Scenario folders at `path`: the folder itself when it holds a scenario.yaml (or is one),
 /// else each subfolder that does, sorted by name.
 pub fn disk_dirs(path: &Path) -> Result<Vec<ScenarioDir>, Error> {
-    let io = |e: std::io::Error| Error::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
     };
     let metadata = std::fs::metadata(path).map_err(io)?;
     if metadata.is_file() {

@@ -51,6 +51,12 @@ pub enum Error {
         /// The system's reason.
         message: String,
     },
+    /// A path the user named does not exist.
+    #[error("`{}` does not exist", path.display())]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
     /// `scenario new` would overwrite an existing folder.
     #[error("`{}` already exists", path.display())]
     AlreadyExists {
@@ -82,6 +88,7 @@ impl Error {
         match self {
             Self::Io { .. } | Self::Template { .. } => Exit::Environment,
             Self::UnknownScenario { .. }
+            | Self::NotFound { .. }
             | Self::InvalidScenario { .. }
             | Self::AlreadyExists { .. }
             | Self::InvalidId { .. } => Exit::Usage,
@@ -98,7 +105,8 @@ impl Error {
                 hints
             }
             Self::InvalidScenario { .. } => vec!["run `kubedrill scenario lint <path>` for details".to_owned()],
-            Self::Io { .. } => vec!["check the path exists and is readable".to_owned()],
+            Self::Io { .. } => vec!["check the path is readable (and writable, for `scenario new`)".to_owned()],
+            Self::NotFound { .. } => vec!["check the path; `kubedrill list` shows the catalogue ids".to_owned()],
             Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
             Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],

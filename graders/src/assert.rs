@@ -114,10 +114,10 @@ mod tests {
 
     use super::Params;
 
-    fn problems(expected: serde_json::Value) -> Vec<String> {
+    fn problems(expected: &serde_json::Value) -> Vec<String> {
         let params: Params = serde_json::from_value(json!({
             "target": {"kind": "Service", "name": "web", "namespace": "shop"},
-            "match": expected,
+            "match": expected.clone(),
         }))
         .expect("valid shape");
         params
@@ -138,20 +138,20 @@ mod tests {
                 "externalName": {"$exists": false},
             }
         });
-        assert_eq!(problems(tree), Vec::<String>::new());
+        assert_eq!(problems(&tree), Vec::<String>::new());
     }
 
     #[test]
     fn rejects_positional_lists_unknown_operators_and_bad_arguments() {
-        let found = problems(json!({"spec": {"ports": [{"port": 80}]}}));
+        let found = problems(&json!({"spec": {"ports": [{"port": 80}]}}));
         assert!(
             found[0].starts_with("match.spec.ports:") && found[0].contains("$contains"),
             "{found:?}"
         );
-        assert!(problems(json!({"spec": {"$has": 1}}))[0].contains("unknown operator `$has`"));
-        assert!(problems(json!({"a": {"$gte": "2"}}))[0].contains("takes a number"));
-        assert!(problems(json!({"a": {"$matches": "("}}))[0].contains("invalid regular expression"));
-        assert!(problems(json!({"a": {"$contains": {"x": 1}}}))[0].contains("takes a list"));
-        assert!(problems(json!("web"))[0].contains("must be a map"));
+        assert!(problems(&json!({"spec": {"$has": 1}}))[0].contains("unknown operator `$has`"));
+        assert!(problems(&json!({"a": {"$gte": "2"}}))[0].contains("takes a number"));
+        assert!(problems(&json!({"a": {"$matches": "("}}))[0].contains("invalid regular expression"));
+        assert!(problems(&json!({"a": {"$contains": {"x": 1}}}))[0].contains("takes a list"));
+        assert!(problems(&json!("web"))[0].contains("must be a map"));
     }
 }

@@ -41,6 +41,9 @@ impl Scenario {
             let mut problem = Problem::new(&path, yaml_message(&e));
             if let Some(location) = e.location() {
                 problem = problem.at(&location);
+                if let Some(key) = key_on_line(&text, location.line()) {
+                    problem = problem.field(key);
+                }
             }
             let hint = parse_hint(&problem.message);
             Box::new(problem.hint(hint))
@@ -119,7 +122,7 @@ impl Scenario {
                 .hint("each worker costs learners ~0.3 GiB; reproduce the fault with fewer nodes"),
             );
         }
-        if f.title.trim().is_empty() || f.task.trim().is_empty() || f.explanation.trim().is_empty() {
+        if f.title.trim().is_empty() || f.task.value.trim().is_empty() || f.explanation.value.trim().is_empty() {
             problems.push(
                 Problem::new(
                     self.dir.display(SCENARIO_FILE),
@@ -284,8 +287,20 @@ impl Scenario {
     }
 }
 
+/// The mapping key written on a 1-based line (`    points: -2` -> `points`), to name the field
+/// of a value the parser rejected.
+fn key_on_line(text: &str, line: u64) -> Option<&str> {
+    let source = text.lines().nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
+    let (key, _) = source.trim_start().trim_start_matches("- ").split_once(':')?;
+    let key = key.trim();
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    plain.then_some(key)
+}
+
 fn parse_hint(message: &str) -> String {
-    if message.starts_with("unknown field") {
+    if message.starts_with("invalid u") || message.starts_with("invalid i") {
+        "write a whole number (not negative, no quotes)".to_owned()
+    } else if message.starts_with("unknown field") {
         "fix the spelling; scenarios/README.md lists every field".to_owned()
     } else if message.starts_with("missing field") {
         "add the field; scenarios/README.md lists the required ones".to_owned()

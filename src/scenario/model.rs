@@ -47,12 +47,12 @@ pub struct ScenarioFile {
     /// Ordered setup steps (templated).
     pub setup: Vec<Spanned<Value>>,
     /// Markdown the learner reads (templated).
-    pub task: String,
+    pub task: Spanned<String>,
     /// Timed hints (templated text).
     #[serde(default)]
     pub hints: Vec<Spanned<HintSpec>>,
     /// Root cause, shown after grading (templated).
-    pub explanation: String,
+    pub explanation: Spanned<String>,
     /// What is graded.
     pub checks: Vec<Spanned<CheckEntry>>,
     /// Reference solution steps (templated).

@@ -75,7 +75,7 @@ pub enum ParamError {
     #[error("`name` {0}")]
     BadName(String),
     /// A template that did not render.
-    #[error("template: {0}")]
+    #[error("template: {}", .0.with_inner_position())]
     Template(#[from] TemplateError),
     /// An `int` template that rendered to something else.
     #[error("`int` template rendered `{0}`, which is not an integer")]
@@ -115,7 +115,11 @@ impl ParamSpec {
             Self::Template(text) => Ok(Value::String(renderer.render_str(text)?)),
             Self::Int(text) => {
                 let output = renderer.render_str(text)?;
-                output.trim().parse::<i64>().map(Value::from).map_err(|_| ParamError::NotAnInteger(output))
+                output
+                    .trim()
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .map_err(|_| ParamError::NotAnInteger(output))
             }
         }
     }

@@ -140,6 +140,9 @@ const NAMESPACED: &[&str] = &[
     "RoleBinding",
 ];
 
+/// What every template can see, for hints on template errors.
+const TEMPLATE_HINT: &str = "templates may use the params, `seed`, `scenario_id` and `images`";
+
 struct Context<'a> {
     scenario: &'a Scenario,
     renderer: Renderer,
@@ -166,8 +169,8 @@ impl Scenario {
             cx.problems
                 .push(Problem::new(self.dir.display("scenario.yaml"), "no setup steps").field("setup"));
         }
-        let task = cx.text(&f.task, "task");
-        let explanation = cx.text(&f.explanation, "explanation");
+        let task = cx.text(&f.task.value, "task", Some(&f.task.referenced));
+        let explanation = cx.text(&f.explanation.value, "explanation", Some(&f.explanation.referenced));
         let hints = f
             .hints
             .iter()
@@ -175,7 +178,7 @@ impl Scenario {
             .map(|(i, h)| Hint {
                 after: h.value.after,
                 penalty: h.value.penalty,
-                text: cx.text(&h.value.text, &format!("hints[{i}].text")),
+                text: cx.text(&h.value.text, &format!("hints[{i}].text"), Some(&h.referenced)),
             })
             .collect();
         let checks = cx.checks();
@@ -186,7 +189,11 @@ impl Scenario {
             .enumerate()
             .map(|(i, s)| Shortcut {
                 id: s.value.id.clone(),
-                description: cx.text(&s.value.description, &format!("shortcuts[{i}].description")),
+                description: cx.text(
+                    &s.value.description,
+                    &format!("shortcuts[{i}].description"),
+                    Some(&s.referenced),
+                ),
                 steps: cx.steps(&s.value.steps, &format!("shortcuts[{i}].steps")),
                 fails: s.value.fails.clone(),
             })
@@ -238,12 +245,12 @@ impl Context<'_> {
         }
     }
 
-    fn text(&mut self, template: &str, field: &str) -> String {
+    fn text(&mut self, template: &str, field: &str, location: Option<&Location>) -> String {
         self.renderer.render_str(template).unwrap_or_else(|e| {
             let p = self
-                .scenario_problem(e.message, None)
+                .scenario_problem(e.with_inner_position(), location)
                 .field(field)
-                .hint("templates may use the params, `seed`, `scenario_id` and `images`");
+                .hint(TEMPLATE_HINT);
             self.problems.push(p);
             String::new()
         })
@@ -254,7 +261,9 @@ impl Context<'_> {
         let rendered = match self.renderer.render_value(raw) {
             Ok(v) => v,
             Err(e) => {
-                let p = self.scenario_problem(e.message, Some(location)).field(field);
+                let p = self
+                    .scenario_problem(e.with_inner_position(), Some(location))
+                    .field(field);
                 self.problems.push(p);
                 return None;
             }
@@ -320,10 +329,11 @@ impl Context<'_> {
         let rendered = match self.renderer.render_str(&text) {
             Ok(r) => r,
             Err(e) => {
-                self.problems.push(
-                    Problem::new(shown, e.message)
-                        .hint("templates may use the params, `seed`, `scenario_id` and `images`"),
-                );
+                let mut p = Problem::new(shown, e.message).hint(TEMPLATE_HINT);
+                if let Some((line, column)) = e.position {
+                    (p.line, p.column) = (Some(line), Some(column));
+                }
+                self.problems.push(p);
                 return;
             }
         };
@@ -385,8 +395,9 @@ impl Context<'_> {
                     .field(format!("{field}.with.{}", p.field));
                 self.problems.push(problem);
             }
-            let description = self.text(&c.description, &format!("{field}.description"));
-            let hint = c.hint.as_ref().map(|h| self.text(h, &format!("{field}.hint")));
+            let at = Some(&entry.referenced);
+            let description = self.text(&c.description, &format!("{field}.description"), at);
+            let hint = c.hint.as_ref().map(|h| self.text(h, &format!("{field}.hint"), at));
             checks.push(Check {
                 id: c.id.clone(),
                 points: c.points,

@@ -13,12 +13,26 @@ pub struct Renderer {
     values: Map<String, Value>,
 }
 
-/// A template that did not render, with tera's first-line reason.
+/// A template that did not render, with tera's first-line reason and where it points.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct TemplateError {
     /// Tera's explanation, flattened to one line.
     pub message: String,
+    /// 1-based (line, column) inside the template, when tera gives it.
+    pub position: Option<(u64, u64)>,
+}
+
+impl TemplateError {
+    /// The message with the position inside the template appended, for templates embedded in a
+    /// larger file (where the position is not a file position).
+    #[must_use]
+    pub fn with_inner_position(&self) -> String {
+        match self.position {
+            Some((line, column)) => format!("{} (at {line}:{column} of the template)", self.message),
+            None => self.message.clone(),
+        }
+    }
 }
 
 impl Renderer {
@@ -55,7 +69,7 @@ impl Renderer {
         }
         self.tera
             .render_str(template, &self.context, false)
-            .map_err(|e| TemplateError { message: one_line(&e) })
+            .map_err(|e| one_line(&e))
     }
 
     /// Render every string (and map key) in a value tree; see the module docs for typing.
@@ -98,23 +112,24 @@ pub fn is_identifier(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Tera's multi-line report (message, then a source snippet) as one line: the message and
-/// the `line:column` it points at.
-fn one_line(error: &tera::Error) -> String {
+/// Tera's multi-line report (message, then `--> name:line:column` and a snippet) as one
+/// message and a position.
+fn one_line(error: &tera::Error) -> TemplateError {
     let text = error.to_string();
     let mut lines = text.lines();
     let message = lines
         .next()
         .unwrap_or("template error")
         .trim_start_matches("error: ")
-        .trim();
-    let position = lines
-        .find_map(|l| l.trim().strip_prefix("--> "))
-        .and_then(|place| place.split_once(':').map(|(_, pos)| pos.to_owned()));
-    match position {
-        Some(pos) => format!("{message} (template line:column {pos})"),
-        None => message.to_owned(),
-    }
+        .trim()
+        .to_owned();
+    let position = lines.find_map(|l| l.trim().strip_prefix("--> ")).and_then(|place| {
+        let mut parts = place.rsplitn(3, ':');
+        let column = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        Some((line, column))
+    });
+    TemplateError { message, position }
 }
 
 #[cfg(test)]
@@ -158,8 +173,9 @@ mod tests {
     fn undefined_variables_are_errors_with_a_position() {
         let err = renderer().render_str("name: {{ ap }}").expect_err("undefined");
         assert!(err.message.contains("`ap` is not defined"), "{}", err.message);
-        assert!(err.message.contains("1:"), "{}", err.message);
+        assert_eq!(err.position, Some((1, 10)));
         assert!(!err.message.contains('\n'));
+        assert!(err.with_inner_position().ends_with("(at 1:10 of the template)"));
         assert!(renderer().render_value(&json!("{{ missing }}")).is_err());
     }
 

@@ -1,0 +1,362 @@
+//! CLI tests on the built binary, no cluster: catalogue, show, lint (including the malformed
+//! corpus under `tests/malformed/`), render determinism, scaffolding, completions, exit codes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn kubedrill() -> Command {
+    let mut cmd = Command::cargo_bin("kubedrill").expect("binary builds");
+    cmd.env_remove("KUBEDRILL_SCENARIOS").env_remove("NO_COLOR");
+    cmd
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = kubedrill().args(args).output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[test]
+fn every_malformed_scenario_exits_2_naming_the_file_and_the_problem() {
+    let corpus = manifest_dir().join("tests/malformed");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .expect("corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "the corpus has {} cases", cases.len());
+    for case in cases {
+        let expected = std::fs::read_to_string(case.join("expect.txt")).expect("expect.txt");
+        let expected = expected.trim();
+        let output = kubedrill()
+            .current_dir(&corpus)
+            .args(["scenario", "lint"])
+            .arg(case.file_name().expect("name"))
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let name = case.file_name().expect("name").to_string_lossy().into_owned();
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{name}: {stderr}"
+        );
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+        assert!(!errors.is_empty(), "{name}: no error line in {stderr}");
+        assert!(
+            errors
+                .iter()
+                .any(|l| l.contains(&format!("{name}/")) && l.contains(expected)),
+            "{name}: expected an error naming the file and containing `{expected}`, got:\n{stderr}"
+        );
+        assert!(
+            stderr
+                .lines()
+                .all(|l| l.starts_with("error: ") || l.starts_with("hint: ")),
+            "{name}: every diagnostic line is an error or a hint:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_corpus_base_scenario_is_valid_so_each_case_fails_for_its_own_reason() {
+    kubedrill()
+        .args(["scenario", "lint"])
+        .arg(manifest_dir().join("tests/fixtures/scenarios/minimal-valid"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 scenario(s) checked, 0 invalid"));
+}
+
+#[test]
+fn lint_defaults_to_the_local_scenarios_folder_and_passes() {
+    kubedrill()
+        .current_dir(manifest_dir())
+        .args(["scenario", "lint"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 invalid"));
+}
+
+#[test]
+fn lint_json_reports_validity_and_problems() {
+    let output = kubedrill()
+        .args(["scenario", "lint", "-o", "json"])
+        .arg(manifest_dir().join("tests/malformed/zero-points"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["valid"], false);
+    let problem = &report["scenarios"][0]["problems"][0];
+    assert_eq!(problem["field"], "checks[0].points");
+    assert!(problem["line"].as_u64().is_some_and(|l| l > 0));
+}
+
+#[test]
+fn lint_of_a_missing_path_is_an_error_not_a_panic() {
+    kubedrill()
+        .args(["scenario", "lint", "no/such/folder"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: `no/such/folder` does not exist"))
+        .stderr(predicate::str::contains("hint:"));
+}
+
+#[test]
+fn list_shows_the_built_in_catalogue_from_any_directory() {
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let output = kubedrill()
+        .current_dir(elsewhere.path())
+        .arg("list")
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).expect("utf-8");
+    for id in [
+        "service-wrong-selector",
+        "netpol-default-deny",
+        "coredns-corefile-error",
+    ] {
+        assert!(text.contains(id), "{text}");
+    }
+    assert!(text.starts_with("ID "), "{text}");
+}
+
+#[test]
+fn list_json_has_the_documented_fields_and_filters_apply() {
+    let all: serde_json::Value = serde_json::from_str(&stdout_of(&["list", "-o", "json"])).expect("json");
+    let all = all.as_array().expect("array");
+    assert!(all.len() >= 3);
+    for entry in all {
+        for key in ["id", "title", "domain", "difficulty", "profile", "time_limit_seconds"] {
+            assert!(entry.get(key).is_some(), "missing {key} in {entry}");
+        }
+    }
+    let troubleshooting: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["list", "--domain", "troubleshooting", "-o", "json"])).expect("json");
+    let ids: Vec<&str> = troubleshooting
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["coredns-corefile-error"]);
+    let flannel: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["list", "--profile", "flannel", "-o", "json"])).expect("json");
+    assert_eq!(flannel, serde_json::json!([]));
+    let yaml = stdout_of(&["list", "-o", "yaml"]);
+    assert!(yaml.contains("id: netpol-default-deny"), "{yaml}");
+}
+
+#[test]
+fn show_prints_the_task_and_requirements_but_never_the_solution() {
+    let text = stdout_of(&["show", "service-wrong-selector", "--seed", "4"]);
+    assert!(text.contains("Make Service"), "{text}");
+    assert!(text.contains("kindnet profile"), "{text}");
+    assert!(text.contains("9 in 4 checks"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["show", "coredns-corefile-error", "-o", "json"])).expect("json");
+    assert_eq!(json["cluster_wide"], true);
+    assert_eq!(json["hints"], 3);
+    let serialized = json.to_string();
+    for secret in ["solution", "shortcut", "explanation", "kubernetes cluster.local"] {
+        assert!(!serialized.contains(secret), "show leaks `{secret}`: {serialized}");
+    }
+    let namespaced: serde_json::Value =
+        serde_json::from_str(&stdout_of(&["show", "netpol-default-deny", "-o", "json"])).expect("json");
+    assert_eq!(namespaced["cluster_wide"], false);
+}
+
+#[test]
+fn unknown_ids_exit_2_with_a_suggestion() {
+    kubedrill()
+        .args(["show", "service-wrong-selectr"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: no scenario `service-wrong-selectr` in the catalogue",
+        ))
+        .stderr(predicate::str::contains("hint: did you mean `service-wrong-selector`?"));
+    kubedrill()
+        .args(["scenario", "render", "nope", "--seed", "1"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn render_is_byte_identical_for_a_seed_and_varies_across_seeds() {
+    let first = stdout_of(&["scenario", "render", "netpol-default-deny", "--seed", "42"]);
+    let again = stdout_of(&["scenario", "render", "netpol-default-deny", "--seed", "42"]);
+    assert_eq!(first, again);
+    let outputs: std::collections::BTreeSet<String> = (1..=6)
+        .map(|seed| stdout_of(&["scenario", "render", "netpol-default-deny", "--seed", &seed.to_string()]))
+        .collect();
+    assert!(outputs.len() > 1, "seeds must change names, labels or ports");
+    assert!(first.contains("kind: NetworkPolicy") && first.contains("# Source: manifests/default-deny.yaml"));
+    let documents = first.split("\n---\n").count();
+    assert!(documents >= 5, "{documents} documents");
+}
+
+#[test]
+fn render_accepts_a_folder_path() {
+    let folder = manifest_dir().join("tests/fixtures/scenarios/minimal-valid");
+    let text = stdout_of(&["scenario", "render", folder.to_str().expect("utf-8"), "--seed", "1"]);
+    assert!(text.contains("kind: Service"), "{text}");
+}
+
+#[test]
+fn render_of_an_invalid_scenario_exits_2_with_every_problem() {
+    kubedrill()
+        .args(["scenario", "render"])
+        .arg(manifest_dir().join("tests/malformed/manifest-unknown-field"))
+        .args(["--seed", "1"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("unknown field `spec.selectr`"));
+}
+
+#[test]
+fn new_scaffolds_a_scenario_that_passes_lint_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kubedrill()
+        .current_dir(dir.path())
+        .args(["scenario", "new", "svc-wrong-port"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("svc-wrong-port"));
+    let created = dir.path().join("scenarios/svc-wrong-port");
+    assert!(created.join("scenario.yaml").is_file());
+    assert!(created.join("manifests/app.yaml").is_file());
+    kubedrill().args(["scenario", "lint"]).arg(&created).assert().success();
+    kubedrill()
+        .current_dir(dir.path())
+        .args(["scenario", "new", "svc-wrong-port"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("scenarios")).expect("dir").collect();
+    assert_eq!(leftovers.len(), 1, "no staging folder is left behind");
+}
+
+#[test]
+fn new_rejects_ids_that_are_not_dns_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kubedrill()
+        .current_dir(dir.path())
+        .args(["scenario", "new", "Bad_Id"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a valid scenario id"));
+    assert!(!dir.path().join("scenarios").exists());
+}
+
+fn user_folder_overriding(id: &str, title: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = manifest_dir().join("tests/fixtures/scenarios/minimal-valid");
+    let target = dir.path().join(id);
+    copy_tree(&source, &target);
+    let yaml = std::fs::read_to_string(target.join("scenario.yaml")).expect("read");
+    let yaml = yaml
+        .replace("id: minimal-valid", &format!("id: {id}"))
+        .replace("title: Malformed case", &format!("title: {title}"));
+    std::fs::write(target.join("scenario.yaml"), yaml).expect("write");
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn an_instructor_folder_overrides_built_ins_by_flag_or_environment() {
+    let dir = user_folder_overriding("service-wrong-selector", "Instructor version");
+    let by_flag = stdout_of(&["list", "--scenarios", dir.path().to_str().expect("utf-8")]);
+    assert!(by_flag.contains("Instructor version"), "{by_flag}");
+    assert_eq!(by_flag.matches("service-wrong-selector").count(), 1, "{by_flag}");
+    let by_env = kubedrill()
+        .env("KUBEDRILL_SCENARIOS", dir.path())
+        .arg("list")
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&by_env.stdout).contains("Instructor version"));
+}
+
+#[test]
+fn list_skips_a_broken_instructor_scenario_with_a_warning() {
+    let dir = user_folder_overriding("my-drill", "Mine");
+    std::fs::write(dir.path().join("my-drill/scenario.yaml"), "id: [").expect("write");
+    kubedrill()
+        .args(["list", "--scenarios"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("netpol-default-deny"))
+        .stderr(predicate::str::contains("warning: skipped"))
+        .stderr(predicate::str::contains("my-drill/scenario.yaml"));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let colored = kubedrill()
+        .args(["--color", "always", "show", "nope"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&colored.stderr).contains("\x1b["));
+    let plain = kubedrill()
+        .args(["show", "nope"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("\x1b["));
+    let never = kubedrill()
+        .args(["--color", "never", "show", "nope"])
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&never.stderr).contains("\x1b["));
+}
+
+#[test]
+fn completions_and_version() {
+    let bash = stdout_of(&["completions", "bash"]);
+    assert!(
+        bash.contains("kubedrill") && bash.contains("scenario"),
+        "{}",
+        &bash[..bash.len().min(200)]
+    );
+    let zsh = stdout_of(&["completions", "zsh"]);
+    assert!(zsh.contains("#compdef kubedrill"));
+    let version = stdout_of(&["--version"]);
+    assert_eq!(version.trim(), format!("kubedrill {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    kubedrill().args(["list", "--domain", "cooking"]).assert().code(2);
+    kubedrill()
+        .args(["scenario", "render", "netpol-default-deny"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--seed"));
+    kubedrill().arg("frobnicate").assert().code(2);
+}
