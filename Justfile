@@ -1,0 +1,53 @@
+# kubedrill recipes. `just` alone runs the tests.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+default: test
+
+# Every test that needs no cluster (the README's test command).
+test:
+    cargo test --workspace
+
+# Formatting and clippy exactly as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# What CI runs on every submission.
+ci:
+    bash .ci/run
+
+# Validate the scenario folders in ./scenarios.
+scenarios:
+    cargo run --quiet -- scenario lint scenarios
+
+# Benchmarks: criterion in-process, then the release binary end to end on one core.
+bench:
+    cargo bench --bench catalogue
+    just bench-cli
+
+# Wall time of `list` and of linting 20 scenarios with the release binary (needs hyperfine).
+bench-cli:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v hyperfine >/dev/null || { echo "error: hyperfine not found" >&2; echo "hint: apt-get install hyperfine (or cargo install hyperfine)" >&2; exit 3; }
+    cargo build --release --quiet
+    corpus=$(mktemp -d)
+    trap 'rm -rf "$corpus"' EXIT
+    i=0
+    while [ "$i" -lt 20 ]; do
+      for src in scenarios/*/; do
+        [ "$i" -lt 20 ] || break
+        id=$(basename "$src"); new="$id-$i"
+        cp -r "$src" "$corpus/$new"
+        sed -i "s/^id: $id\$/id: $new/" "$corpus/$new/scenario.yaml"
+        i=$((i + 1))
+      done
+    done
+    pin=""; command -v taskset >/dev/null && pin="taskset -c 0"
+    hyperfine --warmup 3 --shell=none \
+      "$pin target/release/kubedrill list" \
+      "$pin target/release/kubedrill scenario lint $corpus"
