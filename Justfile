@@ -51,3 +51,11 @@ bench-cli:
     hyperfine --warmup 3 --shell=none \
       "$pin target/release/kubedrill list" \
       "$pin target/release/kubedrill scenario lint $corpus"
+
+# End-to-end tests on a real kind cluster named kubedrill-e2e (needs docker, kind, kubectl).
+e2e:
+    cargo test --test e2e -- --ignored --test-threads=1
+
+# Delete the e2e cluster.
+e2e-clean:
+    kind delete cluster --name kubedrill-e2e

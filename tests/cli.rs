@@ -89,6 +89,17 @@ fn lint_defaults_to_the_local_scenarios_folder_and_passes() {
 }
 
 #[test]
+fn lint_outside_a_checkout_checks_the_built_in_catalogue() {
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    kubedrill()
+        .current_dir(elsewhere.path())
+        .args(["scenario", "lint"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 invalid"));
+}
+
+#[test]
 fn lint_json_reports_validity_and_problems() {
     let output = kubedrill()
         .args(["scenario", "lint", "-o", "json"])

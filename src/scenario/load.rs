@@ -112,6 +112,16 @@ impl Scenario {
                     .hint("CKA tasks take 4-20 minutes; write e.g. `timeLimit: 8m`"),
             );
         }
+        if f.weight == 0 {
+            problems.push(
+                Problem::new(
+                    self.dir.display(SCENARIO_FILE),
+                    "`weight: 0` would leave the task out of exam scores",
+                )
+                .field("weight")
+                .hint("use 1 (the default) or more"),
+            );
+        }
         if f.cluster.workers > MAX_WORKERS {
             problems.push(
                 Problem::new(
