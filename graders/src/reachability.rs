@@ -5,24 +5,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ParamProblem;
-use crate::selector::LabelSelector;
-use crate::target::{Destination, Expectation, namespace_problem, selector_problems};
-
-/// The source pods of a static assertion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PodSet {
-    /// Namespace of the pods.
-    pub namespace: String,
-    /// Which pods (a hypothetical pod with exactly `matchLabels` when none exists).
-    pub selector: LabelSelector,
-}
+use crate::target::{Destination, Expectation, PodSet};
 
 /// Parameters of a `reachability` check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Params {
-    /// Source pods.
+    /// Source pods (a hypothetical pod with exactly `matchLabels` when none exists).
     pub from: PodSet,
     /// Destination.
     pub to: Destination,
@@ -34,8 +23,7 @@ impl Params {
     /// Problems in the source set and destination.
     #[must_use]
     pub fn problems(&self) -> Vec<ParamProblem> {
-        let mut problems: Vec<ParamProblem> = namespace_problem(&self.from.namespace, "from").into_iter().collect();
-        problems.extend(selector_problems(&self.from.selector, "from.selector"));
+        let mut problems = self.from.problems("from");
         problems.extend(self.to.problems("to"));
         if self.to.host.is_some() || self.to.node.is_some() {
             problems.push(ParamProblem::new(

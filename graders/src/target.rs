@@ -179,6 +179,26 @@ pub enum Expectation {
     Blocked,
 }
 
+/// Pods by namespace and label selector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PodSet {
+    /// The pods' namespace.
+    pub namespace: String,
+    /// Which pods.
+    pub selector: LabelSelector,
+}
+
+impl PodSet {
+    /// Syntax problems in the namespace and selector, with `field` naming where this set sits.
+    #[must_use]
+    pub fn problems(&self, field: &str) -> Vec<ParamProblem> {
+        let mut problems: Vec<ParamProblem> = namespace_problem(&self.namespace, field).into_iter().collect();
+        problems.extend(selector_problems(&self.selector, &format!("{field}.selector")));
+        problems
+    }
+}
+
 /// Where a probe runs from: exactly one of `selector`, `probeLabels` or `node`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -3,8 +3,7 @@
 //!
 //! Data and validation only; carrying steps out is the cluster module's job.
 
-use graders::selector::LabelSelector;
-use graders::target::{ObjectKind, ObjectRef};
+use graders::target::{ObjectKind, ObjectRef, PodSet};
 use graders::{Duration, ParamProblem};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,16 +26,6 @@ pub enum Step {
     RestartPods(PodSet),
     /// Run an argv command in kind node containers (`docker exec`), e.g. remove a CNI config.
     NodeExec(NodeExecStep),
-}
-
-/// Pods by namespace and selector.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PodSet {
-    /// The pods' namespace.
-    pub namespace: String,
-    /// Which pods.
-    pub selector: LabelSelector,
 }
 
 /// A wait: exactly one of `rollout`, `deleted`, `podsReady`.
@@ -182,17 +171,7 @@ fn apply_problems(path: &str) -> Vec<ParamProblem> {
 }
 
 fn pods_problems(pods: &PodSet, field: &str) -> Vec<ParamProblem> {
-    let mut problems: Vec<ParamProblem> = graders::names::check_dns1123_label(&pods.namespace)
-        .err()
-        .map(|e| ParamProblem::new(format!("{field}.namespace"), e))
-        .into_iter()
-        .collect();
-    problems.extend(
-        pods.selector
-            .problems()
-            .into_iter()
-            .map(|p| ParamProblem::new(format!("{field}.selector"), p)),
-    );
+    let mut problems = pods.problems(field);
     if pods.selector.is_empty() {
         problems.push(ParamProblem::new(
             format!("{field}.selector"),
