@@ -29,6 +29,12 @@ impl Params {
     pub fn problems(&self) -> Vec<ParamProblem> {
         let mut problems = self.from.problems("from");
         problems.extend(self.to.problems("to"));
+        if self.to.by_name && self.expect == Expectation::Blocked {
+            problems.push(ParamProblem::new(
+                "to.byName",
+                "probe blocked flows by ClusterIP: a DNS failure would hide whether the flow itself is blocked",
+            ));
+        }
         if self.stable_for.is_some() && self.expect == Expectation::Allowed {
             problems.push(ParamProblem::new(
                 "stableFor",

@@ -22,14 +22,19 @@ pub mod connectivity;
 pub mod dns;
 pub mod duration;
 pub mod endpoints;
+pub mod eval;
 pub mod http;
 pub mod names;
 pub mod pods_ready;
 pub mod reachability;
 pub mod rollout;
+pub mod score;
 pub mod selector;
+pub mod state;
 pub mod target;
+pub mod tree;
 pub mod unchanged;
+pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 

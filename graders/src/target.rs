@@ -99,6 +99,18 @@ impl ObjectRef {
     }
 }
 
+impl ObjectRef {
+    /// The `kubectl get` a learner would run to see this object.
+    #[must_use]
+    pub fn kubectl_get(&self) -> String {
+        let kind = self.kind.to_string().to_lowercase();
+        match &self.namespace {
+            Some(ns) => format!("kubectl -n {ns} get {kind} {} -o yaml", self.name),
+            None => format!("kubectl get {kind} {} -o yaml", self.name),
+        }
+    }
+}
+
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.namespace {

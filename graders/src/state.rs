@@ -1,0 +1,343 @@
+//! The observed cluster state graders may look at: typed Kubernetes objects (k8s-openapi),
+//! the baseline recorded right after setup, and probe results.
+//!
+//! Built from already-parsed JSON values (a `List` as `kubectl get -o json|yaml` prints it, or
+//! single objects), so this crate stays free of I/O and file formats. Lookups only; no
+//! grading logic here.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::target::ObjectKind;
+
+/// Why objects could not be loaded into a [`ClusterState`].
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// An object without `kind`.
+    #[error("object #{index} has no `kind`")]
+    NoKind {
+        /// Position in the input.
+        index: usize,
+    },
+    /// An object of a known kind that does not fit its schema.
+    #[error("{kind} `{name}`: {reason}")]
+    Invalid {
+        /// Its kind.
+        kind: String,
+        /// Its name, when readable.
+        name: String,
+        /// The schema error.
+        reason: String,
+    },
+}
+
+/// Everything graders can observe about a cluster at one moment.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterState {
+    /// Namespaces.
+    pub namespaces: Vec<Namespace>,
+    /// Nodes.
+    pub nodes: Vec<Node>,
+    /// Pods.
+    pub pods: Vec<Pod>,
+    /// Deployments.
+    pub deployments: Vec<Deployment>,
+    /// DaemonSets.
+    pub daemon_sets: Vec<DaemonSet>,
+    /// StatefulSets.
+    pub stateful_sets: Vec<StatefulSet>,
+    /// ReplicaSets.
+    pub replica_sets: Vec<ReplicaSet>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// EndpointSlices.
+    pub endpoint_slices: Vec<EndpointSlice>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// ConfigMaps.
+    pub config_maps: Vec<ConfigMap>,
+    /// Ingresses.
+    pub ingresses: Vec<Ingress>,
+    /// Events.
+    pub events: Vec<Event>,
+    /// Kinds present in the input that graders do not model, with counts.
+    pub ignored: BTreeMap<String, usize>,
+}
+
+fn typed<T: DeserializeOwned>(value: Value, kind: &str) -> Result<T, StateError> {
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
+        .to_owned();
+    serde_json::from_value(value).map_err(|e| StateError::Invalid {
+        kind: kind.to_owned(),
+        name,
+        reason: e.to_string(),
+    })
+}
+
+impl ClusterState {
+    /// Load objects; `List` objects (as `kubectl get -o json` prints) are flattened.
+    pub fn from_objects(objects: impl IntoIterator<Item = Value>) -> Result<Self, StateError> {
+        let mut state = Self::default();
+        for (index, object) in objects.into_iter().enumerate() {
+            state.add(object, index)?;
+        }
+        Ok(state)
+    }
+
+    fn add(&mut self, object: Value, index: usize) -> Result<(), StateError> {
+        let kind = object
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or(StateError::NoKind { index })?
+            .to_owned();
+        match kind.as_str() {
+            "List" | "PodList" | "ServiceList" | "DeploymentList" | "EndpointSliceList" | "NetworkPolicyList" => {
+                let items = object
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
+                for mut item in items {
+                    // `kubectl get pods -o json` lists items without kind; the list names it.
+                    if let (Some(k), Some(map)) = (&item_kind, item.as_object_mut()) {
+                        map.entry("kind").or_insert_with(|| Value::String(k.clone()));
+                    }
+                    self.add(item, index)?;
+                }
+            }
+            "Namespace" => self.namespaces.push(typed(object, &kind)?),
+            "Node" => self.nodes.push(typed(object, &kind)?),
+            "Pod" => self.pods.push(typed(object, &kind)?),
+            "Deployment" => self.deployments.push(typed(object, &kind)?),
+            "DaemonSet" => self.daemon_sets.push(typed(object, &kind)?),
+            "StatefulSet" => self.stateful_sets.push(typed(object, &kind)?),
+            "ReplicaSet" => self.replica_sets.push(typed(object, &kind)?),
+            "Service" => self.services.push(typed(object, &kind)?),
+            "EndpointSlice" => self.endpoint_slices.push(typed(object, &kind)?),
+            "NetworkPolicy" => self.network_policies.push(typed(object, &kind)?),
+            "ConfigMap" => self.config_maps.push(typed(object, &kind)?),
+            "Ingress" => self.ingresses.push(typed(object, &kind)?),
+            "Event" => self.events.push(typed(object, &kind)?),
+            _ => *self.ignored.entry(kind).or_default() += 1,
+        }
+        Ok(())
+    }
+
+    /// The object of `kind` named `name` (in `namespace`), as JSON, for generic comparisons.
+    #[must_use]
+    pub fn get_json(&self, kind: ObjectKind, namespace: Option<&str>, name: &str) -> Option<Value> {
+        fn find<T: Serialize>(items: &[T], meta: fn(&T) -> &ObjectMeta, ns: Option<&str>, name: &str) -> Option<Value> {
+            items
+                .iter()
+                .find(|o| is_named(meta(o), ns, name))
+                .and_then(|o| serde_json::to_value(o).ok())
+        }
+        match kind {
+            ObjectKind::Namespace => find(&self.namespaces, |o| &o.metadata, None, name),
+            ObjectKind::Node => find(&self.nodes, |o| &o.metadata, None, name),
+            ObjectKind::Pod => find(&self.pods, |o| &o.metadata, namespace, name),
+            ObjectKind::Service => find(&self.services, |o| &o.metadata, namespace, name),
+            ObjectKind::ConfigMap => find(&self.config_maps, |o| &o.metadata, namespace, name),
+            ObjectKind::Deployment => find(&self.deployments, |o| &o.metadata, namespace, name),
+            ObjectKind::DaemonSet => find(&self.daemon_sets, |o| &o.metadata, namespace, name),
+            ObjectKind::StatefulSet => find(&self.stateful_sets, |o| &o.metadata, namespace, name),
+            ObjectKind::ReplicaSet => find(&self.replica_sets, |o| &o.metadata, namespace, name),
+            ObjectKind::EndpointSlice => find(&self.endpoint_slices, |o| &o.metadata, namespace, name),
+            ObjectKind::NetworkPolicy => find(&self.network_policies, |o| &o.metadata, namespace, name),
+            ObjectKind::Ingress => find(&self.ingresses, |o| &o.metadata, namespace, name),
+        }
+    }
+
+    /// A Service by namespace and name.
+    #[must_use]
+    pub fn service(&self, namespace: &str, name: &str) -> Option<&Service> {
+        self.services
+            .iter()
+            .find(|s| is_named(&s.metadata, Some(namespace), name))
+    }
+
+    /// Pods in a namespace.
+    pub fn pods_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.pods
+            .iter()
+            .filter(move |p| p.metadata.namespace.as_deref() == Some(namespace))
+    }
+
+    /// A pod by namespace and name.
+    #[must_use]
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
+        self.pods.iter().find(|p| is_named(&p.metadata, Some(namespace), name))
+    }
+
+    /// The EndpointSlices of a Service (label `kubernetes.io/service-name`).
+    pub fn slices_for<'a>(
+        &'a self,
+        namespace: &'a str,
+        service: &'a str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        self.endpoint_slices.iter().filter(move |s| {
+            s.metadata.namespace.as_deref() == Some(namespace)
+                && s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(SERVICE_NAME_LABEL))
+                    .map(String::as_str)
+                    == Some(service)
+        })
+    }
+}
+
+/// The label EndpointSlices carry naming their Service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+fn is_named(meta: &ObjectMeta, namespace: Option<&str>, name: &str) -> bool {
+    meta.name.as_deref() == Some(name) && (namespace.is_none() || meta.namespace.as_deref() == namespace)
+}
+
+/// How a probe connection ended, classified like agnhost `connect` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The connection (or request) succeeded.
+    Connected,
+    /// Actively refused: nothing listening, or a Service without endpoints.
+    Refused,
+    /// No answer before the deadline: dropped by policy, missing rules, broken CNI.
+    Timeout,
+    /// The name did not resolve.
+    DnsFailure,
+    /// Anything else (see the evidence).
+    Other,
+}
+
+/// A probe's result, recorded by the live observer or written into a snapshot file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProbeResult {
+    /// How the last attempt ended.
+    pub outcome: Outcome,
+    /// For DNS probes: the addresses returned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    /// For HTTP probes: the status code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// For HTTP probes: the start of the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// How many attempts were made.
+    #[serde(default = "one")]
+    pub attempts: u32,
+    /// How long the outcome held (for `blocked`: how long it kept failing), in milliseconds.
+    #[serde(default)]
+    pub held_ms: u64,
+    /// The equivalent command a learner could run.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
+    /// What the probe printed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub output: String,
+    /// Set when the probe itself could not run (probe pod not scheduled, exec failed): an
+    /// environment problem, never the learner's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+const fn one() -> u32 {
+    1
+}
+
+/// What graders see: the state now, the state right after setup, and probe results by check id.
+#[derive(Clone, Debug, Default)]
+pub struct Observation {
+    /// The cluster now.
+    pub state: ClusterState,
+    /// The cluster right after setup, for `unchanged`.
+    pub baseline: Option<Baseline>,
+    /// Probe results by check id.
+    pub probes: BTreeMap<String, ProbeResult>,
+}
+
+/// The reference state `unchanged` compares with.
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    /// The objects.
+    pub state: ClusterState,
+    /// Where it came from.
+    pub source: BaselineSource,
+}
+
+/// Where a baseline came from, which decides how strictly it is compared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaselineSource {
+    /// Read back from the cluster right after setup: compared exactly.
+    #[default]
+    Recorded,
+    /// The scenario's rendered manifests (no recording exists): fields the API server defaults
+    /// are not in it, so only what the manifest wrote is compared, except for kinds the API
+    /// server does not default (NetworkPolicy, ConfigMap), which are compared exactly.
+    Manifests,
+}
+
+/// The value at a dotted path (`spec.template.metadata.labels`) in a JSON object.
+#[must_use]
+pub fn value_at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(object, |value, key| value.get(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{ClusterState, StateError};
+    use crate::target::ObjectKind;
+
+    #[test]
+    fn loads_lists_and_single_objects_and_counts_unknown_kinds() {
+        let state = ClusterState::from_objects([
+            json!({"apiVersion": "v1", "kind": "List", "items": [
+                {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"}},
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "shop"}},
+            ]}),
+            json!({"apiVersion": "v1", "kind": "PodList", "items": [
+                {"metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}}},
+            ]}),
+        ])
+        .expect("loads");
+        assert_eq!(state.services.len(), 1);
+        assert_eq!(state.pods.len(), 1);
+        assert_eq!(state.ignored.get("Secret"), Some(&1));
+        assert!(state.service("shop", "web").is_some());
+        assert!(state.service("other", "web").is_none());
+        let json = state.get_json(ObjectKind::Pod, Some("shop"), "web-1").expect("found");
+        assert_eq!(json["metadata"]["labels"]["app"], "web");
+    }
+
+    #[test]
+    fn invalid_objects_name_themselves() {
+        let err = ClusterState::from_objects([json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web"}, "spec": {"ports": "eighty"}})])
+        .expect_err("invalid");
+        assert!(
+            matches!(&err, StateError::Invalid { kind, name, .. } if kind == "Service" && name == "web"),
+            "{err}"
+        );
+        assert!(matches!(
+            ClusterState::from_objects([json!({})]),
+            Err(StateError::NoKind { index: 0 })
+        ));
+    }
+}

@@ -1,0 +1,142 @@
+//! Verdicts: what a check concluded, as data. A failed check is never an `Err`.
+
+use serde::Serialize;
+
+/// Why a check did not pass, as a stable machine-readable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// The object does not exist.
+    ObjectMissing,
+    /// A field differs from what the check expects.
+    FieldMismatch,
+    /// The object exists but must not.
+    ObjectPresent,
+    /// The object changed since setup.
+    Changed,
+    /// The workload is not fully rolled out.
+    NotRolledOut,
+    /// Fewer ready endpoints than required.
+    TooFewEndpoints,
+    /// Endpoints come from pods the check does not accept.
+    ForeignEndpoints,
+    /// Fewer Ready pods than required.
+    PodsNotReady,
+    /// A pod restarted too often.
+    TooManyRestarts,
+    /// A connection that must succeed was refused.
+    ConnectionRefused,
+    /// A connection that must succeed timed out.
+    ConnectionTimedOut,
+    /// A connection that must be blocked succeeded.
+    NotBlocked,
+    /// A connection that must be blocked was refused rather than dropped.
+    RefusedNotBlocked,
+    /// A blocked connection did not stay blocked for `stableFor`.
+    NotBlockedLongEnough,
+    /// A name did not resolve.
+    DnsFailure,
+    /// A name resolved to the wrong address (or resolved when it must not).
+    WrongAnswer,
+    /// Unexpected HTTP status.
+    HttpStatus,
+    /// The HTTP body lacks the expected text.
+    BodyMismatch,
+    /// The connection failed for another reason.
+    ProbeFailed,
+    /// No baseline to compare with (an environment problem).
+    NoBaseline,
+    /// The probe could not run (an environment problem).
+    ProbeError,
+    /// The check cannot be evaluated from what was observed.
+    NotObserved,
+}
+
+/// Evidence a learner can reproduce: the equivalent command and what it showed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The equivalent `kubectl` command.
+    pub command: String,
+    /// What it returned, abridged.
+    pub observed: String,
+}
+
+impl Evidence {
+    /// Evidence from a command and its observation.
+    #[must_use]
+    pub fn new(command: impl Into<String>, observed: impl Into<String>) -> Self {
+        Self {
+            command: command.into(),
+            observed: observed.into(),
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The check holds.
+    Pass {
+        /// What shows it.
+        evidence: Evidence,
+    },
+    /// The check does not hold: scored against the learner.
+    Fail {
+        /// Machine-readable reason.
+        reason: Reason,
+        /// One learner-facing sentence.
+        message: String,
+        /// What shows it.
+        evidence: Evidence,
+    },
+    /// The environment prevented an answer (policy not enforced, probe could not run, no
+    /// baseline): never scored against the learner.
+    Error {
+        /// Machine-readable reason.
+        reason: Reason,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// Nothing observed lets this check be answered (e.g. a probe check on a snapshot without
+    /// recorded probe results): not scored.
+    NotEvaluated {
+        /// Why.
+        message: String,
+    },
+}
+
+impl Verdict {
+    /// A failure.
+    #[must_use]
+    pub fn fail(reason: Reason, message: impl Into<String>, evidence: Evidence) -> Self {
+        Self::Fail {
+            reason,
+            message: message.into(),
+            evidence,
+        }
+    }
+
+    /// Whether the check passed.
+    #[must_use]
+    pub const fn is_pass(&self) -> bool {
+        matches!(self, Self::Pass { .. })
+    }
+
+    /// Whether this verdict counts towards the score (pass or fail).
+    #[must_use]
+    pub const fn is_scored(&self) -> bool {
+        matches!(self, Self::Pass { .. } | Self::Fail { .. })
+    }
+
+    /// The verdict's status word.
+    #[must_use]
+    pub const fn status(&self) -> &'static str {
+        match self {
+            Self::Pass { .. } => "pass",
+            Self::Fail { .. } => "fail",
+            Self::Error { .. } => "error",
+            Self::NotEvaluated { .. } => "not-evaluated",
+        }
+    }
+}

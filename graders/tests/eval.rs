@@ -1,0 +1,559 @@
+//! Table-driven tests of every grader over small observed states, including the traps that let
+//! other practice tools accept wrong answers: `NotReady` is not `Ready`, numbers are compared as
+//! numbers, list order does not matter, a deleted deny policy does not satisfy a NetworkPolicy
+//! task, and relabelled or stray pods do not satisfy a fix-the-Service task.
+
+// Fixture builders take JSON by value for readability at call sites.
+#![allow(clippy::needless_pass_by_value, clippy::cloned_ref_to_slice_refs)]
+
+use graders::CheckSpec;
+use graders::state::{Baseline, BaselineSource, ClusterState, Observation, Outcome, ProbeResult};
+use graders::verdict::{Reason, Verdict};
+use serde_json::{Value, json};
+
+fn state(objects: &[Value]) -> ClusterState {
+    ClusterState::from_objects(objects.iter().cloned()).expect("valid objects")
+}
+
+fn observe(objects: &[Value]) -> Observation {
+    Observation {
+        state: state(objects),
+        ..Observation::default()
+    }
+}
+
+fn spec(value: Value) -> CheckSpec {
+    let spec: CheckSpec = serde_json::from_value(value).expect("valid check");
+    assert_eq!(spec.problems(), Vec::new(), "test checks are valid");
+    spec
+}
+
+fn reason(verdict: &Verdict) -> Option<Reason> {
+    match verdict {
+        Verdict::Fail { reason, .. } | Verdict::Error { reason, .. } => Some(*reason),
+        _ => None,
+    }
+}
+
+fn pod(name: &str, labels: Value, ready: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "shop", "labels": labels},
+        "status": {"phase": "Running", "podIP": "10.244.1.5",
+            "conditions": [{"type": "Ready", "status": ready}],
+            "containerStatuses": [{"name": "c", "image": "i", "imageID": "", "ready": ready == "True", "restartCount": 0}]}})
+}
+
+fn service() -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"clusterIP": "10.96.0.42", "selector": {"app": "web"},
+            "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
+}
+
+fn slice(endpoints: Value) -> Value {
+    json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+        "metadata": {"name": "web-abc", "namespace": "shop", "labels": {"kubernetes.io/service-name": "web"}},
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}], "endpoints": endpoints})
+}
+
+fn endpoint(ip: &str, pod: &str, ready: Option<bool>) -> Value {
+    let mut e = json!({"addresses": [ip], "targetRef": {"kind": "Pod", "name": pod, "namespace": "shop"}});
+    if let Some(r) = ready {
+        e["conditions"] = json!({"ready": r});
+    }
+    e
+}
+
+fn endpoints_check(min: u32, port: Value) -> CheckSpec {
+    spec(
+        json!({"grader": "endpoints", "with": {"service": "web", "namespace": "shop", "port": port, "minReady": min,
+        "podSelector": {"matchLabels": {"app": "web"}}}}),
+    )
+}
+
+#[test]
+fn endpoints_count_ready_endpoints_of_the_intended_pods_only() {
+    let good = [
+        pod("web-1", json!({"app": "web"}), "True"),
+        pod("web-2", json!({"app": "web"}), "True"),
+    ];
+    let stray = pod("stray", json!({"app": "web-svc"}), "True");
+    let table: Vec<(&str, Vec<Value>, CheckSpec, Option<Reason>)> = vec![
+        (
+            "two ready",
+            vec![slice(json!([
+                endpoint("10.0.0.1", "web-1", Some(true)),
+                endpoint("10.0.0.2", "web-2", None)
+            ]))],
+            endpoints_check(2, json!(80)),
+            None,
+        ),
+        (
+            "by port name",
+            vec![slice(json!([
+                endpoint("10.0.0.1", "web-1", Some(true)),
+                endpoint("10.0.0.2", "web-2", Some(true))
+            ]))],
+            endpoints_check(2, json!("http")),
+            None,
+        ),
+        (
+            "not-ready endpoint is not counted",
+            vec![slice(json!([
+                endpoint("10.0.0.1", "web-1", Some(true)),
+                endpoint("10.0.0.2", "web-2", Some(false))
+            ]))],
+            endpoints_check(2, json!(80)),
+            Some(Reason::TooFewEndpoints),
+        ),
+        (
+            "empty slices",
+            vec![slice(json!([]))],
+            endpoints_check(1, json!(80)),
+            Some(Reason::TooFewEndpoints),
+        ),
+        (
+            "no slices at all",
+            vec![],
+            endpoints_check(1, json!(80)),
+            Some(Reason::TooFewEndpoints),
+        ),
+        (
+            "stray pod behind the Service",
+            vec![
+                stray,
+                slice(json!([
+                    endpoint("10.0.0.1", "web-1", Some(true)),
+                    endpoint("10.0.0.2", "web-2", Some(true)),
+                    endpoint("10.0.0.9", "stray", Some(true))
+                ])),
+            ],
+            endpoints_check(2, json!(80)),
+            Some(Reason::ForeignEndpoints),
+        ),
+        (
+            "unknown Service port",
+            vec![slice(json!([endpoint("10.0.0.1", "web-1", Some(true))]))],
+            endpoints_check(1, json!(8080)),
+            Some(Reason::FieldMismatch),
+        ),
+    ];
+    for (name, extra, check, expected) in table {
+        let mut objects = vec![service()];
+        objects.extend(good.iter().cloned());
+        objects.extend(extra);
+        let verdict = check.evaluate("c", &observe(&objects));
+        assert_eq!(reason(&verdict), expected, "{name}: {verdict:?}");
+    }
+    let no_service = endpoints_check(1, json!(80)).evaluate("c", &observe(&[]));
+    assert_eq!(reason(&no_service), Some(Reason::ObjectMissing));
+}
+
+#[test]
+fn pods_ready_needs_the_ready_condition_true_not_a_text_match() {
+    let check = spec(
+        json!({"grader": "pods-ready", "with": {"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}, "minReady": 2}}),
+    );
+    let mut terminating = pod("web-3", json!({"app": "web"}), "True");
+    terminating["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+    let table = vec![
+        (
+            "both ready",
+            vec![
+                pod("a", json!({"app": "web"}), "True"),
+                pod("b", json!({"app": "web"}), "True"),
+            ],
+            None,
+        ),
+        (
+            "one NotReady",
+            vec![
+                pod("a", json!({"app": "web"}), "True"),
+                pod("b", json!({"app": "web"}), "False"),
+            ],
+            Some(Reason::PodsNotReady),
+        ),
+        (
+            "unknown status",
+            vec![
+                pod("a", json!({"app": "web"}), "True"),
+                pod("b", json!({"app": "web"}), "Unknown"),
+            ],
+            Some(Reason::PodsNotReady),
+        ),
+        (
+            "terminating does not count",
+            vec![pod("a", json!({"app": "web"}), "True"), terminating],
+            Some(Reason::PodsNotReady),
+        ),
+        (
+            "other labels do not count",
+            vec![
+                pod("a", json!({"app": "web"}), "True"),
+                pod("b", json!({"app": "api"}), "True"),
+            ],
+            Some(Reason::PodsNotReady),
+        ),
+    ];
+    for (name, pods, expected) in table {
+        assert_eq!(reason(&check.evaluate("c", &observe(&pods))), expected, "{name}");
+    }
+    let mut restarted = pod("a", json!({"app": "web"}), "True");
+    restarted["status"]["containerStatuses"][0]["restartCount"] = json!(7);
+    let capped = spec(
+        json!({"grader": "pods-ready", "with": {"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}, "maxRestarts": 3}}),
+    );
+    assert_eq!(
+        reason(&capped.evaluate("c", &observe(&[restarted]))),
+        Some(Reason::TooManyRestarts)
+    );
+}
+
+fn deployment(replicas: i64, updated: i64, ready: i64, generation: i64, observed: i64) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop", "generation": generation},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}},
+        "status": {"observedGeneration": observed, "replicas": replicas, "updatedReplicas": updated,
+            "readyReplicas": ready, "availableReplicas": ready}})
+}
+
+#[test]
+fn rollout_requires_every_replica_updated_ready_and_the_generation_observed() {
+    let check = spec(
+        json!({"grader": "rollout", "with": {"target": {"kind": "Deployment", "name": "web", "namespace": "shop"}}}),
+    );
+    let table = [
+        (deployment(2, 2, 2, 3, 3), None),
+        (deployment(2, 2, 1, 3, 3), Some(Reason::NotRolledOut)),
+        (deployment(2, 1, 2, 3, 3), Some(Reason::NotRolledOut)),
+        (deployment(2, 2, 2, 4, 3), Some(Reason::NotRolledOut)),
+        (deployment(0, 0, 0, 1, 1), Some(Reason::NotRolledOut)),
+    ];
+    for (object, expected) in table {
+        assert_eq!(
+            reason(&check.evaluate("c", &observe(&[object.clone()]))),
+            expected,
+            "{object}"
+        );
+    }
+    let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "kube-proxy", "namespace": "kube-system", "generation": 1},
+        "spec": {"selector": {"matchLabels": {"k8s-app": "kube-proxy"}}, "template": {"spec": {"containers": [{"name": "c"}]}}},
+        "status": {"observedGeneration": 1, "desiredNumberScheduled": 2, "currentNumberScheduled": 2, "numberMisscheduled": 0, "updatedNumberScheduled": 2, "numberReady": 1}});
+    let ds_check = spec(
+        json!({"grader": "rollout", "with": {"target": {"kind": "DaemonSet", "name": "kube-proxy", "namespace": "kube-system"}}}),
+    );
+    assert_eq!(
+        reason(&ds_check.evaluate("c", &observe(&[ds]))),
+        Some(Reason::NotRolledOut)
+    );
+    assert_eq!(reason(&check.evaluate("c", &observe(&[]))), Some(Reason::ObjectMissing));
+}
+
+#[test]
+fn assert_compares_numbers_as_numbers_and_lists_by_content() {
+    let ports = spec(
+        json!({"grader": "assert", "with": {"target": {"kind": "Service", "name": "web", "namespace": "shop"},
+        "match": {"spec": {"ports": {"$contains": [{"port": 80.0, "targetPort": 8080}]}}}}}),
+    );
+    assert!(ports.evaluate("c", &observe(&[service()])).is_pass());
+    let selector = spec(
+        json!({"grader": "assert", "with": {"target": {"kind": "Service", "name": "web", "namespace": "shop"},
+        "match": {"spec": {"selector": {"app": "web-svc"}}}}}),
+    );
+    let verdict = selector.evaluate("c", &observe(&[service()]));
+    let Verdict::Fail { message, .. } = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(
+        message.contains("`spec.selector.app` is `web`, expected `web-svc`"),
+        "{message}"
+    );
+    assert_eq!(
+        reason(&selector.evaluate("c", &observe(&[]))),
+        Some(Reason::ObjectMissing)
+    );
+}
+
+fn deny_policy(extra: Value) -> Value {
+    let mut spec = json!({"podSelector": {}, "policyTypes": ["Ingress", "Egress"]});
+    if let (Some(map), Some(more)) = (spec.as_object_mut(), extra.as_object()) {
+        map.extend(more.clone());
+    }
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "default-deny", "namespace": "shop"}, "spec": spec})
+}
+
+fn with_baseline(now: &[Value], before: &[Value], source: BaselineSource) -> Observation {
+    Observation {
+        state: state(now),
+        baseline: Some(Baseline {
+            state: state(before),
+            source,
+        }),
+        ..Observation::default()
+    }
+}
+
+#[test]
+fn unchanged_catches_deleted_or_weakened_deny_policies_and_relabelled_deployments() {
+    let policy = spec(
+        json!({"grader": "unchanged", "with": {"target": {"kind": "NetworkPolicy", "name": "default-deny", "namespace": "shop"}}}),
+    );
+    for source in [BaselineSource::Recorded, BaselineSource::Manifests] {
+        let base = [deny_policy(json!({}))];
+        assert!(policy.evaluate("c", &with_baseline(&base, &base, source)).is_pass());
+        assert_eq!(
+            reason(&policy.evaluate("c", &with_baseline(&[], &base, source))),
+            Some(Reason::Changed),
+            "deleted"
+        );
+        let weakened = [deny_policy(json!({"ingress": [{}]}))];
+        assert_eq!(
+            reason(&policy.evaluate("c", &with_baseline(&weakened, &base, source))),
+            Some(Reason::Changed),
+            "allow-all added"
+        );
+    }
+    let labels = spec(
+        json!({"grader": "unchanged", "with": {"target": {"kind": "Deployment", "name": "web", "namespace": "shop"},
+        "paths": ["spec.selector", "spec.template.metadata.labels"]}}),
+    );
+    let before = deployment(2, 2, 2, 1, 1);
+    let mut relabelled = before.clone();
+    relabelled["spec"]["template"]["metadata"]["labels"] = json!({"app": "web-svc"});
+    assert_eq!(
+        reason(&labels.evaluate(
+            "c",
+            &with_baseline(&[relabelled], &[before.clone()], BaselineSource::Recorded)
+        )),
+        Some(Reason::Changed)
+    );
+    let mut scaled = before.clone();
+    scaled["spec"]["replicas"] = json!(5);
+    assert!(
+        labels
+            .evaluate(
+                "c",
+                &with_baseline(&[scaled], &[before.clone()], BaselineSource::Recorded)
+            )
+            .is_pass(),
+        "other paths may change"
+    );
+    assert_eq!(
+        reason(&labels.evaluate("c", &observe(&[before]))),
+        Some(Reason::NoBaseline),
+        "no baseline is an environment error"
+    );
+}
+
+#[test]
+fn unchanged_against_manifests_ignores_server_defaults_but_not_edits() {
+    let whole = spec(
+        json!({"grader": "unchanged", "with": {"target": {"kind": "Deployment", "name": "web", "namespace": "shop"}}}),
+    );
+    let manifest = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+    let mut live = manifest.clone();
+    live["spec"]["revisionHistoryLimit"] = json!(10);
+    live["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = json!("IfNotPresent");
+    assert!(
+        whole
+            .evaluate(
+                "c",
+                &with_baseline(&[live.clone()], &[manifest.clone()], BaselineSource::Manifests)
+            )
+            .is_pass()
+    );
+    assert_eq!(
+        reason(&whole.evaluate(
+            "c",
+            &with_baseline(&[live.clone()], &[manifest.clone()], BaselineSource::Recorded)
+        )),
+        Some(Reason::Changed),
+        "a recorded baseline is compared exactly"
+    );
+    live["spec"]["template"]["spec"]["containers"][0]["image"] = json!("other");
+    assert_eq!(
+        reason(&whole.evaluate("c", &with_baseline(&[live], &[manifest], BaselineSource::Manifests))),
+        Some(Reason::Changed)
+    );
+}
+
+fn probe(outcome: Outcome, held_ms: u64) -> ProbeResult {
+    ProbeResult {
+        outcome,
+        addresses: Vec::new(),
+        http_status: None,
+        body: None,
+        attempts: 3,
+        held_ms,
+        command: "kubectl exec ...".into(),
+        output: String::new(),
+        error: None,
+    }
+}
+
+fn with_probe(objects: &[Value], result: ProbeResult) -> Observation {
+    let mut observation = observe(objects);
+    observation.probes.insert("c".into(), result);
+    observation
+}
+
+#[test]
+fn connectivity_allowed_and_blocked_with_stabilisation() {
+    let check = |expect: &str, stable: Option<&str>| {
+        let mut with = json!({"from": {"namespace": "shop", "probeLabels": {"app": "x"}}, "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": expect});
+        if let Some(s) = stable {
+            with["stableFor"] = json!(s);
+        }
+        spec(json!({"grader": "connectivity", "with": with}))
+    };
+    let table = [
+        ("allowed", None, Outcome::Connected, 0, None),
+        ("allowed", None, Outcome::Refused, 0, Some(Reason::ConnectionRefused)),
+        ("allowed", None, Outcome::Timeout, 0, Some(Reason::ConnectionTimedOut)),
+        ("allowed", None, Outcome::DnsFailure, 0, Some(Reason::DnsFailure)),
+        ("blocked", Some("10s"), Outcome::Timeout, 10_000, None),
+        (
+            "blocked",
+            Some("10s"),
+            Outcome::Timeout,
+            3_000,
+            Some(Reason::NotBlockedLongEnough),
+        ),
+        ("blocked", None, Outcome::Timeout, 5_000, None),
+        ("blocked", None, Outcome::Connected, 0, Some(Reason::NotBlocked)),
+        (
+            "blocked",
+            None,
+            Outcome::Refused,
+            9_000,
+            Some(Reason::RefusedNotBlocked),
+        ),
+        ("blocked", None, Outcome::Other, 9_000, Some(Reason::ProbeError)),
+    ];
+    for (expect, stable, outcome, held, expected) in table {
+        let verdict = check(expect, stable).evaluate("c", &with_probe(&[], probe(outcome, held)));
+        assert_eq!(
+            reason(&verdict),
+            expected,
+            "{expect} {stable:?} {outcome:?} {held}: {verdict:?}"
+        );
+    }
+    let unobserved = check("allowed", None).evaluate("c", &observe(&[]));
+    assert!(matches!(unobserved, Verdict::NotEvaluated { .. }));
+    let mut broken = probe(Outcome::Other, 0);
+    broken.error = Some("probe pod unschedulable".into());
+    let verdict = check("allowed", None).evaluate("c", &with_probe(&[], broken));
+    assert!(
+        matches!(
+            verdict,
+            Verdict::Error {
+                reason: Reason::ProbeError,
+                ..
+            }
+        ),
+        "environment, not the learner"
+    );
+}
+
+#[test]
+fn dns_checks_the_answer_against_the_service_cluster_ip() {
+    let check = spec(
+        json!({"grader": "dns", "with": {"from": {"namespace": "shop", "probeLabels": {"app": "x"}},
+        "name": "web.shop.svc.cluster.local", "resolvesToService": {"name": "web", "namespace": "shop"}}}),
+    );
+    let answer = |ips: &[&str], outcome| ProbeResult {
+        addresses: ips.iter().map(|s| (*s).to_owned()).collect(),
+        ..probe(outcome, 0)
+    };
+    assert!(
+        check
+            .evaluate(
+                "c",
+                &with_probe(&[service()], answer(&["10.96.0.42"], Outcome::Connected))
+            )
+            .is_pass()
+    );
+    assert_eq!(
+        reason(&check.evaluate(
+            "c",
+            &with_probe(&[service()], answer(&["10.96.0.7"], Outcome::Connected))
+        )),
+        Some(Reason::WrongAnswer)
+    );
+    let timeout = check.evaluate("c", &with_probe(&[service()], answer(&[], Outcome::Timeout)));
+    let Verdict::Fail {
+        reason: Reason::DnsFailure,
+        message,
+        ..
+    } = &timeout
+    else {
+        panic!("{timeout:?}")
+    };
+    assert!(
+        message.contains("CoreDNS is down or egress to it is blocked"),
+        "{message}"
+    );
+    let must_fail = spec(
+        json!({"grader": "dns", "with": {"from": {"namespace": "shop", "probeLabels": {"app": "x"}}, "name": "web.other.svc.cluster.local", "expect": "fails"}}),
+    );
+    assert!(
+        must_fail
+            .evaluate("c", &with_probe(&[], answer(&[], Outcome::DnsFailure)))
+            .is_pass()
+    );
+    assert_eq!(
+        reason(&must_fail.evaluate("c", &with_probe(&[], answer(&["1.2.3.4"], Outcome::Connected)))),
+        Some(Reason::WrongAnswer)
+    );
+}
+
+#[test]
+fn http_checks_status_and_body() {
+    let check = spec(
+        json!({"grader": "http", "with": {"from": {"namespace": "shop", "probeLabels": {"app": "x"}},
+        "to": {"service": "web", "namespace": "shop", "port": 80}, "path": "/hostname", "bodyContains": "web-"}}),
+    );
+    let response = |status: u16, body: &str| ProbeResult {
+        http_status: Some(status),
+        body: Some(body.into()),
+        ..probe(Outcome::Connected, 0)
+    };
+    assert!(
+        check
+            .evaluate("c", &with_probe(&[], response(200, "web-7d9f")))
+            .is_pass()
+    );
+    assert_eq!(
+        reason(&check.evaluate("c", &with_probe(&[], response(503, "")))),
+        Some(Reason::HttpStatus)
+    );
+    assert_eq!(
+        reason(&check.evaluate("c", &with_probe(&[], response(200, "default backend")))),
+        Some(Reason::BodyMismatch)
+    );
+    assert_eq!(
+        reason(&check.evaluate("c", &with_probe(&[], probe(Outcome::Refused, 0)))),
+        Some(Reason::ConnectionRefused)
+    );
+}
+
+#[test]
+fn absent_and_reachability() {
+    let absent =
+        spec(json!({"grader": "absent", "with": {"target": {"kind": "Service", "name": "web", "namespace": "shop"}}}));
+    assert!(absent.evaluate("c", &observe(&[])).is_pass());
+    assert_eq!(
+        reason(&absent.evaluate("c", &observe(&[service()]))),
+        Some(Reason::ObjectPresent)
+    );
+    let reach = spec(
+        json!({"grader": "reachability", "with": {"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "x"}}},
+        "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "blocked"}}),
+    );
+    assert!(matches!(
+        reach.evaluate("c", &observe(&[service()])),
+        Verdict::NotEvaluated { .. }
+    ));
+}
