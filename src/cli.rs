@@ -60,6 +60,9 @@ pub enum Command {
     /// Author scenarios: lint, render, scaffold.
     #[command(subcommand)]
     Scenario(ScenarioCommand),
+    /// Grade an attempt from a snapshot of cluster state (live grading comes with the cluster
+    /// module). Exit 0 at or above the pass mark, 1 below, 2 bad input, 3 environment errors.
+    Grade(GradeArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -133,6 +136,41 @@ pub struct NewArgs {
     /// Title (default: from the id).
     #[arg(long)]
     pub title: Option<String>,
+}
+
+/// `kubedrill grade`.
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// Scenario id (or path to a scenario folder).
+    #[arg(long)]
+    pub scenario: String,
+    /// The attempt's seed (default: the one the snapshot names).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A snapshot file: `kubectl get ... -o yaml|json` output or a kubedrill Snapshot document.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Report format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
+    pub format: crate::report::ReportFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long = "output", value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+    /// Pass mark in percent.
+    #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
+    pub pass_mark: f64,
+}
+
+fn percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=100.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not a percentage between 0 and 100"))
+    }
 }
 
 /// `kubedrill completions`.

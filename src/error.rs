@@ -51,6 +51,29 @@ pub enum Error {
         /// The system's reason.
         message: String,
     },
+    /// A snapshot file that cannot be read as cluster state.
+    #[error("`{}`{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    InvalidSnapshot {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The snapshot names another scenario or seed than the one asked for.
+    #[error("`{}` was taken for {found}, not {wanted}", path.display())]
+    SnapshotMismatch {
+        /// The file.
+        path: PathBuf,
+        /// What it names.
+        found: String,
+        /// What was asked for.
+        wanted: String,
+    },
+    /// Neither `--seed` nor the snapshot gives the attempt's seed.
+    #[error("no seed: pass `--seed N` (the snapshot does not name one)")]
+    NoSeed,
     /// A path the user named does not exist.
     #[error("`{}` does not exist", path.display())]
     NotFound {
@@ -89,6 +112,9 @@ impl Error {
             Self::Io { .. } | Self::Template { .. } => Exit::Environment,
             Self::UnknownScenario { .. }
             | Self::NotFound { .. }
+            | Self::InvalidSnapshot { .. }
+            | Self::SnapshotMismatch { .. }
+            | Self::NoSeed
             | Self::InvalidScenario { .. }
             | Self::AlreadyExists { .. }
             | Self::InvalidId { .. } => Exit::Usage,
@@ -106,6 +132,16 @@ impl Error {
             }
             Self::InvalidScenario { .. } => vec!["run `kubedrill scenario lint <path>` for details".to_owned()],
             Self::Io { .. } => vec!["check the path is readable (and writable, for `scenario new`)".to_owned()],
+            Self::InvalidSnapshot { .. } => vec![
+                "a snapshot is `kubectl get ... -o yaml|json` output, or a kubedrill Snapshot document (see README)"
+                    .to_owned(),
+            ],
+            Self::SnapshotMismatch { .. } => {
+                vec!["grade with the scenario and seed the snapshot was taken for".to_owned()]
+            }
+            Self::NoSeed => {
+                vec!["the seed changes names and ports; use the one the attempt was started with".to_owned()]
+            }
             Self::NotFound { .. } => vec!["check the path; `kubedrill list` shows the catalogue ids".to_owned()],
             Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],

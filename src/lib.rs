@@ -10,7 +10,9 @@ pub mod command;
 pub mod error;
 pub mod images;
 pub mod output;
+pub mod report;
 pub mod scenario;
+pub mod snapshot;
 
 use clap::Parser;
 

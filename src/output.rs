@@ -106,6 +106,24 @@ impl Printer {
         Self::paint(self.stdout_color, Style::Dim, text)
     }
 
+    /// Data text marking success (green on a terminal).
+    #[must_use]
+    pub fn good(&self, text: &str) -> String {
+        Self::paint(self.stdout_color, Style::Green, text)
+    }
+
+    /// Data text marking failure (red on a terminal).
+    #[must_use]
+    pub fn bad(&self, text: &str) -> String {
+        Self::paint(self.stdout_color, Style::Red, text)
+    }
+
+    /// Data text marking something inconclusive (yellow on a terminal).
+    #[must_use]
+    pub fn caution(&self, text: &str) -> String {
+        Self::paint(self.stdout_color, Style::Yellow, text)
+    }
+
     fn diagnostic(&self, style: Style, label: &str, message: &str) {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{} {message}", Self::paint(self.stderr_color, style, label));

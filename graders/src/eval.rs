@@ -290,11 +290,15 @@ fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> 
             };
         }
     }
-    let observed = format!(
-        "{} ready endpoint(s) accepted: {}",
-        accepted.len(),
-        accepted.iter().cloned().collect::<Vec<_>>().join(", ")
-    );
+    let observed = if accepted.is_empty() {
+        "no ready endpoints".to_owned()
+    } else {
+        format!(
+            "{} ready endpoint(s): {}",
+            accepted.len(),
+            accepted.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    };
     let count = u32::try_from(accepted.len()).unwrap_or(u32::MAX);
     if !foreign.is_empty() {
         let list = foreign.into_iter().collect::<Vec<_>>().join(", ");

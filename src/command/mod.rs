@@ -2,6 +2,7 @@
 //! prints directly.
 
 pub mod completions;
+pub mod grade;
 pub mod lint;
 pub mod list;
 pub mod new;
@@ -25,6 +26,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::Scenario(ScenarioCommand::Lint(args)) => lint::run(&args, user_dir, printer),
         Command::Scenario(ScenarioCommand::Render(args)) => render::run(&args, user_dir, printer),
         Command::Scenario(ScenarioCommand::New(args)) => new::run(&args, printer),
+        Command::Grade(args) => grade::run(&args, user_dir, printer),
         Command::Completions(args) => Ok(completions::run(&args, printer)),
     }
 }

@@ -1,0 +1,98 @@
+//! `kubedrill grade --scenario <id> --snapshot <file>`: grade an attempt from a snapshot of
+//! cluster state. Probe checks use the probe results recorded in the snapshot and are reported
+//! as not evaluated when there are none; `unchanged` compares with the recorded baseline, or
+//! with the rendered setup when none was recorded.
+
+use std::path::Path;
+
+use graders::score::{ScoreCard, grade};
+
+use crate::cli::GradeArgs;
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+use crate::report::{GradeReport, ScenarioInfo};
+use crate::snapshot::{self, Snapshot};
+
+/// Run `grade`.
+pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
+    let scenario = super::resolve(&args.scenario, user_dir)?;
+    let mut snapshot = load_snapshot(&args.snapshot)?;
+    let mismatch = |found: String, wanted: String| Error::SnapshotMismatch {
+        path: args.snapshot.clone(),
+        found,
+        wanted,
+    };
+    if let Some(found) = snapshot.scenario.as_deref().filter(|s| *s != scenario.id()) {
+        return Err(mismatch(format!("scenario `{found}`"), format!("`{}`", scenario.id())));
+    }
+    let seed = match (args.seed, snapshot.seed) {
+        (Some(wanted), Some(found)) if wanted != found => {
+            return Err(mismatch(format!("seed {found}"), format!("seed {wanted}")));
+        }
+        (Some(seed), _) | (None, Some(seed)) => seed,
+        (None, None) => return Err(Error::NoSeed),
+    };
+    let rendered = super::render(&scenario, seed)?;
+    snapshot
+        .baseline_from_setup(&rendered)
+        .map_err(|e| Error::InvalidSnapshot {
+            path: args.snapshot.clone(),
+            line: e.line,
+            message: e.message,
+        })?;
+    let card = ScoreCard::new(grade(&rendered.checks, &snapshot.observation), 0, args.pass_mark);
+    let summary = scenario.summary();
+    let report = GradeReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        kubedrill_version: env!("CARGO_PKG_VERSION"),
+        scenario: ScenarioInfo {
+            id: summary.id,
+            title: summary.title,
+            domain: summary.domain,
+            seed,
+        },
+        source: format!("snapshot:{}", args.snapshot.display()),
+        score: card,
+        explanation: rendered.explanation,
+    };
+    let text = report.render(args.format, printer)?;
+    match &args.output_file {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| Error::Io {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+            printer.success(&format!("report written to `{}`", path.display()));
+        }
+        None => printer.data(&text),
+    }
+    Ok(exit_for(&report.score))
+}
+
+fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    })?;
+    snapshot::parse(&text).map_err(|e| Error::InvalidSnapshot {
+        path: path.to_path_buf(),
+        line: e.line,
+        message: e.message,
+    })
+}
+
+/// 3 when an environment problem made the grade unreliable, else 0 at or above the mark, else 1.
+fn exit_for(card: &ScoreCard) -> Exit {
+    if card.errors > 0 {
+        Exit::Environment
+    } else if card.passed {
+        Exit::Success
+    } else {
+        Exit::Failed
+    }
+}

@@ -1,0 +1,43 @@
+//! JUnit XML: one test suite per scenario, one test case per check (pass, failure, error for
+//! environment problems, skipped when not evaluated). Written with quick-junit, never by hand.
+
+use graders::verdict::Verdict;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::GradeReport;
+use crate::error::Error;
+
+pub(super) fn render(report: &GradeReport) -> Result<String, Error> {
+    let mut suite = TestSuite::new(format!("{} (seed {})", report.scenario.id, report.scenario.seed));
+    for check in &report.score.checks {
+        let status = match &check.verdict {
+            Verdict::Pass { .. } => TestCaseStatus::success(),
+            Verdict::Fail { message, evidence, .. } => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let hint = check.hint.as_ref().map(|h| format!("\nhint: {h}")).unwrap_or_default();
+                let description = format!("$ {}\n{}{hint}", evidence.command, evidence.observed);
+                status.set_message(message.as_str()).set_description(description);
+                status
+            }
+            Verdict::Error { message, .. } => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(format!("environment problem, not scored: {message}"));
+                status
+            }
+            Verdict::NotEvaluated { message } => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(message.as_str());
+                status
+            }
+        };
+        let mut case = TestCase::new(format!("{} ({} points)", check.id, check.points), status);
+        case.set_classname(format!("kubedrill.{}", report.scenario.id));
+        suite.add_test_case(case);
+    }
+    let mut junit = Report::new("kubedrill");
+    junit.add_test_suite(suite);
+    junit.to_string().map_err(|e| Error::Template {
+        name: "junit report".to_owned(),
+        message: e.to_string(),
+    })
+}

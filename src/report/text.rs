@@ -1,0 +1,94 @@
+//! The human report: one line per check, then why failing checks fail, then the score.
+
+use std::fmt::Write;
+
+use graders::verdict::Verdict;
+
+use super::GradeReport;
+use crate::output::Printer;
+
+pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
+    let mut out = String::new();
+    let s = &report.scenario;
+    let _ = writeln!(
+        out,
+        "{}",
+        printer.heading(&format!("{} — {} (seed {})", s.id, s.title, s.seed))
+    );
+    let width = report.score.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    for check in &report.score.checks {
+        let (mark, points) = match &check.verdict {
+            Verdict::Pass { .. } => (printer.good("PASS"), format!("{}/{}", check.earned, check.points)),
+            Verdict::Fail { .. } => (printer.bad("FAIL"), format!("{}/{}", check.earned, check.points)),
+            Verdict::Error { .. } => (printer.caution("ERROR"), "-".to_owned()),
+            Verdict::NotEvaluated { .. } => (printer.caution("SKIP"), "-".to_owned()),
+        };
+        let _ = writeln!(
+            out,
+            "  {mark:<5} {:<width$}  {points:>5}  {}",
+            check.id, check.description
+        );
+        let detail = match &check.verdict {
+            Verdict::Pass { .. } => None,
+            Verdict::Fail { message, evidence, .. } => {
+                let mut lines = vec![message.clone()];
+                if !evidence.command.is_empty() {
+                    lines.push(format!("$ {}", evidence.command));
+                }
+                if !evidence.observed.is_empty() {
+                    lines.push(format!("  {}", evidence.observed));
+                }
+                lines.extend(check.hint.iter().map(|h| format!("hint: {h}")));
+                Some(lines)
+            }
+            Verdict::Error { message, .. } => Some(vec![format!("environment problem, not scored: {message}")]),
+            Verdict::NotEvaluated { message } => Some(vec![format!("not scored: {message}")]),
+        };
+        for line in detail.into_iter().flatten() {
+            let _ = writeln!(out, "        {}", printer.dim(&line));
+        }
+    }
+    let score = &report.score;
+    let verdict = if score.passed {
+        printer.good(&format!("PASSED (pass mark {}%)", fmt_percent(score.pass_mark)))
+    } else {
+        printer.bad(&format!("NOT PASSED (pass mark {}%)", fmt_percent(score.pass_mark)))
+    };
+    let penalty = if score.penalty > 0 {
+        format!(", {} deducted for hints", score.penalty)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "\nscore: {}/{} ({}%){penalty} — {verdict}",
+        score.earned,
+        score.possible,
+        fmt_percent(score.percent)
+    );
+    if !score.is_complete() {
+        let _ = writeln!(
+            out,
+            "{}",
+            printer.caution(&format!(
+                "incomplete: {} check(s) with environment errors, {} not evaluated; {} of {} points were scored",
+                score.errors, score.not_evaluated, score.possible, score.total
+            ))
+        );
+    }
+    if !report.explanation.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}\n{}",
+            printer.heading("What was wrong"),
+            report.explanation.trim_end()
+        );
+    }
+    out
+}
+
+/// One decimal place, without a trailing `.0`.
+pub(super) fn fmt_percent(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}

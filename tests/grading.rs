@@ -1,0 +1,354 @@
+//! Grading the fixture snapshots under `tests/fixtures/snapshots/` (broken, fixed and shortcut
+//! states of the foundation scenarios, seed 1): expected scores, reports snapshot-tested with
+//! insta, JUnit parsed back, and the `grade` command's exit codes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use graders::score::{DEFAULT_PASS_MARK, ScoreCard, grade};
+use kubedrill::catalogue::Catalogue;
+use kubedrill::cli::ColorChoice;
+use kubedrill::output::Printer;
+use kubedrill::report::{GradeReport, ReportFormat, SCHEMA_VERSION, ScenarioInfo};
+use kubedrill::snapshot;
+
+fn fixture(scenario: &str, state: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/snapshots/{scenario}/{state}.yaml"))
+}
+
+fn report(scenario_id: &str, state: &str) -> GradeReport {
+    let catalogue = Catalogue::load(None).expect("catalogue");
+    let scenario = &catalogue.get(scenario_id).expect("scenario").scenario;
+    let text = std::fs::read_to_string(fixture(scenario_id, state)).expect("fixture");
+    let mut snapshot = snapshot::parse(&text).expect("fixture parses");
+    let seed = snapshot.seed.expect("fixtures name their seed");
+    let rendered = scenario.render(seed).expect("renders");
+    snapshot.baseline_from_setup(&rendered).expect("baseline");
+    let summary = scenario.summary();
+    GradeReport {
+        schema_version: SCHEMA_VERSION,
+        kubedrill_version: "TEST",
+        scenario: ScenarioInfo {
+            id: summary.id,
+            title: summary.title,
+            domain: summary.domain,
+            seed,
+        },
+        source: format!("snapshot:{scenario_id}/{state}.yaml"),
+        score: ScoreCard::new(grade(&rendered.checks, &snapshot.observation), 0, DEFAULT_PASS_MARK),
+        explanation: rendered.explanation,
+    }
+}
+
+fn failing(card: &ScoreCard) -> Vec<&str> {
+    card.checks
+        .iter()
+        .filter(|c| c.verdict.status() == "fail")
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+/// (scenario, state, earned, possible, passed, failing checks)
+type Expected = (&'static str, &'static str, u32, u32, bool, &'static [&'static str]);
+
+const EXPECTED: &[Expected] = &[
+    (
+        "service-wrong-selector",
+        "broken",
+        3,
+        10,
+        false,
+        &["endpoints-from-deployment", "client-gets-http-200"],
+    ),
+    ("service-wrong-selector", "fixed", 10, 10, true, &[]),
+    (
+        "service-wrong-selector",
+        "shortcut-stray-pods-match-selector",
+        6,
+        10,
+        false,
+        &["endpoints-from-deployment"],
+    ),
+    (
+        "netpol-default-deny",
+        "broken",
+        6,
+        11,
+        false,
+        &["frontend-reaches-api", "frontend-resolves-api"],
+    ),
+    ("netpol-default-deny", "fixed", 11, 11, true, &[]),
+    (
+        "netpol-default-deny",
+        "shortcut-allow-everything",
+        7,
+        11,
+        false,
+        &["stranger-blocked"],
+    ),
+    (
+        "netpol-default-deny",
+        "shortcut-delete-default-deny",
+        5,
+        11,
+        false,
+        &["stranger-blocked", "default-deny-unchanged"],
+    ),
+    (
+        "coredns-corefile-error",
+        "broken",
+        1,
+        8,
+        false,
+        &[
+            "corefile-serves-cluster-domain",
+            "coredns-rolled-out",
+            "service-name-resolves",
+        ],
+    ),
+    ("coredns-corefile-error", "fixed", 8, 8, true, &[]),
+    (
+        "coredns-corefile-error",
+        "shortcut-delete-kubernetes-plugin",
+        3,
+        8,
+        false,
+        &["corefile-serves-cluster-domain", "service-name-resolves"],
+    ),
+];
+
+#[test]
+fn broken_states_fail_solutions_pass_and_shortcuts_stay_below_the_pass_mark() {
+    for (scenario, state, earned, possible, passed, fails) in EXPECTED {
+        let card = report(scenario, state).score;
+        let label = format!("{scenario}/{state}");
+        assert_eq!(
+            (card.earned, card.possible, card.passed),
+            (*earned, *possible, *passed),
+            "{label}"
+        );
+        assert_eq!(failing(&card), *fails, "{label}");
+        assert_eq!(card.errors, 0, "{label}: no environment errors in fixtures");
+    }
+}
+
+#[test]
+fn every_shortcut_fixture_fails_the_checks_its_scenario_says_it_must() {
+    let catalogue = Catalogue::load(None).expect("catalogue");
+    for (scenario_id, state, _, _, _, _) in EXPECTED.iter().filter(|e| e.1.starts_with("shortcut-")) {
+        let rendered = catalogue
+            .get(scenario_id)
+            .expect("scenario")
+            .scenario
+            .render(1)
+            .expect("renders");
+        let shortcut_id = state.trim_start_matches("shortcut-");
+        let shortcut = rendered
+            .shortcuts
+            .iter()
+            .find(|s| s.id == shortcut_id)
+            .unwrap_or_else(|| panic!("{scenario_id}: the fixture names no shortcut `{shortcut_id}`"));
+        let card = report(scenario_id, state).score;
+        for must_fail in &shortcut.fails {
+            let verdict = &card.checks.iter().find(|c| &c.id == must_fail).expect("check").verdict;
+            // A check the fixture cannot evaluate (static reachability) is not a pass either.
+            assert!(!verdict.is_pass(), "{scenario_id}/{state}: `{must_fail}` must not pass");
+        }
+        assert!(
+            card.earned < card.total,
+            "{scenario_id}/{state}: a shortcut never earns full marks"
+        );
+    }
+}
+
+fn plain() -> Printer {
+    Printer::new(ColorChoice::Never, false)
+}
+
+#[test]
+fn text_and_json_reports_match_their_snapshots() {
+    for (scenario, state, ..) in EXPECTED {
+        let report = report(scenario, state);
+        let text = report.render(ReportFormat::Text, &plain()).expect("text");
+        insta::assert_snapshot!(format!("{scenario}__{state}__text"), text);
+        let json = report.render(ReportFormat::Json, &plain()).expect("json");
+        insta::assert_snapshot!(format!("{scenario}__{state}__json"), json);
+    }
+}
+
+#[test]
+fn json_report_has_a_stable_schema() {
+    let json: serde_json::Value = serde_json::from_str(
+        &report("netpol-default-deny", "broken")
+            .render(ReportFormat::Json, &plain())
+            .expect("json"),
+    )
+    .expect("valid json");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["scenario"]["id"], "netpol-default-deny");
+    assert_eq!(json["score"]["passed"], false);
+    let check = &json["score"]["checks"][0];
+    for key in ["id", "grader", "description", "points", "earned", "verdict"] {
+        assert!(check.get(key).is_some(), "{key} in {check}");
+    }
+    assert_eq!(check["verdict"]["status"], "fail");
+    assert_eq!(check["verdict"]["reason"], "dns-failure");
+    assert!(
+        check["verdict"]["evidence"]["command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("kubectl "))
+    );
+}
+
+#[test]
+fn junit_parses_back_with_the_right_counts() {
+    let xml = report("netpol-default-deny", "broken")
+        .render(ReportFormat::Junit, &plain())
+        .expect("junit");
+    let suites = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes())).expect("valid JUnit");
+    assert_eq!(suites.suites.len(), 1);
+    let suite = &suites.suites[0];
+    assert_eq!((suite.tests, suite.failures, suite.errors, suite.skipped), (5, 2, 0, 1));
+    let failed: Vec<&str> = suite
+        .cases
+        .iter()
+        .filter(|c| c.status.is_failure())
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(failed.len(), 2);
+    assert!(failed[0].ends_with("frontend-reaches-api (3 points)"), "{failed:?}");
+    assert!(failed[1].ends_with("frontend-resolves-api (2 points)"), "{failed:?}");
+}
+
+#[test]
+fn markdown_and_html_reports_render_from_templates() {
+    let report = report("service-wrong-selector", "broken");
+    let markdown = report.render(ReportFormat::Markdown, &plain()).expect("markdown");
+    assert!(
+        markdown.starts_with("# A Service whose selector matches no pod"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("**Score: 3/10 (30%) — not passed**"), "{markdown}");
+    assert!(
+        markdown.contains("### `endpoints-from-deployment` failed"),
+        "{markdown}"
+    );
+    let html = report.render(ReportFormat::Html, &plain()).expect("html");
+    assert!(html.contains("<td class=\"fail\">fail</td>"), "{html}");
+    assert!(
+        html.contains("&#x27;") || html.contains("&#39;"),
+        "the explanation's quotes are escaped"
+    );
+    assert!(!html.contains("'{\"spec\""), "raw text is never injected into HTML");
+}
+
+fn kubedrill() -> Command {
+    let mut cmd = Command::cargo_bin("kubedrill").expect("binary");
+    cmd.env_remove("KUBEDRILL_SCENARIOS");
+    cmd
+}
+
+#[test]
+fn grade_command_exit_codes_follow_the_pass_mark() {
+    let grade = |scenario: &str, state: &str| {
+        let mut cmd = kubedrill();
+        cmd.args(["grade", "--scenario", scenario, "--snapshot"])
+            .arg(fixture(scenario, state));
+        cmd
+    };
+    grade("service-wrong-selector", "fixed").assert().code(0);
+    grade("service-wrong-selector", "broken").assert().code(1);
+    grade("service-wrong-selector", "shortcut-stray-pods-match-selector")
+        .arg("--pass-mark")
+        .arg("50")
+        .assert()
+        .code(0);
+    grade("netpol-default-deny", "broken")
+        .args(["--seed", "2"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("taken for seed 1"));
+    kubedrill()
+        .args(["grade", "--scenario", "netpol-default-deny", "--snapshot"])
+        .arg(fixture("service-wrong-selector", "fixed"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("scenario `service-wrong-selector`"));
+    grade("service-wrong-selector", "fixed")
+        .args(["--pass-mark", "120"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn grade_writes_reports_to_a_file_and_reports_bad_snapshots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("report.xml");
+    kubedrill()
+        .args([
+            "grade",
+            "--scenario",
+            "coredns-corefile-error",
+            "-o",
+            "junit",
+            "--output",
+        ])
+        .arg(&out)
+        .arg("--snapshot")
+        .arg(fixture("coredns-corefile-error", "fixed"))
+        .assert()
+        .code(0)
+        .stdout("");
+    assert!(std::fs::read_to_string(&out).expect("written").contains("<testsuites"));
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: [\n").expect("write");
+    kubedrill()
+        .args([
+            "grade",
+            "--scenario",
+            "coredns-corefile-error",
+            "--seed",
+            "1",
+            "--snapshot",
+        ])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("bad.yaml`:2:"))
+        .stderr(predicates::str::contains("hint: a snapshot is"));
+    let plain_list = dir.path().join("plain.yaml");
+    std::fs::write(&plain_list, "apiVersion: v1\nkind: List\nitems: []\n").expect("write");
+    kubedrill()
+        .args(["grade", "--scenario", "coredns-corefile-error", "--snapshot"])
+        .arg(&plain_list)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no seed"));
+}
+
+#[test]
+fn probe_errors_are_environment_errors_with_exit_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fixture("service-wrong-selector", "fixed")).expect("fixture");
+    let broken_probe = text.replace(
+        "outcome: connected",
+        "outcome: other\n    error: probe pod stuck in ContainerCreating",
+    );
+    assert_ne!(text, broken_probe);
+    let path = dir.path().join("probe-error.yaml");
+    std::fs::write(&path, broken_probe).expect("write");
+    kubedrill()
+        .args([
+            "--color",
+            "never",
+            "grade",
+            "--scenario",
+            "service-wrong-selector",
+            "--snapshot",
+        ])
+        .arg(&path)
+        .assert()
+        .code(3)
+        .stdout(predicates::str::contains("ERROR"))
+        .stdout(predicates::str::contains("environment problem, not scored"));
+}
