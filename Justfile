@@ -28,6 +28,7 @@ scenarios:
 bench:
     cargo bench --bench catalogue
     just bench-cli
+    just bench-grade
 
 # Wall time of `list` and of linting 20 scenarios with the release binary (needs hyperfine).
 bench-cli:
@@ -59,3 +60,19 @@ e2e:
 # Delete the e2e cluster.
 e2e-clean:
     kind delete cluster --name kubedrill-e2e
+
+# Grading benchmark: criterion in-process, then the release binary on a generated
+# 5,000-pod / 1,000-Service / 300-policy snapshot (wall time and peak RSS).
+bench-grade:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo bench --bench grading
+    cargo build --release --quiet --example big_snapshot
+    cargo build --release --quiet
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    target/release/examples/big_snapshot "$out" 50
+    pin=""; command -v taskset >/dev/null && pin="taskset -c 0"
+    command -v hyperfine >/dev/null && hyperfine --warmup 1 --shell=none \
+      "$pin target/release/kubedrill grade --scenario $out/big-cluster --snapshot $out/snapshot.json -o json"
+    /usr/bin/time -f "peak RSS: %M KiB, wall: %e s" $pin target/release/kubedrill grade --scenario "$out/big-cluster" --snapshot "$out/snapshot.json" -o json > /dev/null

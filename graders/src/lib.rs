@@ -31,6 +31,7 @@ pub mod rollout;
 pub mod score;
 pub mod selector;
 pub mod state;
+pub mod stream;
 pub mod target;
 pub mod tree;
 pub mod unchanged;

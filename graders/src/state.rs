@@ -89,13 +89,15 @@ impl ClusterState {
     /// Load objects; `List` objects (as `kubectl get -o json` prints) are flattened.
     pub fn from_objects(objects: impl IntoIterator<Item = Value>) -> Result<Self, StateError> {
         let mut state = Self::default();
-        for (index, object) in objects.into_iter().enumerate() {
-            state.add(object, index)?;
+        for object in objects {
+            state.add_object(object)?;
         }
         Ok(state)
     }
 
-    fn add(&mut self, object: Value, index: usize) -> Result<(), StateError> {
+    /// Add one object (a `List` is flattened).
+    pub fn add_object(&mut self, mut object: Value) -> Result<(), StateError> {
+        let index = self.len();
         let kind = object
             .get("kind")
             .and_then(Value::as_str)
@@ -103,18 +105,18 @@ impl ClusterState {
             .to_owned();
         match kind.as_str() {
             "List" | "PodList" | "ServiceList" | "DeploymentList" | "EndpointSliceList" | "NetworkPolicyList" => {
-                let items = object
-                    .get("items")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                // Taken, not cloned: a cluster dump is large.
+                let items = match object.get_mut("items").map(Value::take) {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                };
                 let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty()).map(str::to_owned);
                 for mut item in items {
                     // `kubectl get pods -o json` lists items without kind; the list names it.
                     if let (Some(k), Some(map)) = (&item_kind, item.as_object_mut()) {
                         map.entry("kind").or_insert_with(|| Value::String(k.clone()));
                     }
-                    self.add(item, index)?;
+                    self.add_object(item)?;
                 }
             }
             "Namespace" => self.namespaces.push(typed(object, &kind)?),
@@ -133,6 +135,51 @@ impl ClusterState {
             _ => *self.ignored.entry(kind).or_default() += 1,
         }
         Ok(())
+    }
+
+    /// How many objects were added (modelled or not).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.namespaces.len()
+            + self.nodes.len()
+            + self.pods.len()
+            + self.deployments.len()
+            + self.daemon_sets.len()
+            + self.stateful_sets.len()
+            + self.replica_sets.len()
+            + self.services.len()
+            + self.endpoint_slices.len()
+            + self.network_policies.len()
+            + self.config_maps.len()
+            + self.ingresses.len()
+            + self.events.len()
+            + self.ignored.values().sum::<usize>()
+    }
+
+    /// Whether nothing was added.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Move every object of `other` into this state.
+    pub fn merge(&mut self, other: Self) {
+        self.namespaces.extend(other.namespaces);
+        self.nodes.extend(other.nodes);
+        self.pods.extend(other.pods);
+        self.deployments.extend(other.deployments);
+        self.daemon_sets.extend(other.daemon_sets);
+        self.stateful_sets.extend(other.stateful_sets);
+        self.replica_sets.extend(other.replica_sets);
+        self.services.extend(other.services);
+        self.endpoint_slices.extend(other.endpoint_slices);
+        self.network_policies.extend(other.network_policies);
+        self.config_maps.extend(other.config_maps);
+        self.ingresses.extend(other.ingresses);
+        self.events.extend(other.events);
+        for (kind, count) in other.ignored {
+            *self.ignored.entry(kind).or_default() += count;
+        }
     }
 
     /// The object of `kind` named `name` (in `namespace`), as JSON, for generic comparisons.
