@@ -25,6 +25,7 @@ pub mod endpoints;
 pub mod eval;
 pub mod http;
 pub mod names;
+pub mod needs;
 pub mod pods_ready;
 pub mod reachability;
 pub mod rollout;

@@ -1,0 +1,143 @@
+//! What each check needs observed, so the live observer lists exactly those object kinds in
+//! those namespaces (one list call per pair) and runs exactly those probes, once.
+//!
+//! Pure: derived from check parameters, never from a cluster.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::target::{Destination, ObjectKind, ObjectRef, Source};
+use crate::{Check, CheckSpec};
+
+/// A list call: a kind in a namespace (`None`: cluster-scoped, or every namespace).
+pub type ListRequest = (ObjectKind, Option<String>);
+
+/// Everything a set of checks needs observed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Needs {
+    /// Object lists to fetch.
+    pub lists: BTreeSet<ListRequest>,
+    /// Ids of checks that need a probe run for them.
+    pub probes: BTreeSet<String>,
+    /// Whether `unchanged` checks need a baseline recorded after setup.
+    pub baseline: bool,
+}
+
+impl Needs {
+    /// The union of what `checks` need.
+    #[must_use]
+    pub fn of(checks: &[Check]) -> Self {
+        let mut needs = Self::default();
+        for check in checks {
+            needs.add(check);
+        }
+        needs
+    }
+
+    fn add(&mut self, check: &Check) {
+        let mut list = |kind: ObjectKind, namespace: Option<&str>| {
+            let namespace = if kind.is_namespaced() { namespace.map(str::to_owned) } else { None };
+            self.lists.insert((kind, namespace));
+        };
+        let mut object = |target: &ObjectRef| list(target.kind, target.namespace.as_deref());
+        match &check.spec {
+            CheckSpec::Assert(p) => object(&p.target),
+            CheckSpec::Absent(p) => object(&p.target),
+            CheckSpec::Rollout(p) => object(&p.target),
+            CheckSpec::Unchanged(p) => {
+                object(&p.target);
+                self.baseline = true;
+            }
+            CheckSpec::Endpoints(p) => {
+                for kind in [ObjectKind::Service, ObjectKind::EndpointSlice, ObjectKind::Pod] {
+                    list(kind, Some(&p.namespace));
+                }
+            }
+            CheckSpec::PodsReady(p) => list(ObjectKind::Pod, Some(&p.namespace)),
+            CheckSpec::Connectivity(p) => self.probe(check, &p.from, Some(&p.to)),
+            CheckSpec::Http(p) => self.probe(check, &p.from, Some(&p.to)),
+            CheckSpec::Dns(p) => {
+                self.probe(check, &p.from, None);
+                if let Some(service) = &p.resolves_to_service {
+                    self.lists.insert((ObjectKind::Service, Some(service.namespace.clone())));
+                }
+            }
+            CheckSpec::Reachability(p) => {
+                // The analyzer reasons over pods, Services, slices, policies and namespaces.
+                let namespaces = [Some(p.from.namespace.clone()), p.to.namespace.clone()];
+                for namespace in namespaces.into_iter().flatten() {
+                    for kind in [ObjectKind::Pod, ObjectKind::Service, ObjectKind::EndpointSlice, ObjectKind::NetworkPolicy] {
+                        self.lists.insert((kind, Some(namespace.clone())));
+                    }
+                }
+                self.lists.insert((ObjectKind::Namespace, None));
+            }
+        }
+    }
+
+    fn probe(&mut self, check: &Check, from: &Source, to: Option<&Destination>) {
+        self.probes.insert(check.id.clone());
+        if let (Some(namespace), Some(_)) = (&from.namespace, &from.selector) {
+            self.lists.insert((ObjectKind::Pod, Some(namespace.clone())));
+        }
+        if from.node.is_some() || to.is_some_and(|t| t.node.is_some()) {
+            self.lists.insert((ObjectKind::Node, None));
+        }
+        if let Some(to) = to {
+            if let (Some(namespace), true) = (&to.namespace, to.service.is_some()) {
+                self.lists.insert((ObjectKind::Service, Some(namespace.clone())));
+            }
+            if let (Some(namespace), true) = (&to.namespace, to.pod.is_some()) {
+                self.lists.insert((ObjectKind::Pod, Some(namespace.clone())));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::Needs;
+    use crate::target::ObjectKind;
+    use crate::Check;
+
+    fn check(id: &str, grader: &str, with: serde_json::Value) -> Check {
+        Check {
+            id: id.into(),
+            points: 1,
+            description: String::new(),
+            hint: None,
+            timeout: None,
+            interval: None,
+            spec: serde_json::from_value(json!({"grader": grader, "with": with})).expect("valid"),
+        }
+    }
+
+    #[test]
+    fn one_list_per_kind_and_namespace_and_one_probe_per_probe_check() {
+        let checks = [
+            check("e", "endpoints", json!({"service": "web", "namespace": "shop"})),
+            check("p", "pods-ready", json!({"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}})),
+            check("u", "unchanged", json!({"target": {"kind": "NetworkPolicy", "name": "deny", "namespace": "shop"}})),
+            check("c", "connectivity", json!({"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "fe"}}},
+                "to": {"service": "api", "namespace": "shop", "port": 80}, "expect": "allowed"})),
+            check("n", "rollout", json!({"target": {"kind": "Deployment", "name": "coredns", "namespace": "kube-system"}})),
+        ];
+        let needs = Needs::of(&checks);
+        let lists: Vec<(ObjectKind, Option<&str>)> = needs.lists.iter().map(|(k, n)| (*k, n.as_deref())).collect();
+        assert_eq!(
+            lists,
+            [
+                (ObjectKind::Pod, Some("shop")),
+                (ObjectKind::Service, Some("shop")),
+                (ObjectKind::Deployment, Some("kube-system")),
+                (ObjectKind::EndpointSlice, Some("shop")),
+                (ObjectKind::NetworkPolicy, Some("shop")),
+            ]
+        );
+        assert_eq!(needs.probes.into_iter().collect::<Vec<_>>(), ["c"]);
+        assert!(needs.baseline);
+    }
+}
