@@ -72,10 +72,10 @@ fn every_malformed_scenario_exits_2_naming_the_file_and_the_problem() {
 fn the_corpus_base_scenario_is_valid_so_each_case_fails_for_its_own_reason() {
     kubedrill()
         .args(["scenario", "lint"])
-        .arg(manifest_dir().join("tests/fixtures/scenarios/minimal-valid"))
+        .arg(manifest_dir().join("tests/fixtures/scenarios"))
         .assert()
         .success()
-        .stdout(predicate::str::contains("1 scenario(s) checked, 0 invalid"));
+        .stdout(predicate::str::contains("2 scenario(s) checked, 0 invalid"));
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! Pure grading for kubedrill: the check vocabulary, its typed parameters and their validation.
+//! Pure grading for kubedrill: the check vocabulary (typed parameters and their validation),
+//! the observed cluster-state model, evaluation into verdicts, and scoring.
 //!
 //! This crate never does I/O and never prints: it knows nothing of files, templates, clusters or
-//! terminals. Scenario files are rendered by the `kubedrill` crate, which then hands each check
-//! here as data; a failed check will be data too, never an `Err`.
+//! terminals. The `kubedrill` crate renders scenario files and observes clusters, then hands
+//! checks and observations here as data; a failed check is data too, never an `Err`.
 //!
 //! # How to add a grader
 //!
@@ -11,13 +12,17 @@
 //!    returning every semantic mistake an author can make (types are serde's job).
 //! 2. Add a variant to [`CheckSpec`] (serde renames it to the kebab-case id), a line to
 //!    [`GRADERS`], and an arm to [`CheckSpec::problems`].
-//! 3. Table-test `problems` beside the module, including the mistakes that would let a wrong
-//!    answer pass.
-//! 4. Document the parameters in `scenarios/README.md` and use the grader in a scenario: lint
+//! 3. Write its evaluation in `eval.rs` (pure: [`state::Observation`] in, [`verdict::Verdict`]
+//!    out, with a one-sentence message and the equivalent `kubectl` command as evidence) and
+//!    say what it needs observed in `needs.rs`.
+//! 4. Table-test `problems` beside the module and the evaluation in `tests/eval.rs`, including
+//!    the states that would let a wrong answer pass.
+//! 5. Document the parameters in `scenarios/README.md` and use the grader in a scenario: lint
 //!    proves every example renders and validates.
 
 pub mod absent;
 pub mod assert;
+pub mod binding;
 pub mod connectivity;
 pub mod dns;
 pub mod duration;
@@ -37,6 +42,8 @@ pub mod target;
 pub mod tree;
 pub mod unchanged;
 pub mod verdict;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -167,9 +174,31 @@ pub struct Check {
     /// How often to poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
-    /// The grader and its parameters.
+    /// The grader and its parameters (validated with binding samples in place).
     #[serde(flatten)]
     pub spec: CheckSpec,
+    /// Values taken from the observed state at grading time, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bindings: BTreeMap<String, binding::Binding>,
+    /// With bindings: the parameters with their `${name}` references, resolved when grading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_with: Option<serde_json::Value>,
+}
+
+impl Check {
+    /// The parameters to evaluate against `state`: bindings resolved and substituted.
+    pub fn resolved_spec(&self, state: &state::ClusterState) -> Result<CheckSpec, binding::Unresolved> {
+        let Some(with) = self.bound_with.as_ref().filter(|_| !self.bindings.is_empty()) else {
+            return Ok(self.spec.clone());
+        };
+        let mut values = BTreeMap::new();
+        for (name, binding) in &self.bindings {
+            values.insert(name.clone(), binding.resolve(state)?);
+        }
+        let with = binding::substitute(with, &values);
+        serde_json::from_value(serde_json::json!({"grader": self.spec.grader_id(), "with": with}))
+            .map_err(|e| binding::Unresolved(format!("bound parameters do not fit the grader: {e}")))
+    }
 }
 
 /// A semantic problem in a grader's parameters, naming the field (relative to `with`).

@@ -36,8 +36,20 @@ impl Needs {
     }
 
     fn add(&mut self, check: &Check) {
+        for binding in check.bindings.values() {
+            let namespace = binding
+                .from
+                .namespace
+                .clone()
+                .filter(|_| binding.from.kind.is_namespaced());
+            self.lists.insert((binding.from.kind, namespace));
+        }
         let mut list = |kind: ObjectKind, namespace: Option<&str>| {
-            let namespace = if kind.is_namespaced() { namespace.map(str::to_owned) } else { None };
+            let namespace = if kind.is_namespaced() {
+                namespace.map(str::to_owned)
+            } else {
+                None
+            };
             self.lists.insert((kind, namespace));
         };
         let mut object = |target: &ObjectRef| list(target.kind, target.namespace.as_deref());
@@ -60,14 +72,20 @@ impl Needs {
             CheckSpec::Dns(p) => {
                 self.probe(check, &p.from, None);
                 if let Some(service) = &p.resolves_to_service {
-                    self.lists.insert((ObjectKind::Service, Some(service.namespace.clone())));
+                    self.lists
+                        .insert((ObjectKind::Service, Some(service.namespace.clone())));
                 }
             }
             CheckSpec::Reachability(p) => {
                 // The analyzer reasons over pods, Services, slices, policies and namespaces.
                 let namespaces = [Some(p.from.namespace.clone()), p.to.namespace.clone()];
                 for namespace in namespaces.into_iter().flatten() {
-                    for kind in [ObjectKind::Pod, ObjectKind::Service, ObjectKind::EndpointSlice, ObjectKind::NetworkPolicy] {
+                    for kind in [
+                        ObjectKind::Pod,
+                        ObjectKind::Service,
+                        ObjectKind::EndpointSlice,
+                        ObjectKind::NetworkPolicy,
+                    ] {
                         self.lists.insert((kind, Some(namespace.clone())));
                     }
                 }
@@ -100,10 +118,10 @@ mod tests {
     use serde_json::json;
 
     use super::Needs;
-    use crate::target::ObjectKind;
     use crate::Check;
+    use crate::target::ObjectKind;
 
-    fn check(id: &str, grader: &str, with: serde_json::Value) -> Check {
+    fn check(id: &str, grader: &str, with: &serde_json::Value) -> Check {
         Check {
             id: id.into(),
             points: 1,
@@ -111,19 +129,37 @@ mod tests {
             hint: None,
             timeout: None,
             interval: None,
-            spec: serde_json::from_value(json!({"grader": grader, "with": with})).expect("valid"),
+            spec: serde_json::from_value(json!({"grader": grader, "with": with.clone()})).expect("valid"),
+            bindings: std::collections::BTreeMap::new(),
+            bound_with: None,
         }
     }
 
     #[test]
     fn one_list_per_kind_and_namespace_and_one_probe_per_probe_check() {
         let checks = [
-            check("e", "endpoints", json!({"service": "web", "namespace": "shop"})),
-            check("p", "pods-ready", json!({"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}})),
-            check("u", "unchanged", json!({"target": {"kind": "NetworkPolicy", "name": "deny", "namespace": "shop"}})),
-            check("c", "connectivity", json!({"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "fe"}}},
-                "to": {"service": "api", "namespace": "shop", "port": 80}, "expect": "allowed"})),
-            check("n", "rollout", json!({"target": {"kind": "Deployment", "name": "coredns", "namespace": "kube-system"}})),
+            check("e", "endpoints", &json!({"service": "web", "namespace": "shop"})),
+            check(
+                "p",
+                "pods-ready",
+                &json!({"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}}),
+            ),
+            check(
+                "u",
+                "unchanged",
+                &json!({"target": {"kind": "NetworkPolicy", "name": "deny", "namespace": "shop"}}),
+            ),
+            check(
+                "c",
+                "connectivity",
+                &json!({"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "fe"}}},
+                "to": {"service": "api", "namespace": "shop", "port": 80}, "expect": "allowed"}),
+            ),
+            check(
+                "n",
+                "rollout",
+                &json!({"target": {"kind": "Deployment", "name": "coredns", "namespace": "kube-system"}}),
+            ),
         ];
         let needs = Needs::of(&checks);
         let lists: Vec<(ObjectKind, Option<&str>)> = needs.lists.iter().map(|(k, n)| (*k, n.as_deref())).collect();

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::Check;
 use crate::state::Observation;
-use crate::verdict::Verdict;
+use crate::verdict::{Evidence, Reason, Verdict};
 
 /// The CKA pass mark.
 pub const DEFAULT_PASS_MARK: f64 = 66.0;
@@ -40,7 +40,14 @@ pub fn grade(checks: &[Check], observation: &Observation) -> Vec<CheckResult> {
     checks
         .iter()
         .map(|check| {
-            let verdict = check.spec.evaluate(&check.id, observation);
+            let verdict = match check.resolved_spec(&observation.state) {
+                Ok(spec) => spec.evaluate(&check.id, observation),
+                Err(unresolved) => Verdict::fail(
+                    Reason::BindingUnresolved,
+                    format!("A value this check needs could not be read: {unresolved}."),
+                    Evidence::default(),
+                ),
+            };
             CheckResult {
                 id: check.id.clone(),
                 grader: check.spec.grader_id(),

@@ -50,6 +50,8 @@ pub enum Reason {
     ProbeError,
     /// The check cannot be evaluated from what was observed.
     NotObserved,
+    /// A binding's object or field is missing (e.g. the Service was deleted).
+    BindingUnresolved,
 }
 
 /// Evidence a learner can reproduce: the equivalent command and what it showed.

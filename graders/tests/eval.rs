@@ -557,3 +557,34 @@ fn absent_and_reachability() {
         Verdict::NotEvaluated { .. }
     ));
 }
+
+#[test]
+fn bindings_take_node_ports_and_node_ips_from_the_observed_state() {
+    let check: graders::Check = serde_json::from_value(json!({
+        "id": "c", "points": 1, "description": "NodePort answers", "grader": "connectivity",
+        "with": {"from": {"node": "any"}, "to": {"host": "10.96.0.1", "port": 30000}, "expect": "allowed"},
+        "bindings": {
+            "node_ip": {"from": {"kind": "Node", "name": "w"}, "path": "status.addresses[type=InternalIP].address", "type": "ip"},
+            "node_port": {"from": {"kind": "Service", "name": "web", "namespace": "shop"}, "path": "spec.ports[0].nodePort", "type": "port"}},
+        "boundWith": {"from": {"node": "any"}, "to": {"host": "${node_ip}", "port": "${node_port}"}, "expect": "allowed"}
+    }))
+    .expect("check");
+    let node = json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "w"},
+        "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]}});
+    let mut nodeport = service();
+    nodeport["spec"]["type"] = json!("NodePort");
+    nodeport["spec"]["ports"][0]["nodePort"] = json!(30080);
+    let observation = with_probe(&[node.clone(), nodeport], probe(Outcome::Connected, 0));
+    let resolved = check.resolved_spec(&observation.state).expect("resolves");
+    let CheckSpec::Connectivity(params) = &resolved else {
+        panic!("{resolved:?}")
+    };
+    assert_eq!(params.to.host.as_deref(), Some("172.18.0.3"));
+    assert_eq!(params.to.port, graders::target::PortRef::Number(30080));
+    let results = graders::score::grade(std::slice::from_ref(&check), &observation);
+    assert!(results[0].verdict.is_pass(), "{:?}", results[0].verdict);
+    // The learner deleted the Service: the binding cannot resolve, and that is the learner's doing.
+    let gone = with_probe(&[node], probe(Outcome::Connected, 0));
+    let results = graders::score::grade(std::slice::from_ref(&check), &gone);
+    assert_eq!(reason(&results[0].verdict), Some(Reason::BindingUnresolved));
+}

@@ -180,9 +180,12 @@ pub struct CheckEntry {
     /// Poll interval.
     #[serde(default)]
     pub interval: Option<Duration>,
-    /// Grader parameters (templated).
+    /// Grader parameters (templated; `${name}` refers to a binding).
     #[serde(default)]
     pub with: Option<Spanned<Value>>,
+    /// Values read from the observed state when grading (templated).
+    #[serde(default)]
+    pub bindings: Option<Spanned<Value>>,
 }
 
 /// A known shortcut.

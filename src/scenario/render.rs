@@ -3,9 +3,10 @@
 //!
 //! Pure apart from reading the scenario's own files; must not touch a cluster or print.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use graders::{Check, CheckSpec, Duration};
+use graders::binding::Binding;
+use graders::{Check, CheckSpec, Duration, ParamProblem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -16,7 +17,7 @@ use super::manifest::{Manifest, parse_manifests};
 use super::problem::Problem;
 use super::source::ReadError;
 use super::step::Step;
-use super::template::Renderer;
+use super::template::{Renderer, is_identifier};
 
 /// A hint with its text rendered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -258,16 +259,26 @@ impl Context<'_> {
 
     /// Render a templated value tree and type it; problems name `field` and the path inside.
     fn typed<T: DeserializeOwned>(&mut self, raw: &Value, location: &Location, field: &str) -> Option<T> {
-        let rendered = match self.renderer.render_value(raw) {
-            Ok(v) => v,
+        let rendered = self.rendered(raw, location, field)?;
+        self.type_value(rendered, location, field)
+    }
+
+    /// Render a templated value tree; problems name `field`.
+    fn rendered(&mut self, raw: &Value, location: &Location, field: &str) -> Option<Value> {
+        match self.renderer.render_value(raw) {
+            Ok(v) => Some(v),
             Err(e) => {
                 let p = self
                     .scenario_problem(e.with_inner_position(), Some(location))
                     .field(field);
                 self.problems.push(p);
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    /// Type a rendered value tree; problems name `field` and the path inside.
+    fn type_value<T: DeserializeOwned>(&mut self, rendered: Value, location: &Location, field: &str) -> Option<T> {
         serde_path_to_error::deserialize(rendered)
             .map_err(|e| {
                 let inner = e.path().to_string();
@@ -385,8 +396,18 @@ impl Context<'_> {
                 Some(w) => (w.value.clone(), w.referenced),
                 None => continue, // reported by the static checks
             };
-            let raw = json!({"grader": c.grader, "with": with});
-            let Some(spec) = self.typed::<CheckSpec>(&raw, &location, &field) else {
+            let bindings = self.bindings(c.bindings.as_ref(), &field);
+            let Some(with) = self.rendered(&with, &location, &field) else {
+                continue;
+            };
+            self.binding_references(&with, &bindings, &location, &field);
+            let samples = bindings
+                .iter()
+                .map(|(name, b)| (name.clone(), b.value_type.sample()))
+                .collect();
+            let with_samples = graders::binding::substitute(&with, &samples);
+            let raw = json!({"grader": c.grader, "with": with_samples});
+            let Some(spec) = self.type_value::<CheckSpec>(raw, &location, &field) else {
                 continue;
             };
             for p in spec.problems() {
@@ -406,9 +427,60 @@ impl Context<'_> {
                 timeout: c.timeout,
                 interval: c.interval,
                 spec,
+                bound_with: (!bindings.is_empty()).then_some(with),
+                bindings,
             });
         }
         checks
+    }
+
+    /// A check's typed bindings, with their problems reported.
+    fn bindings(&mut self, raw: Option<&Spanned<Value>>, field: &str) -> BTreeMap<String, Binding> {
+        let Some(raw) = raw else { return BTreeMap::new() };
+        let field = format!("{field}.bindings");
+        let bindings: BTreeMap<String, Binding> = self.typed(&raw.value, &raw.referenced, &field).unwrap_or_default();
+        for (name, binding) in &bindings {
+            let mut found = binding.problems(&format!("{field}.{name}"));
+            if !is_identifier(name) {
+                found.push(ParamProblem::new(
+                    format!("{field}.{name}"),
+                    "binding names are snake_case",
+                ));
+            }
+            for p in found {
+                let problem = self.scenario_problem(p.message, Some(&raw.referenced)).field(p.field);
+                self.problems.push(problem);
+            }
+        }
+        bindings
+    }
+
+    /// Every `${name}` in the parameters must be a binding, and every binding must be used.
+    fn binding_references(
+        &mut self,
+        with: &Value,
+        bindings: &BTreeMap<String, Binding>,
+        location: &Location,
+        field: &str,
+    ) {
+        let mut used = BTreeSet::new();
+        collect_references(with, &mut used);
+        for name in used.iter().filter(|n| !bindings.contains_key(*n)) {
+            let p = self
+                .scenario_problem(format!("`${{{name}}}` names no binding of this check"), Some(location))
+                .field(format!("{field}.with"))
+                .hint("declare it under the check's `bindings:`");
+            self.problems.push(p);
+        }
+        for name in bindings.keys().filter(|n| !used.contains(*n)) {
+            let p = self
+                .scenario_problem(
+                    format!("binding `{name}` is never used as `${{{name}}}`"),
+                    Some(location),
+                )
+                .field(format!("{field}.bindings.{name}"));
+            self.problems.push(p);
+        }
     }
 
     /// A NetworkPolicy fault on a CNI that does not enforce policy silently does nothing.
@@ -432,6 +504,28 @@ impl Context<'_> {
                 .hint("use `profile: kindnet` or `profile: calico` for NetworkPolicy scenarios");
             self.problems.push(p);
         }
+    }
+}
+
+/// Names referenced as `${name}` in the strings of a value tree.
+fn collect_references(value: &Value, names: &mut BTreeSet<String>) {
+    match value {
+        Value::String(text) => {
+            let mut rest = text.as_str();
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                match after.find('}') {
+                    Some(end) => {
+                        names.insert(after[..end].to_owned());
+                        rest = &after[end + 1..];
+                    }
+                    None => break,
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| collect_references(i, names)),
+        Value::Object(map) => map.values().for_each(|v| collect_references(v, names)),
+        _ => {}
     }
 }
 
