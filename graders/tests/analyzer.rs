@@ -1,0 +1,1101 @@
+//! Table-driven tests of the reachability analyzer against the documented NetworkPolicy
+//! semantics (the cases of the upstream e2e netpol suite over namespaces x, y, z with pods
+//! a, b, c), then the Service and DNS hops, then the matrix agreeing with pairwise analysis.
+
+// Fixture builders take JSON by value for readability at call sites.
+#![allow(clippy::needless_pass_by_value)]
+
+use graders::analyzer::{Analyzer, Target};
+use graders::state::ClusterState;
+use graders::target::PortRef;
+use serde_json::{Value, json};
+
+fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {"ns": name, "kubernetes.io/metadata.name": name}}})
+}
+
+fn pod(ns: &str, name: &str, ip: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"pod": name}},
+        "spec": {"containers": [{"name": "c", "image": "agnhost", "ports": [
+            {"name": "serve-80-tcp", "containerPort": 80, "protocol": "TCP"},
+            {"name": "serve-81-tcp", "containerPort": 81, "protocol": "TCP"},
+            {"name": "serve-80-udp", "containerPort": 80, "protocol": "UDP"},
+            {"name": "serve-80-sctp", "containerPort": 80, "protocol": "SCTP"}]}]},
+        "status": {"phase": "Running", "podIP": ip, "conditions": [{"type": "Ready", "status": "True"}]}})
+}
+
+fn policy(ns: &str, name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": ns}, "spec": spec})
+}
+
+/// x, y, z with pods a, b, c (x: 10.0.0.x, y: 10.0.1.x, z: 10.0.2.x) and y/v6 on fd00::5.
+fn cluster(policies: &[Value]) -> ClusterState {
+    let mut objects = Vec::new();
+    for (n, ns) in ["x", "y", "z"].iter().enumerate() {
+        objects.push(namespace(ns));
+        for (i, name) in ["a", "b", "c"].iter().enumerate() {
+            objects.push(pod(ns, name, &format!("10.0.{n}.{}", i + 1)));
+        }
+    }
+    objects.push(pod("y", "v6", "fd00::5"));
+    objects.extend(policies.iter().cloned());
+    ClusterState::from_objects(objects).expect("valid fixture")
+}
+
+fn allowed(state: &ClusterState, from: &str, to: &str, port: u16, protocol: &str) -> bool {
+    let (from_ns, from_name) = from.split_once('/').expect("ns/name");
+    let (to_ns, to_name) = to.split_once('/').expect("ns/name");
+    let analyzer = Analyzer::new(state);
+    let source = Analyzer::endpoint(state.pod(from_ns, from_name).expect("source pod"));
+    let target = Target::Pod {
+        namespace: to_ns.into(),
+        name: to_name.into(),
+        port: PortRef::Number(port),
+        protocol: protocol.into(),
+    };
+    analyzer.trace(&source, &target).allowed
+}
+
+fn deny_all_ingress(ns: &str) -> Value {
+    policy(
+        ns,
+        "deny-ingress",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+    )
+}
+
+fn ingress_to_a(ns: &str, rules: Value) -> Value {
+    policy(
+        ns,
+        "allow-to-a",
+        json!({"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Ingress"], "ingress": rules}),
+    )
+}
+
+fn egress_from_a(ns: &str, rules: Value) -> Value {
+    policy(
+        ns,
+        "allow-from-a",
+        json!({"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Egress"], "egress": rules}),
+    )
+}
+
+/// (name, policies, from, to, port, protocol, expected)
+type Case = (
+    &'static str,
+    Vec<Value>,
+    &'static str,
+    &'static str,
+    u16,
+    &'static str,
+    bool,
+);
+
+#[allow(clippy::too_many_lines)]
+fn cases() -> Vec<Case> {
+    let from_b = json!([{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}]);
+    let from_ns_y = json!([{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}]}]);
+    let and_peer = json!([{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}, "podSelector": {"matchLabels": {"pod": "b"}}}]}]);
+    let or_peers = json!([{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}, {"podSelector": {"matchLabels": {"pod": "b"}}}]}]);
+    let port_80 = json!([{"ports": [{"port": 80}]}]);
+    let udp_80 = json!([{"ports": [{"port": 80, "protocol": "UDP"}]}]);
+    let named_81 = json!([{"ports": [{"port": "serve-81-tcp"}]}]);
+    let named_missing = json!([{"ports": [{"port": "serve-99-tcp"}]}]);
+    let range = json!([{"ports": [{"port": 80, "endPort": 81}]}]);
+    let ip_y = json!([{"from": [{"ipBlock": {"cidr": "10.0.1.0/24"}}]}]);
+    let ip_y_except = json!([{"from": [{"ipBlock": {"cidr": "10.0.1.0/24", "except": ["10.0.1.1/32"]}}]}]);
+    let ip_v6 = json!([{"from": [{"ipBlock": {"cidr": "fd00::/64"}}]}]);
+    let ip_v6_except = json!([{"from": [{"ipBlock": {"cidr": "fd00::/64", "except": ["fd00::5/128"]}}]}]);
+    let to_ns_y = json!([{"to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}]}]);
+    let all_ns = json!([{"from": [{"namespaceSelector": {}}]}]);
+    let not_in_a = json!([{"from": [{"podSelector": {"matchExpressions": [{"key": "pod", "operator": "NotIn", "values": ["a"]}]}}]}]);
+    let exists = json!([{"from": [{"podSelector": {"matchExpressions": [{"key": "pod", "operator": "Exists"}]}}]}]);
+    let does_not_exist =
+        json!([{"from": [{"podSelector": {"matchExpressions": [{"key": "pod", "operator": "DoesNotExist"}]}}]}]);
+    let by_name_label =
+        json!([{"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "z"}}}]}]);
+    let missing_label = json!([{"from": [{"namespaceSelector": {"matchLabels": {"team": "blue"}}}]}]);
+    let dns_only = json!([{"ports": [{"port": 53, "protocol": "UDP"}]}]);
+    let outside = json!([{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]);
+    let deny_egress_x = policy(
+        "x",
+        "deny-egress",
+        json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+    );
+    vec![
+        ("no policy: everything allowed", vec![], "y/a", "x/a", 80, "TCP", true),
+        ("no policy: udp too", vec![], "x/b", "x/a", 80, "UDP", true),
+        (
+            "deny-all ingress blocks other namespaces",
+            vec![deny_all_ingress("x")],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "deny-all ingress blocks the same namespace",
+            vec![deny_all_ingress("x")],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "deny-all ingress leaves egress open",
+            vec![deny_all_ingress("x")],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "deny-all ingress in y does not touch x",
+            vec![deny_all_ingress("y")],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "deny-all egress blocks leaving",
+            vec![deny_egress_x.clone()],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "deny-all egress leaves ingress open",
+            vec![deny_egress_x],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "missing policyTypes means Ingress",
+            vec![policy("x", "p", json!({"podSelector": {}}))],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "missing policyTypes: egress open",
+            vec![policy("x", "p", json!({"podSelector": {}}))],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "egress rules add Egress, and Ingress still isolates",
+            vec![policy(
+                "x",
+                "p",
+                json!({"podSelector": {}, "egress": [{"to": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}]}),
+            )],
+            "x/a",
+            "x/b",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "egress rules add Egress: other destinations denied",
+            vec![policy(
+                "x",
+                "p",
+                json!({"podSelector": {}, "egress": [{"to": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}]}),
+            )],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "empty ingress list denies",
+            vec![ingress_to_a("x", json!([]))],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "ingress [{}] allows all",
+            vec![ingress_to_a("x", json!([{}]))],
+            "z/c",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "policy selecting a leaves b open",
+            vec![ingress_to_a("x", json!([]))],
+            "y/c",
+            "x/b",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "podSelector peer: same namespace match",
+            vec![ingress_to_a("x", from_b.clone())],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "podSelector peer: other pod",
+            vec![ingress_to_a("x", from_b.clone())],
+            "x/c",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "podSelector peer: same labels, other namespace",
+            vec![ingress_to_a("x", from_b)],
+            "y/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "namespaceSelector peer: matching namespace",
+            vec![ingress_to_a("x", from_ns_y.clone())],
+            "y/c",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "namespaceSelector peer: own namespace not selected",
+            vec![ingress_to_a("x", from_ns_y)],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "empty namespaceSelector selects all namespaces",
+            vec![ingress_to_a("x", all_ns.clone())],
+            "z/c",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "empty namespaceSelector includes own namespace",
+            vec![ingress_to_a("x", all_ns)],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "AND peer: both match",
+            vec![ingress_to_a("x", and_peer.clone())],
+            "y/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "AND peer: namespace only",
+            vec![ingress_to_a("x", and_peer.clone())],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "AND peer: pod only",
+            vec![ingress_to_a("x", and_peer)],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "OR peers: namespace item",
+            vec![ingress_to_a("x", or_peers.clone())],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "OR peers: pod item",
+            vec![ingress_to_a("x", or_peers.clone())],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "OR peers: neither",
+            vec![ingress_to_a("x", or_peers.clone())],
+            "x/c",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "OR peers: pod item is own-namespace only",
+            vec![ingress_to_a("x", or_peers)],
+            "z/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "port rule: matching port",
+            vec![ingress_to_a("x", port_80.clone())],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "port rule: other port",
+            vec![ingress_to_a("x", port_80.clone())],
+            "y/a",
+            "x/a",
+            81,
+            "TCP",
+            false,
+        ),
+        (
+            "port rule: protocol defaults to TCP",
+            vec![ingress_to_a("x", port_80)],
+            "y/a",
+            "x/a",
+            80,
+            "UDP",
+            false,
+        ),
+        (
+            "UDP rule allows UDP",
+            vec![ingress_to_a("x", udp_80.clone())],
+            "y/a",
+            "x/a",
+            80,
+            "UDP",
+            true,
+        ),
+        (
+            "UDP rule does not allow TCP",
+            vec![ingress_to_a("x", udp_80)],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "SCTP rule",
+            vec![ingress_to_a(
+                "x",
+                json!([{"ports": [{"port": 80, "protocol": "SCTP"}]}]),
+            )],
+            "y/a",
+            "x/a",
+            80,
+            "SCTP",
+            true,
+        ),
+        (
+            "named port resolves on the destination",
+            vec![ingress_to_a("x", named_81.clone())],
+            "y/a",
+            "x/a",
+            81,
+            "TCP",
+            true,
+        ),
+        (
+            "named port: other number",
+            vec![ingress_to_a("x", named_81)],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "named port the pod lacks matches nothing",
+            vec![ingress_to_a("x", named_missing)],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "endPort range: start",
+            vec![ingress_to_a("x", range.clone())],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "endPort range: end",
+            vec![ingress_to_a("x", range.clone())],
+            "y/a",
+            "x/a",
+            81,
+            "TCP",
+            true,
+        ),
+        (
+            "endPort range: outside",
+            vec![ingress_to_a("x", range)],
+            "y/a",
+            "x/a",
+            82,
+            "TCP",
+            false,
+        ),
+        (
+            "ipBlock: inside",
+            vec![ingress_to_a("x", ip_y.clone())],
+            "y/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "ipBlock: outside",
+            vec![ingress_to_a("x", ip_y)],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "ipBlock except: excepted",
+            vec![ingress_to_a("x", ip_y_except.clone())],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "ipBlock except: not excepted",
+            vec![ingress_to_a("x", ip_y_except)],
+            "y/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "IPv6 ipBlock",
+            vec![ingress_to_a("x", ip_v6.clone())],
+            "y/v6",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "IPv6 ipBlock does not match IPv4",
+            vec![ingress_to_a("x", ip_v6)],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "IPv6 except",
+            vec![ingress_to_a("x", ip_v6_except)],
+            "y/v6",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "egress to namespace: allowed",
+            vec![egress_from_a("x", to_ns_y.clone())],
+            "x/a",
+            "y/c",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "egress to namespace: other namespace",
+            vec![egress_from_a("x", to_ns_y.clone())],
+            "x/a",
+            "z/c",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "egress policy on a does not isolate b",
+            vec![egress_from_a("x", to_ns_y)],
+            "x/b",
+            "z/c",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "egress ports only: UDP 53 anywhere",
+            vec![egress_from_a("x", dns_only.clone())],
+            "x/a",
+            "z/c",
+            53,
+            "UDP",
+            true,
+        ),
+        (
+            "egress ports only: TCP 80 denied",
+            vec![egress_from_a("x", dns_only)],
+            "x/a",
+            "z/c",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "egress ipBlock except the pod range",
+            vec![egress_from_a("x", outside)],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "egress allowed but ingress denied",
+            vec![egress_from_a("x", json!([{}])), deny_all_ingress("y")],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "both sides allowed",
+            vec![
+                egress_from_a("x", json!([{}])),
+                policy(
+                    "y",
+                    "in",
+                    json!({"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "x"}}}]}]}),
+                ),
+            ],
+            "x/a",
+            "y/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "policies are a union",
+            vec![
+                ingress_to_a("x", json!([{"from": [{"podSelector": {"matchLabels": {"pod": "b"}}}]}])),
+                policy(
+                    "x",
+                    "second",
+                    json!({"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"pod": "c"}}}]}]}),
+                ),
+            ],
+            "x/c",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "matchExpressions NotIn",
+            vec![ingress_to_a("x", not_in_a.clone())],
+            "x/b",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "matchExpressions NotIn excludes",
+            vec![policy("x", "p", json!({"podSelector": {}, "ingress": not_in_a}))],
+            "x/a",
+            "x/b",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "matchExpressions Exists",
+            vec![ingress_to_a("x", exists)],
+            "x/c",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "matchExpressions DoesNotExist",
+            vec![ingress_to_a("x", does_not_exist)],
+            "x/c",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "policy podSelector In isolates only listed pods",
+            vec![policy(
+                "x",
+                "p",
+                json!({"podSelector": {"matchExpressions": [{"key": "pod", "operator": "In", "values": ["a", "b"]}]}, "ingress": []}),
+            )],
+            "y/a",
+            "x/c",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "namespace by kubernetes.io/metadata.name",
+            vec![ingress_to_a("x", by_name_label)],
+            "z/a",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "namespace label nobody has",
+            vec![ingress_to_a("x", missing_label)],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            false,
+        ),
+        (
+            "ingress rules ignored when policyTypes is only Egress",
+            vec![policy(
+                "x",
+                "p",
+                json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}], "ingress": []}),
+            )],
+            "y/a",
+            "x/a",
+            80,
+            "TCP",
+            true,
+        ),
+        (
+            "egress rules ignored when policyTypes is only Ingress",
+            vec![policy(
+                "x",
+                "p",
+                json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}], "egress": []}),
+            )],
+            "x/a",
+            "z/a",
+            80,
+            "TCP",
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn network_policy_semantics_table() {
+    let cases = cases();
+    assert!(cases.len() >= 60, "{} cases", cases.len());
+    for (name, policies, from, to, port, protocol, expected) in cases {
+        let state = cluster(&policies);
+        assert_eq!(
+            allowed(&state, from, to, port, protocol),
+            expected,
+            "{name}: {from} -> {to} {protocol} {port}"
+        );
+    }
+}
+
+fn trace_pods(policies: &[Value], from: &str, to: &str, port: u16) -> graders::analyzer::Trace {
+    let state = cluster(policies);
+    let (ns, name) = from.split_once('/').expect("ns/name");
+    let source = Analyzer::endpoint(state.pod(ns, name).expect("pod"));
+    let (to_ns, to_name) = to.split_once('/').expect("ns/name");
+    Analyzer::new(&state).trace(
+        &source,
+        &Target::Pod {
+            namespace: to_ns.into(),
+            name: to_name.into(),
+            port: PortRef::Number(port),
+            protocol: "TCP".into(),
+        },
+    )
+}
+
+fn all_hints(trace: &graders::analyzer::Trace) -> String {
+    trace
+        .hops
+        .iter()
+        .flat_map(|h| h.hints.iter().cloned().chain(h.details.iter().cloned()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn denials_name_the_rule_part_that_missed_and_lint_classic_mistakes() {
+    let and_peer = json!([{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}, "podSelector": {"matchLabels": {"pod": "b"}}}]}]);
+    let trace = trace_pods(&[ingress_to_a("x", and_peer)], "y/a", "x/a", 80);
+    assert!(!trace.allowed);
+    let ingress = trace.hops.iter().find(|h| h.name == "ingress").expect("ingress hop");
+    assert!(
+        ingress.details[0].contains("x/allow-to-a Ingress[0]")
+            && ingress.details[0].contains("podSelector does not match"),
+        "{:?}",
+        ingress.details
+    );
+    assert!(
+        all_hints(&trace).contains("must both match (AND)"),
+        "{}",
+        all_hints(&trace)
+    );
+
+    let trace = trace_pods(
+        &[ingress_to_a(
+            "x",
+            json!([{"from": [{"namespaceSelector": {"matchLabels": {"team": "blue"}}}]}]),
+        )],
+        "y/a",
+        "x/a",
+        80,
+    );
+    assert!(
+        all_hints(&trace).contains("kubernetes.io/metadata.name"),
+        "{}",
+        all_hints(&trace)
+    );
+
+    let trace = trace_pods(
+        &[ingress_to_a("x", json!([{"ports": [{"port": "serve-99-tcp"}]}]))],
+        "y/a",
+        "x/a",
+        80,
+    );
+    assert!(
+        all_hints(&trace).contains("named port `serve-99-tcp` is not declared"),
+        "{}",
+        all_hints(&trace)
+    );
+    assert!(
+        all_hints(&trace).contains("ports: TCP 80 is not in [TCP serve-99-tcp]"),
+        "{}",
+        all_hints(&trace)
+    );
+
+    let only_ingress_types = policy(
+        "x",
+        "p",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"], "egress": [{"to": [{"podSelector": {}}]}]}),
+    );
+    let trace = trace_pods(&[only_ingress_types, deny_all_ingress("y")], "x/a", "y/a", 80);
+    assert!(
+        all_hints(&trace).contains("policyTypes lack `Egress`"),
+        "{}",
+        all_hints(&trace)
+    );
+}
+
+fn service(ns: &str, name: &str, selector: Value, port: u16, target: Value, cluster_ip: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+        "spec": {"clusterIP": cluster_ip, "selector": selector, "ports": [{"name": "http", "port": port, "targetPort": target}]}})
+}
+
+fn trace_service(
+    objects: Vec<Value>,
+    from: &str,
+    ns: &str,
+    name: &str,
+    port: u16,
+    by_name: bool,
+) -> graders::analyzer::Trace {
+    let mut state = cluster(&[]);
+    state.merge(ClusterState::from_objects(objects).expect("valid"));
+    let (from_ns, from_name) = from.split_once('/').expect("ns/name");
+    let source = Analyzer::endpoint(state.pod(from_ns, from_name).expect("pod"));
+    let target = Target::Service {
+        namespace: ns.into(),
+        name: name.into(),
+        port: PortRef::Number(port),
+        protocol: "TCP".into(),
+        by_name,
+    };
+    Analyzer::new(&state).trace(&source, &target)
+}
+
+#[test]
+fn service_hop_explains_selectors_readiness_and_target_ports() {
+    let good = trace_service(
+        vec![service("x", "web", json!({"pod": "a"}), 8080, json!(80), "10.96.0.20")],
+        "y/a",
+        "x",
+        "web",
+        8080,
+        false,
+    );
+    assert!(good.allowed, "{good:?}");
+    assert!(
+        good.hops[0].reason.contains("port 8080 -> targetPort 80"),
+        "{:?}",
+        good.hops[0]
+    );
+
+    let typo = trace_service(
+        vec![service("x", "web", json!({"pod": "aa"}), 80, json!(80), "10.96.0.20")],
+        "y/a",
+        "x",
+        "web",
+        80,
+        false,
+    );
+    assert!(!typo.allowed);
+    assert!(typo.cause().is_some_and(|c| c.contains("matches 0 pods")), "{typo:?}");
+    assert!(
+        typo.hops[0].details.iter().any(|d| d.contains("3 pod(s) have pod="))
+            || typo.hops[0].details.iter().any(|d| d.contains("1 pod(s) have pod=a")),
+        "{:?}",
+        typo.hops[0].details
+    );
+
+    let named = trace_service(
+        vec![service(
+            "x",
+            "web",
+            json!({"pod": "a"}),
+            80,
+            json!("serve-81-tcp"),
+            "10.96.0.20",
+        )],
+        "y/a",
+        "x",
+        "web",
+        80,
+        false,
+    );
+    assert!(
+        named.allowed && named.hops[0].reason.contains("targetPort 81"),
+        "{named:?}"
+    );
+    let missing_named = trace_service(
+        vec![service(
+            "x",
+            "web",
+            json!({"pod": "a"}),
+            80,
+            json!("metrics"),
+            "10.96.0.20",
+        )],
+        "y/a",
+        "x",
+        "web",
+        80,
+        false,
+    );
+    assert!(
+        missing_named
+            .cause()
+            .is_some_and(|c| c.contains("targetPort `metrics`")),
+        "{missing_named:?}"
+    );
+
+    let wrong_port = trace_service(
+        vec![service("x", "web", json!({"pod": "a"}), 80, json!(80), "10.96.0.20")],
+        "y/a",
+        "x",
+        "web",
+        443,
+        false,
+    );
+    assert!(
+        wrong_port.cause().is_some_and(|c| c.contains("no TCP port 443")),
+        "{wrong_port:?}"
+    );
+
+    let mut unready = pod("x", "d", "10.0.0.9");
+    unready["metadata"]["labels"] = json!({"pod": "d"});
+    unready["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+    let not_ready = trace_service(
+        vec![
+            unready,
+            service("x", "web", json!({"pod": "d"}), 80, json!(80), "10.96.0.20"),
+        ],
+        "y/a",
+        "x",
+        "web",
+        80,
+        false,
+    );
+    assert!(
+        not_ready.cause().is_some_and(|c| c.contains("none is Ready")),
+        "{not_ready:?}"
+    );
+}
+
+#[test]
+fn policies_apply_to_the_target_port_after_dnat_not_the_service_port() {
+    let svc = service("x", "web", json!({"pod": "a"}), 8080, json!(80), "10.96.0.20");
+    let on_target = ingress_to_a("x", json!([{"ports": [{"port": 80}]}]));
+    let on_service_port = policy(
+        "x",
+        "allow-to-a",
+        json!({"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [{"ports": [{"port": 8080}]}]}),
+    );
+    assert!(trace_service(vec![svc.clone(), on_target], "y/a", "x", "web", 8080, false).allowed);
+    assert!(!trace_service(vec![svc.clone(), on_service_port], "y/a", "x", "web", 8080, false).allowed);
+    let cluster_ip_block = ingress_to_a("x", json!([{"from": [{"ipBlock": {"cidr": "10.96.0.0/16"}}]}]));
+    let trace = trace_service(vec![svc, cluster_ip_block], "y/a", "x", "web", 8080, false);
+    assert!(!trace.allowed);
+    assert!(
+        all_hints(&trace).contains("covers ClusterIP 10.96.0.20"),
+        "{}",
+        all_hints(&trace)
+    );
+}
+
+fn coredns(ready: bool, corefile: &str) -> Vec<Value> {
+    let mut dns = pod("kube-system", "coredns-1", "10.0.9.2");
+    dns["metadata"]["labels"] = json!({"k8s-app": "kube-dns"});
+    dns["status"]["conditions"] = json!([{"type": "Ready", "status": if ready { "True" } else { "False" }}]);
+    vec![
+        namespace("kube-system"),
+        dns,
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "coredns", "namespace": "kube-system"}, "data": {"Corefile": corefile}}),
+    ]
+}
+
+const COREFILE: &str =
+    ".:53 {\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n    }\n    forward . /etc/resolv.conf\n}\n";
+
+#[test]
+fn dns_hop_checks_coredns_the_corefile_egress_to_port_53_and_the_namespace() {
+    let svc = || service("x", "web", json!({"pod": "a"}), 80, json!(80), "10.96.0.20");
+    let mut objects = coredns(true, COREFILE);
+    objects.push(svc());
+    assert!(trace_service(objects, "y/a", "x", "web", 80, true).allowed);
+
+    let mut down = coredns(false, COREFILE);
+    down.push(svc());
+    assert!(
+        trace_service(down, "y/a", "x", "web", 80, true)
+            .cause()
+            .is_some_and(|c| c.contains("CoreDNS has no Ready pod"))
+    );
+
+    let mut broken = coredns(true, &COREFILE.replace("kubernetes", "kubernets"));
+    broken.push(svc());
+    assert!(
+        trace_service(broken, "y/a", "x", "web", 80, true)
+            .cause()
+            .is_some_and(|c| c.contains("no `kubernetes cluster.local`"))
+    );
+
+    let mut egress_locked = coredns(true, COREFILE);
+    egress_locked.extend([
+        svc(),
+        policy(
+            "y",
+            "deny-egress",
+            json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+        ),
+    ]);
+    let trace = trace_service(egress_locked, "y/a", "x", "web", 80, true);
+    assert!(
+        trace
+            .cause()
+            .is_some_and(|c| c.contains("egress to CoreDNS on UDP 53 is denied")),
+        "{trace:?}"
+    );
+    assert!(all_hints(&trace).contains("UDP and TCP 53"));
+
+    let mut udp_only = coredns(true, COREFILE);
+    udp_only.extend([svc(), policy("y", "dns", json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]}))]);
+    let trace = trace_service(udp_only, "y/a", "x", "web", 80, true);
+    assert!(all_hints(&trace).contains("TCP 53 is denied"), "{trace:?}");
+
+    let mut other_namespace = coredns(true, COREFILE);
+    other_namespace.push(svc());
+    let trace = trace_service(other_namespace, "y/a", "y", "web", 80, true);
+    assert!(
+        trace
+            .cause()
+            .is_some_and(|c| c.contains("no Service `web` in namespace `y`")),
+        "{trace:?}"
+    );
+    assert!(all_hints(&trace).contains("exists in x"));
+}
+
+#[test]
+fn the_matrix_agrees_with_pairwise_analysis() {
+    let policies = vec![
+        deny_all_ingress("x"),
+        ingress_to_a(
+            "x",
+            json!([{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}, "podSelector": {"matchLabels": {"pod": "b"}}}], "ports": [{"port": "serve-80-tcp"}]}]),
+        ),
+        egress_from_a("y", json!([{"to": [{"namespaceSelector": {}}]}])),
+        policy(
+            "z",
+            "p",
+            json!({"podSelector": {"matchExpressions": [{"key": "pod", "operator": "NotIn", "values": ["c"]}]}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.1.0/24", "except": ["10.0.1.3/32"]}}]}]}),
+        ),
+    ];
+    let state = cluster(&policies);
+    let matrix = Analyzer::new(&state).matrix(None);
+    assert_eq!(matrix.pods.len(), 10);
+    let mut denied = 0;
+    for (i, from) in matrix.pods.iter().enumerate() {
+        for (j, to) in matrix.pods.iter().enumerate() {
+            let expected = allowed(&state, from, to, 80, "TCP");
+            assert_eq!(matrix.allowed[i][j], expected, "{from} -> {to}");
+            denied += usize::from(!expected);
+        }
+    }
+    assert!(denied > 10 && denied < 90, "a mixed matrix ({denied} denied)");
+}
