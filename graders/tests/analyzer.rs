@@ -28,7 +28,7 @@ fn policy(ns: &str, name: &str, spec: Value) -> Value {
     json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": ns}, "spec": spec})
 }
 
-/// x, y, z with pods a, b, c (x: 10.0.0.x, y: 10.0.1.x, z: 10.0.2.x) and y/v6 on fd00::5.
+/// x, y, z with pods a, b, c (x: 10.0.0.x, y: 10.0.1.x, z: 10.0.2.x) and y/v6 on `fd00::5`.
 fn cluster(policies: &[Value]) -> ClusterState {
     let mut objects = Vec::new();
     for (n, ns) in ["x", "y", "z"].iter().enumerate() {
