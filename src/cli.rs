@@ -63,6 +63,9 @@ pub enum Command {
     /// Grade an attempt from a snapshot of cluster state (live grading comes with the cluster
     /// module). Exit 0 at or above the pass mark, 1 below, 2 bad input, 3 environment errors.
     Grade(GradeArgs),
+    /// Explain why a connection is allowed or blocked (hop by hop), or print the allow/deny
+    /// matrix, from a snapshot. Exit 0 when allowed, 1 when blocked, 2 on bad input.
+    Explain(ExplainArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -171,6 +174,32 @@ fn percent(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{value} is not a percentage between 0 and 100"))
     }
+}
+
+/// `kubedrill explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A snapshot file (see `kubedrill grade`).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Source: `<namespace>/<pod>`, or `<namespace>/<label>=<value>,...` for a pod with those labels.
+    #[arg(long, required_unless_present = "matrix")]
+    pub from: Option<String>,
+    /// Destination: `<namespace>/<service|pod>:<port>[/<protocol>]` (prefix `svc/` or `pod/` to choose).
+    #[arg(long, required_unless_present = "matrix")]
+    pub to: Option<String>,
+    /// Reach the Service by its DNS name (adds the DNS hop).
+    #[arg(long)]
+    pub by_name: bool,
+    /// Print the allow/deny matrix between pods instead.
+    #[arg(long, conflicts_with_all = ["from", "to", "by_name"])]
+    pub matrix: bool,
+    /// With `--matrix`: only the pods of this namespace.
+    #[arg(short = 'n', long, requires = "matrix")]
+    pub namespace: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 /// `kubedrill completions`.

@@ -71,6 +71,14 @@ pub enum Error {
         /// What was asked for.
         wanted: String,
     },
+    /// A `--from`/`--to` that names nothing in the snapshot or is malformed.
+    #[error("`{flow}`: {reason}")]
+    BadFlow {
+        /// What the user wrote.
+        flow: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Neither `--seed` nor the snapshot gives the attempt's seed.
     #[error("no seed: pass `--seed N` (the snapshot does not name one)")]
     NoSeed,
@@ -115,6 +123,7 @@ impl Error {
             | Self::InvalidSnapshot { .. }
             | Self::SnapshotMismatch { .. }
             | Self::NoSeed
+            | Self::BadFlow { .. }
             | Self::InvalidScenario { .. }
             | Self::AlreadyExists { .. }
             | Self::InvalidId { .. } => Exit::Usage,
@@ -139,6 +148,10 @@ impl Error {
             Self::SnapshotMismatch { .. } => {
                 vec!["grade with the scenario and seed the snapshot was taken for".to_owned()]
             }
+            Self::BadFlow { .. } => vec![
+                "e.g. `--from shop/frontend-7d9f --to shop/api:8080` or `--from shop/app=frontend --to shop/svc/api:http`"
+                    .to_owned(),
+            ],
             Self::NoSeed => {
                 vec!["the seed changes names and ports; use the one the attempt was started with".to_owned()]
             }

@@ -12,9 +12,7 @@ use crate::state::{BaselineSource, Observation, Outcome, ProbeResult, value_at};
 use crate::target::{Destination, Expectation, ObjectKind, ObjectRef, PortRef};
 use crate::tree::{first_mismatch, is_subset};
 use crate::verdict::{Evidence, Reason, Verdict};
-use crate::{
-    CheckSpec, absent, assert, connectivity, dns, endpoints, http, pods_ready, reachability, rollout, unchanged,
-};
+use crate::{CheckSpec, absent, assert, connectivity, dns, endpoints, http, pods_ready, rollout, unchanged};
 
 /// How long a `blocked` flow must keep failing when the check sets no `stableFor`.
 pub const DEFAULT_STABLE_FOR_MS: u64 = 5_000;
@@ -24,6 +22,9 @@ impl CheckSpec {
     #[must_use]
     pub fn evaluate(&self, check_id: &str, observation: &Observation) -> Verdict {
         let probe = observation.probes.get(check_id);
+        if self.is_probe() && probe.is_none() {
+            return crate::predict::predict(self, observation);
+        }
         match self {
             Self::Assert(p) => evaluate_assert(p, observation),
             Self::Absent(p) => evaluate_absent(p, observation),
@@ -34,7 +35,7 @@ impl CheckSpec {
             Self::Connectivity(p) => with_probe(probe, |r| evaluate_connectivity(p, r)),
             Self::Dns(p) => with_probe(probe, |r| evaluate_dns(p, r, observation)),
             Self::Http(p) => with_probe(probe, |r| evaluate_http(p, r)),
-            Self::Reachability(p) => evaluate_reachability(p),
+            Self::Reachability(p) => crate::predict::reachability(p, observation),
         }
     }
 }
@@ -559,12 +560,6 @@ fn evaluate_http(params: &http::Params, result: &ProbeResult) -> Verdict {
         _ => Verdict::Pass {
             evidence: probe_evidence(result),
         },
-    }
-}
-
-fn evaluate_reachability(_params: &reachability::Params) -> Verdict {
-    Verdict::NotEvaluated {
-        message: "static reachability needs the reachability analyzer, which is not in this build".to_owned(),
     }
 }
 

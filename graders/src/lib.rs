@@ -33,6 +33,7 @@ pub mod http;
 pub mod names;
 pub mod needs;
 pub mod pods_ready;
+pub mod predict;
 pub mod reachability;
 pub mod rollout;
 pub mod score;

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::Check;
 use crate::state::Observation;
 use crate::verdict::{Evidence, Reason, Verdict};
+use crate::{Check, CheckSpec};
 
 /// The CKA pass mark.
 pub const DEFAULT_PASS_MARK: f64 = 66.0;
@@ -30,6 +30,8 @@ pub struct CheckResult {
     pub points: u32,
     /// Points earned (all or nothing per check).
     pub earned: u32,
+    /// The verdict comes from the reachability analyzer, not from a probe.
+    pub predicted: bool,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -40,6 +42,8 @@ pub fn grade(checks: &[Check], observation: &Observation) -> Vec<CheckResult> {
     checks
         .iter()
         .map(|check| {
+            let predicted = (check.spec.is_probe() && !observation.probes.contains_key(&check.id))
+                || matches!(check.spec, CheckSpec::Reachability(_));
             let verdict = match check.resolved_spec(&observation.state) {
                 Ok(spec) => spec.evaluate(&check.id, observation),
                 Err(unresolved) => Verdict::fail(
@@ -55,6 +59,7 @@ pub fn grade(checks: &[Check], observation: &Observation) -> Vec<CheckResult> {
                 hint: check.hint.clone(),
                 points: check.points,
                 earned: if verdict.is_pass() { check.points } else { 0 },
+                predicted: predicted && verdict.is_scored(),
                 verdict,
             }
         })
@@ -211,6 +216,7 @@ mod tests {
             hint: None,
             points,
             earned,
+            predicted: false,
             verdict,
         }
     }

@@ -440,8 +440,9 @@ fn connectivity_allowed_and_blocked_with_stabilisation() {
             "{expect} {stable:?} {outcome:?} {held}: {verdict:?}"
         );
     }
+    // Without a probe result the analyzer predicts: here the Service does not exist.
     let unobserved = check("allowed", None).evaluate("c", &observe(&[]));
-    assert!(matches!(unobserved, Verdict::NotEvaluated { .. }));
+    assert_eq!(reason(&unobserved), Some(Reason::ConnectionRefused), "{unobserved:?}");
     let mut broken = probe(Outcome::Other, 0);
     broken.error = Some("probe pod unschedulable".into());
     let verdict = check("allowed", None).evaluate("c", &with_probe(&[], broken));
@@ -552,10 +553,14 @@ fn absent_and_reachability() {
         json!({"grader": "reachability", "with": {"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "x"}}},
         "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "blocked"}}),
     );
-    assert!(matches!(
-        reach.evaluate("c", &observe(&[service()])),
-        Verdict::NotEvaluated { .. }
-    ));
+    // The Service selects no pod: nothing can reach it, so `blocked` holds.
+    assert!(reach.evaluate("c", &observe(&[service()])).is_pass());
+    let open = [service(), pod("web-1", json!({"app": "web"}), "True")];
+    assert_eq!(
+        reason(&reach.evaluate("c", &observe(&open))),
+        Some(Reason::NotBlocked),
+        "no policy: open to all"
+    );
 }
 
 #[test]

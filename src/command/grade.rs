@@ -69,7 +69,7 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
     Ok(exit_for(&report.score))
 }
 
-fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
+pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::NotFound {
             path: path.to_path_buf(),

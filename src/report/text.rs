@@ -23,9 +23,14 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
             Verdict::Error { .. } => (printer.caution("ERROR"), "-".to_owned()),
             Verdict::NotEvaluated { .. } => (printer.caution("SKIP"), "-".to_owned()),
         };
+        let predicted = if check.predicted {
+            printer.dim(" (predicted)")
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {mark:<5} {:<width$}  {points:>5}  {}",
+            "  {mark:<5} {:<width$}  {points:>5}  {}{predicted}",
             check.id, check.description
         );
         let detail = match &check.verdict {

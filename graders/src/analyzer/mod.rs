@@ -344,7 +344,9 @@ impl<'a> Analyzer<'a> {
         hints
     }
 
-    fn dns_hop(&self, from: &Endpoint, namespace: &str, name: &str) -> Hop {
+    /// Whether `from` can resolve the Service `name` in `namespace` (the DNS hop alone).
+    #[must_use]
+    pub fn dns_hop(&self, from: &Endpoint, namespace: &str, name: &str) -> Hop {
         let dns_pods: Vec<&Pod> = self
             .state
             .pods_in("kube-system")

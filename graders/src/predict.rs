@@ -1,0 +1,242 @@
+//! Predictions: probe checks answered by the reachability analyzer when no probe result was
+//! observed (grading a snapshot), and `reachability` checks, which are static by definition.
+//!
+//! Pure. A prediction says what the analyzer expects and why; live grading compares it with
+//! the probe instead.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Pod;
+
+use crate::analyzer::policy::Endpoint;
+use crate::analyzer::{Analyzer, Hop, Target, Trace};
+use crate::state::{ClusterState, Observation};
+use crate::target::{Destination, Expectation, Protocol, Source};
+use crate::verdict::{Evidence, Reason, Verdict};
+use crate::{CheckSpec, dns, reachability};
+
+/// Marks the evidence of every predicted verdict.
+pub const PREDICTED: &str = "predicted by the reachability analyzer";
+
+/// Predict a probe check (connectivity, dns, http) from the state alone.
+#[must_use]
+pub fn predict(spec: &CheckSpec, observation: &Observation) -> Verdict {
+    let state = &observation.state;
+    let analyzer = Analyzer::new(state);
+    match spec {
+        CheckSpec::Connectivity(p) => match flow(state, &p.from, &p.to) {
+            Some((source, target)) => judge(&analyzer.trace(&source, &target), p.expect, &source, &p.to),
+            None => unpredictable(),
+        },
+        CheckSpec::Http(p) => match flow(state, &p.from, &p.to) {
+            Some((source, target)) => {
+                let trace = analyzer.trace(&source, &target);
+                if trace.allowed {
+                    Verdict::NotEvaluated {
+                        message: "the connection is predicted to succeed; the HTTP answer itself needs a live probe"
+                            .to_owned(),
+                    }
+                } else {
+                    judge(&trace, Expectation::Allowed, &source, &p.to)
+                }
+            }
+            None => unpredictable(),
+        },
+        CheckSpec::Dns(p) => predict_dns(p, state, &analyzer),
+        _ => unpredictable(),
+    }
+}
+
+fn unpredictable() -> Verdict {
+    Verdict::NotEvaluated {
+        message: "no probe result was observed, and this flow cannot be predicted from the state alone".to_owned(),
+    }
+}
+
+fn protocol(p: Protocol) -> String {
+    match p {
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+        Protocol::Sctp => "SCTP",
+    }
+    .to_owned()
+}
+
+/// The source pod: a Ready pod matching the selector (else a hypothetical one with its labels),
+/// or a hypothetical probe pod. Node sources cannot be predicted.
+fn source(state: &ClusterState, from: &Source) -> Option<Endpoint> {
+    let namespace = from.namespace.as_deref()?;
+    if let Some(labels) = &from.probe_labels {
+        return Some(Analyzer::hypothetical(namespace, labels.clone()));
+    }
+    let selector = from.selector.as_ref()?;
+    let matching: Vec<&Pod> = state
+        .pods_in(namespace)
+        .filter(|p| selector.matches(&p.metadata.labels.clone().unwrap_or_default()))
+        .collect();
+    let ready = matching.iter().find(|p| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+    });
+    Some(ready.or_else(|| matching.first()).map_or_else(
+        || Analyzer::hypothetical(namespace, selector.match_labels.clone()),
+        |p| Analyzer::endpoint(p),
+    ))
+}
+
+fn target(state: &ClusterState, to: &Destination) -> Option<Target> {
+    let namespace = to.namespace.clone()?;
+    let protocol = protocol(to.protocol);
+    if let Some(name) = &to.service {
+        return Some(Target::Service {
+            namespace,
+            name: name.clone(),
+            port: to.port.clone(),
+            protocol,
+            by_name: to.by_name,
+        });
+    }
+    let selector = to.pod.as_ref()?;
+    let pod = state
+        .pods_in(&namespace)
+        .find(|p| selector.matches(&p.metadata.labels.clone().unwrap_or_default()))?;
+    let name = pod.metadata.name.clone()?;
+    Some(Target::Pod {
+        namespace,
+        name,
+        port: to.port.clone(),
+        protocol,
+    })
+}
+
+fn flow(state: &ClusterState, from: &Source, to: &Destination) -> Option<(Endpoint, Target)> {
+    Some((source(state, from)?, target(state, to)?))
+}
+
+fn describe_target(to: &Destination) -> String {
+    match (&to.service, &to.namespace) {
+        (Some(service), Some(ns)) => format!("{ns}/{service}:{}", to.port),
+        _ => format!("the selected pods on port {}", to.port),
+    }
+}
+
+fn evidence(trace: &Trace, source: &Endpoint, to: &Destination) -> Evidence {
+    let by_name = if to.by_name { " --by-name" } else { "" };
+    let outcome = trace
+        .cause()
+        .map_or_else(|| "allowed".to_owned(), |c| format!("blocked: {c}"));
+    Evidence::new(
+        format!(
+            "kubedrill explain --snapshot <file> --from {} --to {}{by_name}",
+            source.name,
+            describe_target(to)
+        ),
+        format!("{PREDICTED}: {outcome}"),
+    )
+}
+
+/// The failing hop decides the reason, as a live probe's failure signature would.
+fn reason_of(hop: Option<&Hop>) -> Reason {
+    match hop.map(|h| h.name) {
+        Some("dns") => Reason::DnsFailure,
+        Some("service") => Reason::ConnectionRefused,
+        _ => Reason::ConnectionTimedOut,
+    }
+}
+
+fn judge(trace: &Trace, expect: Expectation, source: &Endpoint, to: &Destination) -> Verdict {
+    let evidence = evidence(trace, source, to);
+    let what = describe_target(to);
+    match (expect, trace.allowed) {
+        (Expectation::Allowed, true) | (Expectation::Blocked, false) => Verdict::Pass { evidence },
+        (Expectation::Allowed, false) => {
+            let failing = trace.hops.iter().find(|h| !h.ok);
+            let cause = failing.map_or("", |h| h.reason.as_str());
+            Verdict::fail(
+                reason_of(failing),
+                format!("{} cannot reach {what}: {cause}.", source.name),
+                evidence,
+            )
+        }
+        (Expectation::Blocked, true) => Verdict::fail(
+            Reason::NotBlocked,
+            format!("{} can reach {what}; it must be blocked.", source.name),
+            evidence,
+        ),
+    }
+}
+
+fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'_>) -> Verdict {
+    let Some(source) = source(state, &params.from) else {
+        return unpredictable();
+    };
+    let name = params.name.trim_end_matches('.');
+    let Some((service, namespace)) = name.strip_suffix(".svc.cluster.local").and_then(|n| n.split_once('.')) else {
+        return unpredictable();
+    };
+    let hop = analyzer.dns_hop(&source, namespace, service);
+    let evidence = Evidence::new(
+        format!(
+            "kubedrill explain --snapshot <file> --from {} --to {namespace}/{service}:<port> --by-name",
+            source.name
+        ),
+        format!("{PREDICTED}: {}", hop.reason),
+    );
+    let wrong_service = params
+        .resolves_to_service
+        .as_ref()
+        .is_some_and(|s| s.name != service || s.namespace != namespace);
+    match (params.expect, hop.ok && !wrong_service) {
+        (dns::DnsExpectation::Resolves, true) | (dns::DnsExpectation::Fails, false) => Verdict::Pass { evidence },
+        (dns::DnsExpectation::Resolves, false) => Verdict::fail(
+            Reason::DnsFailure,
+            format!("`{}` is predicted not to resolve: {}.", params.name, hop.reason),
+            evidence,
+        ),
+        (dns::DnsExpectation::Fails, true) => Verdict::fail(
+            Reason::WrongAnswer,
+            format!("`{}` is predicted to resolve; it must not.", params.name),
+            evidence,
+        ),
+    }
+}
+
+/// A `reachability` check: any source pod (or a hypothetical pod with exactly the selector's
+/// labels, when none exists) reaching the destination counts as allowed.
+#[must_use]
+pub fn reachability(params: &reachability::Params, observation: &Observation) -> Verdict {
+    let state = &observation.state;
+    let analyzer = Analyzer::new(state);
+    let Some(target) = target(state, &params.to) else {
+        return Verdict::fail(
+            Reason::ObjectMissing,
+            format!("{} does not exist.", describe_target(&params.to)),
+            Evidence::new("kubectl get pods,services", "not found"),
+        );
+    };
+    let mut sources: Vec<Endpoint> = state
+        .pods_in(&params.from.namespace)
+        .filter(|p| {
+            params
+                .from
+                .selector
+                .matches(&p.metadata.labels.clone().unwrap_or_default())
+        })
+        .map(Analyzer::endpoint)
+        .collect();
+    if sources.is_empty() {
+        let labels: BTreeMap<String, String> = params.from.selector.match_labels.clone();
+        sources.push(Analyzer::hypothetical(&params.from.namespace, labels));
+    }
+    let traces: Vec<(Endpoint, Trace)> = sources
+        .into_iter()
+        .map(|s| {
+            let trace = analyzer.trace(&s, &target);
+            (s, trace)
+        })
+        .collect();
+    let chosen = traces.iter().find(|(_, t)| t.allowed).unwrap_or(&traces[0]);
+    judge(&chosen.1, params.expect, &chosen.0, &params.to)
+}
