@@ -29,6 +29,7 @@ bench:
     cargo bench --bench catalogue
     just bench-cli
     just bench-grade
+    just bench-analyzer
 
 # Wall time of `list` and of linting 20 scenarios with the release binary (needs hyperfine).
 bench-cli:
@@ -76,3 +77,19 @@ bench-grade:
     command -v hyperfine >/dev/null && hyperfine --warmup 1 --shell=none \
       "$pin target/release/kubedrill grade --scenario $out/big-cluster --snapshot $out/snapshot.json -o json"
     /usr/bin/time -f "peak RSS: %M KiB, wall: %e s" $pin target/release/kubedrill grade --scenario "$out/big-cluster" --snapshot "$out/snapshot.json" -o json > /dev/null
+
+# Analyzer benchmark: criterion matrix for 500/2,000/5,000 pods with 500 policies, then the
+# release binary's `explain --matrix` wall time and peak RSS on one core.
+bench-analyzer:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo bench --bench analyzer
+    cargo build --release --quiet --example big_snapshot
+    cargo build --release --quiet
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    target/release/examples/big_snapshot "$out" 50
+    pin=""; command -v taskset >/dev/null && pin="taskset -c 0"
+    for pods in 500 2000 5000; do
+      /usr/bin/time -f "explain --matrix, $pods pods: peak RSS %M KiB, wall %e s" $pin target/release/kubedrill explain --matrix -o json --snapshot "$out/policies-$pods.json" > /dev/null
+    done

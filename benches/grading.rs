@@ -3,6 +3,7 @@
 //! release binary end to end (wall time and peak RSS).
 
 #[path = "../examples/big_snapshot/generate.rs"]
+#[allow(dead_code)]
 mod generate;
 
 use std::hint::black_box;

@@ -78,11 +78,14 @@ impl Printer {
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     }
 
-    /// Serialize data as pretty JSON on stdout.
+    /// Serialize data as pretty JSON on stdout, streamed (a large matrix is never one string).
     pub fn json<T: Serialize>(&self, value: &T) {
-        match serde_json::to_string_pretty(value) {
-            Ok(text) => self.data(&format!("{text}\n")),
-            Err(e) => self.error(&format!("cannot encode JSON: {e}")),
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from);
+        match written.and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => self.error(&format!("cannot write JSON: {e}")),
         }
     }
 

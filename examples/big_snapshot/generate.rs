@@ -103,3 +103,52 @@ solution:\n  - apply: manifests/ns.yaml\nshortcuts:\n  - {{ id: none, descriptio
 
 /// The one manifest the benchmark scenario applies.
 pub const NS_MANIFEST: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bench\n";
+
+/// A policy-heavy cluster for the analyzer benchmark: `pods` pods and `policies` single-port
+/// NetworkPolicies spread over `namespaces` namespaces, mixing pod, namespace and AND peers.
+#[must_use]
+pub fn policy_objects(pods: usize, namespaces: usize, policies: usize) -> Vec<Value> {
+    let mut objects = Vec::new();
+    for n in 0..namespaces {
+        let ns = namespace(n);
+        objects.push(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns, "team": format!("t{}", n % 5)}}}));
+    }
+    for p in 0..pods {
+        let ns = namespace(p % namespaces);
+        objects.push(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": format!("pod-{p}"), "namespace": ns, "labels": {"app": format!("app-{}", p % 8), "tier": if p % 3 == 0 { "db" } else { "web" }}},
+            "spec": {"containers": [{"name": "c", "image": "agnhost", "ports": [{"name": "http", "containerPort": 8080}]}]},
+            "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", p / 65_536 % 256, p / 256 % 256, p % 256),
+                "conditions": [{"type": "Ready", "status": "True"}]}}));
+    }
+    for i in 0..policies {
+        let ns = namespace(i % namespaces);
+        let peer = match i % 4 {
+            0 => json!({"podSelector": {"matchLabels": {"app": format!("app-{}", (i + 1) % 8)}}}),
+            1 => json!({"namespaceSelector": {"matchLabels": {"team": format!("t{}", i % 5)}}}),
+            2 => {
+                json!({"namespaceSelector": {"matchLabels": {"team": format!("t{}", i % 5)}}, "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web"]}]}})
+            }
+            _ => json!({"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.1.0/24"]}}),
+        };
+        let (types, rules) = if i % 5 == 4 {
+            (
+                json!(["Egress"]),
+                json!({"egress": [{"to": [peer], "ports": [{"port": 8080}]}]}),
+            )
+        } else {
+            (
+                json!(["Ingress"]),
+                json!({"ingress": [{"from": [peer], "ports": [{"port": "http"}]}]}),
+            )
+        };
+        let mut spec = json!({"podSelector": {"matchLabels": {"app": format!("app-{}", i % 8)}}, "policyTypes": types});
+        if let (Some(spec), Some(rules)) = (spec.as_object_mut(), rules.as_object()) {
+            spec.extend(rules.clone());
+        }
+        objects.push(json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": format!("policy-{i}"), "namespace": ns}, "spec": spec}));
+    }
+    objects
+}

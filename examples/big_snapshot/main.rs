@@ -1,6 +1,8 @@
-//! Writes a large synthetic snapshot and a 20-check scenario for `just bench-grade`:
+//! Writes large synthetic snapshots for the benchmarks:
 //! `cargo run --release --example big_snapshot -- OUT_DIR [NAMESPACES]` creates
-//! `OUT_DIR/big-cluster/` (the scenario) and `OUT_DIR/snapshot.json`.
+//! `OUT_DIR/big-cluster/` (a 20-check scenario), `OUT_DIR/snapshot.json` (for `just
+//! bench-grade`) and `OUT_DIR/policies-<N>.json` for 500, 2,000 and 5,000 pods with 500
+//! NetworkPolicies (for `just bench-analyzer`).
 #![allow(clippy::print_stderr)]
 
 mod generate;
@@ -26,6 +28,10 @@ fn main() -> std::process::ExitCode {
             "objects": [{"apiVersion": "v1", "kind": "List", "items": objects}],
             "baseline": [{"apiVersion": "v1", "kind": "List", "items": baseline}]});
         std::fs::write(out.join("snapshot.json"), serde_json::to_vec(&snapshot)?)?;
+        for pods in [500, 2_000, 5_000] {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": generate::policy_objects(pods, 50, 500)});
+            std::fs::write(out.join(format!("policies-{pods}.json")), serde_json::to_vec(&list)?)?;
+        }
         eprintln!(
             "wrote {} objects for {namespaces} namespaces to {}",
             objects.len(),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Analyzer;
 use super::policy::{self, Direction, Endpoint};
-use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// A set of pods by index.
@@ -80,6 +80,104 @@ fn ports_match(ports: Option<&Vec<NetworkPolicyPort>>, destination: &Endpoint, p
     })
 }
 
+/// The pods of a matrix, their probe ports and their namespaces' labels, computed once.
+struct Pods {
+    endpoints: Vec<Endpoint>,
+    targets: Vec<(u16, String)>,
+    namespace_labels: Vec<std::collections::BTreeMap<String, String>>,
+}
+
+/// Per pod: whom it may send to (egress) and receive from (ingress); `None`: not isolated.
+struct Allowed {
+    egress: Vec<Option<Bits>>,
+    ingress: Vec<Option<Bits>>,
+}
+
+impl Pods {
+    fn len(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    /// The pods `peers` match (all pods when the list is missing or empty).
+    fn peers(&self, peers: Option<&Vec<NetworkPolicyPeer>>, policy_namespace: &str) -> Bits {
+        let n = self.len();
+        match peers.filter(|p| !p.is_empty()) {
+            None => Bits::full(n),
+            Some(items) => {
+                let mut set = Bits::new(n);
+                for (i, e) in self.endpoints.iter().enumerate() {
+                    if items
+                        .iter()
+                        .any(|item| peer_matches(item, e, policy_namespace, &self.namespace_labels[i]))
+                    {
+                        set.set(i);
+                    }
+                }
+                set
+            }
+        }
+    }
+
+    /// Destinations whose probe port a rule's ports admit.
+    fn ports(&self, ports: Option<&Vec<NetworkPolicyPort>>) -> Bits {
+        let mut set = Bits::new(self.len());
+        for (j, e) in self.endpoints.iter().enumerate() {
+            if ports_match(ports, e, self.targets[j].0, &self.targets[j].1) {
+                set.set(j);
+            }
+        }
+        set
+    }
+}
+
+impl Allowed {
+    /// Fold one policy in: selection once, peers once per rule (bitsets), never per pair.
+    fn apply(&mut self, policy: &NetworkPolicy, pods: &Pods) {
+        let (has_ingress, has_egress) = policy::policy_types(policy);
+        let Some(spec) = policy.spec.as_ref() else { return };
+        let n = pods.len();
+        let policy_namespace = policy.metadata.namespace.clone().unwrap_or_default();
+        let direction = if has_ingress {
+            Direction::Ingress
+        } else {
+            Direction::Egress
+        };
+        let selected: Vec<usize> = (0..n)
+            .filter(|i| policy::selects(policy, &pods.endpoints[*i], direction))
+            .collect();
+        if selected.is_empty() {
+            return;
+        }
+        if has_egress {
+            let mut allowed = Bits::new(n);
+            for rule in spec.egress.iter().flatten() {
+                let mut set = pods.peers(rule.to.as_ref(), &policy_namespace);
+                set.and(&pods.ports(rule.ports.as_ref()));
+                allowed.or(&set);
+            }
+            for i in &selected {
+                self.egress[*i].get_or_insert_with(|| Bits::new(n)).or(&allowed);
+            }
+        }
+        if has_ingress {
+            let rules: Vec<(Bits, Option<&Vec<NetworkPolicyPort>>)> = spec
+                .ingress
+                .iter()
+                .flatten()
+                .map(|r| (pods.peers(r.from.as_ref(), &policy_namespace), r.ports.as_ref()))
+                .collect();
+            for i in &selected {
+                let isolated = self.ingress[*i].get_or_insert_with(|| Bits::new(n));
+                for (peers, ports) in &rules {
+                    if ports_match(*ports, &pods.endpoints[*i], pods.targets[*i].0, &pods.targets[*i].1) {
+                        isolated.or(peers);
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Analyzer<'_> {
     /// The matrix between the pods of `namespace` (or every pod).
     #[must_use]
@@ -91,98 +189,37 @@ impl Analyzer<'_> {
             .filter(|p| namespace.is_none_or(|ns| p.metadata.namespace.as_deref() == Some(ns)))
             .map(Analyzer::endpoint)
             .collect();
-        let n = endpoints.len();
-        let targets: Vec<(u16, String)> = endpoints.iter().map(destination_port).collect();
-        let namespace_labels: Vec<_> = endpoints.iter().map(|e| self.namespace_labels(&e.namespace)).collect();
-        // Who each pod may send to (egress) and receive from (ingress); None = not isolated.
-        let mut egress: Vec<Option<Bits>> = vec![None; n];
-        let mut ingress: Vec<Option<Bits>> = vec![None; n];
+        let pods = Pods {
+            targets: endpoints.iter().map(destination_port).collect(),
+            namespace_labels: endpoints.iter().map(|e| self.namespace_labels(&e.namespace)).collect(),
+            endpoints,
+        };
+        let n = pods.len();
+        let mut allowed = Allowed {
+            egress: vec![None; n],
+            ingress: vec![None; n],
+        };
         for policy in &self.state.network_policies {
-            let (has_ingress, has_egress) = policy::policy_types(policy);
-            let Some(spec) = policy.spec.as_ref() else { continue };
-            let policy_namespace = policy.metadata.namespace.clone().unwrap_or_default();
-            let mut selected = Bits::new(n);
-            let mut any = false;
-            for (i, e) in endpoints.iter().enumerate() {
-                if policy::selects(
-                    policy,
-                    e,
-                    if has_ingress {
-                        Direction::Ingress
-                    } else {
-                        Direction::Egress
-                    },
-                ) {
-                    selected.set(i);
-                    any = true;
-                }
-            }
-            if !any {
-                continue;
-            }
-            let peers_of = |peers: Option<&Vec<NetworkPolicyPeer>>| -> Bits {
-                match peers.filter(|p| !p.is_empty()) {
-                    None => Bits::full(n),
-                    Some(items) => {
-                        let mut set = Bits::new(n);
-                        for (i, e) in endpoints.iter().enumerate() {
-                            if items
-                                .iter()
-                                .any(|item| peer_matches(item, e, &policy_namespace, &namespace_labels[i]))
-                            {
-                                set.set(i);
-                            }
-                        }
-                        set
-                    }
-                }
-            };
-            if has_egress {
-                let mut allowed = Bits::new(n);
-                for rule in spec.egress.iter().flatten() {
-                    let mut set = peers_of(rule.to.as_ref());
-                    let mut port_ok = Bits::new(n);
-                    for (j, e) in endpoints.iter().enumerate() {
-                        if ports_match(rule.ports.as_ref(), e, targets[j].0, &targets[j].1) {
-                            port_ok.set(j);
-                        }
-                    }
-                    set.and(&port_ok);
-                    allowed.or(&set);
-                }
-                for i in (0..n).filter(|i| selected.get(*i)) {
-                    egress[i].get_or_insert_with(|| Bits::new(n)).or(&allowed);
-                }
-            }
-            if has_ingress {
-                for i in (0..n).filter(|i| selected.get(*i)) {
-                    let mut allowed = Bits::new(n);
-                    for rule in spec.ingress.iter().flatten() {
-                        if ports_match(rule.ports.as_ref(), &endpoints[i], targets[i].0, &targets[i].1) {
-                            allowed.or(&peers_of(rule.from.as_ref()));
-                        }
-                    }
-                    ingress[i].get_or_insert_with(|| Bits::new(n)).or(&allowed);
-                }
-            }
+            allowed.apply(policy, &pods);
         }
-        let allowed = (0..n)
+        let cells = (0..n)
             .map(|from| {
                 (0..n)
                     .map(|to| {
-                        egress[from].as_ref().is_none_or(|b| b.get(to))
-                            && ingress[to].as_ref().is_none_or(|b| b.get(from))
+                        allowed.egress[from].as_ref().is_none_or(|b| b.get(to))
+                            && allowed.ingress[to].as_ref().is_none_or(|b| b.get(from))
                     })
                     .collect()
             })
             .collect();
         Matrix {
-            pods: endpoints.iter().map(|e| e.name.clone()).collect(),
-            ports: targets
+            pods: pods.endpoints.iter().map(|e| e.name.clone()).collect(),
+            ports: pods
+                .targets
                 .iter()
                 .map(|(port, protocol)| format!("{protocol} {port}"))
                 .collect(),
-            allowed,
+            allowed: cells,
         }
     }
 }
