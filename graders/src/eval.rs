@@ -32,9 +32,13 @@ impl CheckSpec {
             Self::Rollout(p) => evaluate_rollout(p, observation),
             Self::Endpoints(p) => evaluate_endpoints(p, observation),
             Self::PodsReady(p) => evaluate_pods_ready(p, observation),
-            Self::Connectivity(p) => with_probe(probe, |r| evaluate_connectivity(p, r)),
+            Self::Connectivity(p) => with_probe(probe, |r| {
+                crate::predict::cross_check(evaluate_connectivity(p, r), r, &p.from, &p.to, observation)
+            }),
             Self::Dns(p) => with_probe(probe, |r| evaluate_dns(p, r, observation)),
-            Self::Http(p) => with_probe(probe, |r| evaluate_http(p, r)),
+            Self::Http(p) => with_probe(probe, |r| {
+                crate::predict::cross_check(evaluate_http(p, r), r, &p.from, &p.to, observation)
+            }),
             Self::Reachability(p) => crate::predict::reachability(p, observation),
         }
     }

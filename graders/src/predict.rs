@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::analyzer::policy::Endpoint;
 use crate::analyzer::{Analyzer, Hop, Target, Trace};
-use crate::state::{ClusterState, Observation};
+use crate::state::{ClusterState, Observation, Outcome, ProbeResult};
 use crate::target::{Destination, Expectation, Protocol, Source};
 use crate::verdict::{Evidence, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
@@ -239,4 +239,58 @@ pub fn reachability(params: &reachability::Params, observation: &Observation) ->
         .collect();
     let chosen = traces.iter().find(|(_, t)| t.allowed).unwrap_or(&traces[0]);
     judge(&chosen.1, params.expect, &chosen.0, &params.to)
+}
+
+/// Compare a probe's verdict with the analyzer's prediction for the same flow.
+///
+/// - Agreement on a failure: the trace's cause becomes the learner's explanation.
+/// - The probe connected although policies should block it: NetworkPolicy is not being
+///   enforced (a CNI without policy support, or enforcement lagging), an environment error.
+/// - The probe failed although the analysis allows it: the cause is outside what the state
+///   shows (nothing listening on the targetPort, kube-proxy, the CNI), which the message says;
+///   the verdict stands.
+#[must_use]
+pub fn cross_check(
+    verdict: Verdict,
+    probe: &ProbeResult,
+    from: &Source,
+    to: &Destination,
+    observation: &Observation,
+) -> Verdict {
+    let state = &observation.state;
+    let Some((source, target)) = flow(state, from, to) else {
+        return verdict;
+    };
+    let trace = Analyzer::new(state).trace(&source, &target);
+    let blocked_by_policy = trace
+        .hops
+        .iter()
+        .any(|h| !h.ok && matches!(h.name, "egress" | "ingress"));
+    if probe.outcome == Outcome::Connected && blocked_by_policy {
+        return Verdict::Error {
+            reason: Reason::PolicyNotEnforced,
+            message: format!(
+                "the connection succeeded although the NetworkPolicies should block it ({}): policy is not being enforced on this cluster (CNI without NetworkPolicy support, or enforcement still catching up)",
+                trace.cause().unwrap_or("denied")
+            ),
+        };
+    }
+    match verdict {
+        Verdict::Fail {
+            reason,
+            message,
+            evidence,
+        } if probe.outcome != Outcome::Connected => {
+            let explanation = match trace.cause() {
+                Some(cause) => format!(" Why: {cause}."),
+                None => " The policies and Service allow this flow, so look outside them: does the app listen on the targetPort, is kube-proxy running, is the CNI healthy?".to_owned(),
+            };
+            Verdict::Fail {
+                reason,
+                message: format!("{message}{explanation}"),
+                evidence,
+            }
+        }
+        other => other,
+    }
 }

@@ -52,6 +52,8 @@ pub enum Reason {
     NotObserved,
     /// A binding's object or field is missing (e.g. the Service was deleted).
     BindingUnresolved,
+    /// Traffic passed that NetworkPolicies should block: the cluster does not enforce policy.
+    PolicyNotEnforced,
 }
 
 /// Evidence a learner can reproduce: the equivalent command and what it showed.

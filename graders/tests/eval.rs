@@ -593,3 +593,31 @@ fn bindings_take_node_ports_and_node_ips_from_the_observed_state() {
     let results = graders::score::grade(std::slice::from_ref(&check), &gone);
     assert_eq!(reason(&results[0].verdict), Some(Reason::BindingUnresolved));
 }
+
+#[test]
+fn a_probe_that_passes_where_policy_should_block_is_an_environment_error() {
+    let check = spec(json!({"grader": "connectivity", "with": {
+        "from": {"namespace": "shop", "probeLabels": {"app": "stranger"}},
+        "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "blocked"}}));
+    let deny = deny_policy(json!({}));
+    let objects = [service(), pod("web-1", json!({"app": "web"}), "True"), deny.clone()];
+    // Policies deny the flow but the probe connected: the CNI is not enforcing NetworkPolicy.
+    let verdict = check.evaluate("c", &with_probe(&objects, probe(Outcome::Connected, 0)));
+    assert_eq!(reason(&verdict), Some(Reason::PolicyNotEnforced), "{verdict:?}");
+    assert!(!verdict.is_scored(), "never scored against the learner");
+    // Without the deny policy the connection is expected, and the learner is at fault.
+    let open = [service(), pod("web-1", json!({"app": "web"}), "True")];
+    assert_eq!(
+        reason(&check.evaluate("c", &with_probe(&open, probe(Outcome::Connected, 0)))),
+        Some(Reason::NotBlocked)
+    );
+    // A failure the state does not explain says where to look instead.
+    let allowed = spec(json!({"grader": "connectivity", "with": {
+        "from": {"namespace": "shop", "probeLabels": {"app": "client"}},
+        "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "allowed"}}));
+    let verdict = allowed.evaluate("c", &with_probe(&open, probe(Outcome::Timeout, 0)));
+    let Verdict::Fail { message, .. } = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(message.contains("kube-proxy"), "{message}");
+}
