@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::Analyzer;
 use super::policy::{self, Direction, Endpoint};
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// A set of pods by index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,23 +59,10 @@ fn destination_port(endpoint: &Endpoint) -> (u16, String) {
 }
 
 fn ports_match(ports: Option<&Vec<NetworkPolicyPort>>, destination: &Endpoint, port: u16, protocol: &str) -> bool {
-    let Some(ports) = ports.filter(|p| !p.is_empty()) else {
-        return true;
-    };
-    ports.iter().any(|rule| {
-        let rule_protocol = rule.protocol.as_deref().unwrap_or("TCP");
-        rule_protocol == protocol
-            && match &rule.port {
-                None => true,
-                Some(IntOrString::Int(n)) => match rule.end_port {
-                    Some(end) => (*n..=end).contains(&i32::from(port)),
-                    None => i32::from(port) == *n,
-                },
-                Some(IntOrString::String(name)) => destination
-                    .ports
-                    .iter()
-                    .any(|p| p.name.as_deref() == Some(name.as_str()) && p.protocol == rule_protocol && p.port == port),
-            }
+    ports.filter(|p| !p.is_empty()).is_none_or(|ports| {
+        ports
+            .iter()
+            .any(|rule| policy::port_rule_matches(rule, destination, port, protocol))
     })
 }
 
@@ -230,19 +216,5 @@ fn peer_matches(
     policy_namespace: &str,
     namespace_labels: &std::collections::BTreeMap<String, String>,
 ) -> bool {
-    if let Some(block) = &item.ip_block {
-        return peer.ip.is_some_and(|ip| {
-            policy::cidr_contains(&block.cidr, ip)
-                && !block.except.iter().flatten().any(|e| policy::cidr_contains(e, ip))
-        });
-    }
-    let namespace_ok = match &item.namespace_selector {
-        Some(s) => policy::selector(s).is_some_and(|s| s.matches(namespace_labels)),
-        None => peer.namespace == policy_namespace,
-    };
-    namespace_ok
-        && item
-            .pod_selector
-            .as_ref()
-            .is_none_or(|s| policy::selector(s).is_some_and(|s| s.matches(&peer.labels)))
+    policy::peer_match(item, peer, policy_namespace, namespace_labels).matches()
 }

@@ -229,6 +229,25 @@ pub fn decide(
     }
 }
 
+/// Whether one `ports` entry admits `port`/`protocol` on `destination` (protocol defaults to
+/// TCP; a named port resolves on the destination's container ports; `endPort` makes a range).
+#[must_use]
+pub fn port_rule_matches(rule: &NetworkPolicyPort, destination: &Endpoint, port: u16, protocol: &str) -> bool {
+    let rule_protocol = rule.protocol.as_deref().unwrap_or("TCP");
+    rule_protocol == protocol
+        && match &rule.port {
+            None => true,
+            Some(IntOrString::Int(n)) => match rule.end_port {
+                Some(end) => (*n..=end).contains(&i32::from(port)),
+                None => i32::from(port) == *n,
+            },
+            Some(IntOrString::String(name)) => destination
+                .ports
+                .iter()
+                .any(|p| p.name.as_deref() == Some(name.as_str()) && p.protocol == rule_protocol && p.port == port),
+        }
+}
+
 fn port_miss(
     ports: Option<&Vec<NetworkPolicyPort>>,
     port: u16,
@@ -238,30 +257,20 @@ fn port_miss(
 ) -> Option<String> {
     let ports = ports.filter(|p| !p.is_empty())?;
     let allowed = ports.iter().any(|rule| {
-        let rule_protocol = rule.protocol.as_deref().unwrap_or("TCP");
-        if rule_protocol != protocol {
-            return false;
-        }
-        match &rule.port {
-            None => true,
-            Some(IntOrString::Int(n)) => match rule.end_port {
-                Some(end) => i32::from(port) >= *n && i32::from(port) <= end,
-                None => i32::from(port) == *n,
-            },
-            Some(IntOrString::String(name)) => {
-                let resolved = destination
-                    .ports
-                    .iter()
-                    .find(|p| p.name.as_deref() == Some(name.as_str()) && p.protocol == rule_protocol);
-                if resolved.is_none() {
-                    hints.push(format!(
-                        "named port `{name}` is not declared by {}: name the container port or use the number",
-                        destination.name
-                    ));
-                }
-                resolved.is_some_and(|p| p.port == port)
+        if let Some(IntOrString::String(name)) = &rule.port {
+            let rule_protocol = rule.protocol.as_deref().unwrap_or("TCP");
+            if !destination
+                .ports
+                .iter()
+                .any(|p| p.name.as_deref() == Some(name.as_str()) && p.protocol == rule_protocol)
+            {
+                hints.push(format!(
+                    "named port `{name}` is not declared by {}: name the container port or use the number",
+                    destination.name
+                ));
             }
         }
+        port_rule_matches(rule, destination, port, protocol)
     });
     (!allowed).then(|| {
         format!(
@@ -299,6 +308,52 @@ fn peer_miss(
     Some(reasons.join(", "))
 }
 
+/// How one peer item relates to a pod: ipBlock verdict, or namespace and pod selector halves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerMatch {
+    /// An `ipBlock` item: whether the pod IP is inside (and not excepted).
+    Ip(bool),
+    /// A selector item: whether the namespace half and the pod half match.
+    Selectors {
+        /// The namespace matches (`namespaceSelector`, or the policy's own namespace).
+        namespace: bool,
+        /// The pod matches the `podSelector` (or there is none).
+        pod: bool,
+    },
+}
+
+impl PeerMatch {
+    /// Whether the item admits the pod.
+    #[must_use]
+    pub const fn matches(self) -> bool {
+        match self {
+            Self::Ip(inside) => inside,
+            Self::Selectors { namespace, pod } => namespace && pod,
+        }
+    }
+}
+
+/// Evaluate one peer item against a pod whose namespace carries `namespace_labels`.
+#[must_use]
+pub fn peer_match(
+    item: &NetworkPolicyPeer,
+    peer: &Endpoint,
+    policy_namespace: &str,
+    namespace_labels: &BTreeMap<String, String>,
+) -> PeerMatch {
+    if let Some(block) = &item.ip_block {
+        return PeerMatch::Ip(peer.ip.is_some_and(|ip| {
+            cidr_contains(&block.cidr, ip) && !block.except.iter().flatten().any(|e| cidr_contains(e, ip))
+        }));
+    }
+    let namespace = match &item.namespace_selector {
+        Some(s) => matches(s, namespace_labels),
+        None => peer.namespace == policy_namespace,
+    };
+    let pod = item.pod_selector.as_ref().is_none_or(|s| matches(s, &peer.labels));
+    PeerMatch::Selectors { namespace, pod }
+}
+
 fn peer_item_miss(
     item: &NetworkPolicyPeer,
     peer: &Endpoint,
@@ -306,37 +361,32 @@ fn peer_item_miss(
     namespace_labels: &NamespaceLabels<'_>,
     hints: &mut Vec<String>,
 ) -> Option<String> {
-    if let Some(block) = &item.ip_block {
-        return match peer.ip {
-            None => Some(format!("ipBlock {}: {} has no known IP", block.cidr, peer.name)),
-            Some(ip) if !cidr_contains(&block.cidr, ip) => Some(format!("ipBlock {}: {ip} is outside", block.cidr)),
-            Some(ip) => block
-                .except
-                .iter()
-                .flatten()
-                .find(|except| cidr_contains(except, ip))
-                .map(|except| format!("ipBlock {}: {ip} is in except {except}", block.cidr)),
-        };
-    }
     let labels = namespace_labels(&peer.namespace);
-    let namespace_ok = match &item.namespace_selector {
-        Some(ns_selector) => {
-            let ok = matches(ns_selector, &labels);
-            if !ok {
-                for key in ns_selector.match_labels.iter().flatten().map(|(k, _)| k) {
-                    if !labels.contains_key(key) {
-                        hints.push(format!(
-                            "namespace `{}` has no label `{key}`: select namespaces by `kubernetes.io/metadata.name: <name>`, which every namespace has",
-                            peer.namespace
-                        ));
-                    }
-                }
-            }
-            ok
+    let (namespace_ok, pod_ok) = match peer_match(item, peer, policy_namespace, &labels) {
+        PeerMatch::Ip(true) => return None,
+        PeerMatch::Ip(false) => {
+            let block = item.ip_block.as_ref().map_or("", |b| b.cidr.as_str());
+            return Some(match peer.ip {
+                None => format!("ipBlock {block}: {} has no known IP", peer.name),
+                Some(ip) => format!("ipBlock {block}: {ip} is outside it or in its except list"),
+            });
         }
-        None => peer.namespace == policy_namespace,
+        PeerMatch::Selectors { namespace, pod } => (namespace, pod),
     };
-    let pod_ok = item.pod_selector.as_ref().is_none_or(|s| matches(s, &peer.labels));
+    if let (Some(ns_selector), false) = (&item.namespace_selector, namespace_ok) {
+        for key in ns_selector
+            .match_labels
+            .iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .filter(|k| !labels.contains_key(*k))
+        {
+            hints.push(format!(
+                "namespace `{}` has no label `{key}`: select namespaces by `kubernetes.io/metadata.name: <name>`, which every namespace has",
+                peer.namespace
+            ));
+        }
+    }
     if item.namespace_selector.is_some() && item.pod_selector.is_some() && namespace_ok != pod_ok {
         hints.push(
             "a `namespaceSelector` and a `podSelector` in one peer item must both match (AND); as two separate `-` items either may match (OR)"
