@@ -100,3 +100,47 @@ fn cluster_wide_scenarios_are_detected_from_their_steps() {
     assert!(wide.contains("coredns-corefile-error"));
     assert!(!wide.contains("service-wrong-selector") && !wide.contains("netpol-default-deny"));
 }
+
+#[test]
+fn the_analyzer_proves_the_policy_scenario_without_a_cluster() {
+    use graders::verdict::Verdict;
+    use kubedrill::scenario::lint::predicted;
+
+    let catalogue = Catalogue::load(None).expect("loads");
+    let rendered = catalogue
+        .get("netpol-default-deny")
+        .expect("present")
+        .scenario
+        .render(1)
+        .expect("renders");
+    let status = |verdicts: &[(String, Verdict)], id: &str| {
+        verdicts
+            .iter()
+            .find(|(c, _)| c == id)
+            .map(|(_, v)| v.status())
+            .expect("predicted")
+    };
+    let broken = predicted(&rendered, &[]).expect("the setup can be simulated");
+    assert_eq!(status(&broken, "frontend-reaches-api"), "fail");
+    assert_eq!(status(&broken, "stranger-blocked"), "pass");
+    let solved = predicted(&rendered, &rendered.solution).expect("the solution can be simulated");
+    assert!(solved.iter().all(|(_, v)| v.is_pass()), "{solved:#?}");
+    for shortcut in &rendered.shortcuts {
+        let verdicts = predicted(&rendered, &shortcut.steps).expect("shortcuts can be simulated");
+        assert!(
+            verdicts.iter().any(|(_, v)| !v.is_pass()),
+            "{}: some traffic check must fail",
+            shortcut.id
+        );
+    }
+    let coredns = catalogue
+        .get("coredns-corefile-error")
+        .expect("present")
+        .scenario
+        .render(1)
+        .expect("renders");
+    assert!(
+        predicted(&coredns, &[]).is_none(),
+        "patching kube-system objects is left to the e2e tests"
+    );
+}

@@ -8,9 +8,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use graders::state::Observation;
+use graders::verdict::Verdict;
+use graders::{Check, CheckSpec};
+
 use super::load::{SCENARIO_FILE, Scenario};
 use super::problem::Problem;
+use super::render::Rendered;
+use super::simulate::Simulation;
 use super::source::ScenarioDir;
+use super::step::Step;
 
 /// Seeds every scenario is rendered with.
 pub const LINT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
@@ -50,11 +57,21 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
         }
     };
     let mut problems = scenario.static_problems();
-    let mut seen: BTreeSet<String> = problems.iter().map(ToString::to_string).collect();
+    // Later seeds repeat earlier problems with other names in them: one report per field and
+    // kind of problem (the message up to its first colon) is enough.
+    let key = |p: &Problem| {
+        format!(
+            "{}|{:?}|{}",
+            p.file,
+            p.field,
+            p.message.split(':').next().unwrap_or_default()
+        )
+    };
+    let mut seen: BTreeSet<String> = problems.iter().map(key).collect();
     for seed in LINT_SEEDS {
         let found = match scenario.render(seed) {
             Ok(first) => match scenario.render(seed) {
-                Ok(second) if second == first => Vec::new(),
+                Ok(second) if second == first => traffic_proof(&file, &first),
                 _ => vec![
                     Problem::new(&file, format!("rendering seed {seed} twice gave different results"))
                         .hint("params and templates must depend only on the seed"),
@@ -63,7 +80,7 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
             Err(found) => found,
         };
         for mut problem in found {
-            if seen.insert(problem.to_string()) {
+            if seen.insert(key(&problem)) {
                 if seed != LINT_SEEDS[0] {
                     problem.message = format!("{} (with seed {seed})", problem.message);
                 }
@@ -107,4 +124,77 @@ pub fn lint_folders(dirs: Vec<ScenarioDir>) -> Vec<FolderReport> {
         }
     }
     reports
+}
+
+/// Checks whose outcome is traffic, which the reachability analyzer can predict.
+fn is_traffic(check: &Check) -> bool {
+    matches!(
+        check.spec,
+        CheckSpec::Connectivity(_) | CheckSpec::Dns(_) | CheckSpec::Http(_) | CheckSpec::Reachability(_)
+    )
+}
+
+/// Predicted verdicts of the traffic checks on the state `steps` leave after setup, or `None`
+/// when the simulation cannot model the steps.
+#[must_use]
+pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Verdict)>> {
+    let simulation = Simulation::default()
+        .replay(rendered, &rendered.setup)?
+        .replay(rendered, steps)?;
+    let observation = Observation {
+        state: simulation.state()?,
+        ..Observation::default()
+    };
+    let verdicts = rendered
+        .checks
+        .iter()
+        .filter(|c| is_traffic(c))
+        .filter_map(|c| {
+            let spec = c.resolved_spec(&observation.state).ok()?;
+            Some((c.id.clone(), spec.evaluate(&c.id, &observation)))
+        })
+        .collect();
+    Some(verdicts)
+}
+
+/// Prove with the analyzer, without a cluster: the reference solution fails no traffic check,
+/// and each shortcut fails the traffic checks it names. Scenarios whose steps cannot be
+/// simulated (cluster components, node commands, non-merge patches) are left to the e2e tests.
+fn traffic_proof(file: &str, rendered: &Rendered) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(verdicts) = predicted(rendered, &rendered.solution) {
+        for (id, verdict) in verdicts {
+            if let Verdict::Fail { message, .. } = verdict {
+                problems.push(
+                    Problem::new(
+                        file,
+                        format!("with the reference solution applied, check `{id}` is predicted to fail: {message}"),
+                    )
+                    .field("solution")
+                    .hint("fix the solution (or the check); `kubedrill explain` on a snapshot shows the same trace"),
+                );
+            }
+        }
+    }
+    for (i, shortcut) in rendered.shortcuts.iter().enumerate() {
+        let Some(verdicts) = predicted(rendered, &shortcut.steps) else {
+            continue;
+        };
+        for (id, verdict) in verdicts.iter().filter(|(id, _)| shortcut.fails.contains(id)) {
+            if verdict.is_pass() {
+                problems.push(
+                    Problem::new(
+                        file,
+                        format!(
+                            "shortcut `{}` is predicted to pass `{id}`, which it must fail",
+                            shortcut.id
+                        ),
+                    )
+                    .field(format!("shortcuts[{i}].fails"))
+                    .hint("tighten the check, or drop it from `fails` if another check catches the shortcut"),
+                );
+            }
+        }
+    }
+    problems
 }

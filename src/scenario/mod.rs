@@ -12,6 +12,7 @@ pub mod params;
 pub mod prng;
 pub mod problem;
 pub mod render;
+pub mod simulate;
 pub mod source;
 pub mod step;
 pub mod template;

@@ -1,0 +1,174 @@
+//! A static simulation of what a scenario's steps leave in a cluster: manifests applied, merge
+//! patches, deletes and scales replayed on objects, workloads expanded into Ready pods. Used by
+//! lint to prove, with the reachability analyzer and no cluster, that the broken setup fails
+//! the traffic checks, the reference solution passes them, and each shortcut fails the checks
+//! it names.
+//!
+//! Pure; it models objects, not controllers' timing. Steps it cannot model (strategic or JSON
+//! patches, node commands, objects the manifests do not create) make the simulation decline
+//! rather than guess.
+
+use graders::state::ClusterState;
+use serde_json::{Map, Value, json};
+
+use super::render::Rendered;
+use super::step::{PatchType, Step};
+
+/// Objects keyed by (kind, namespace, name), in apply order.
+#[derive(Clone, Debug, Default)]
+pub struct Simulation {
+    objects: Vec<Value>,
+}
+
+fn key(object: &Value) -> (String, String, String) {
+    let text = |p: &str| object.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
+    (text("/kind"), text("/metadata/namespace"), text("/metadata/name"))
+}
+
+/// RFC 7386 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (k, v) in patch {
+            if v.is_null() {
+                map.remove(k);
+            } else {
+                merge_patch(map.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+    }
+}
+
+impl Simulation {
+    /// Replay `steps` (manifests come from `rendered`). `None` when a step cannot be modelled.
+    #[must_use]
+    pub fn replay(mut self, rendered: &Rendered, steps: &[Step]) -> Option<Self> {
+        for step in steps {
+            match step {
+                Step::Apply(path) => {
+                    for manifest in &rendered.files.get(path)?.objects {
+                        let object = manifest.object.clone();
+                        self.objects.retain(|o| key(o) != key(&object));
+                        self.objects.push(object);
+                    }
+                }
+                Step::Delete(target) => {
+                    let wanted = (
+                        target.kind.to_string(),
+                        target.namespace.clone().unwrap_or_default(),
+                        target.name.clone(),
+                    );
+                    let before = self.objects.len();
+                    self.objects.retain(|o| key(o) != wanted);
+                    if self.objects.len() == before {
+                        return None;
+                    }
+                }
+                Step::Patch(patch) if patch.patch_type == PatchType::Merge => {
+                    let wanted = (
+                        patch.target.kind.to_string(),
+                        patch.target.namespace.clone().unwrap_or_default(),
+                        patch.target.name.clone(),
+                    );
+                    let object = self.objects.iter_mut().find(|o| key(o) == wanted)?;
+                    merge_patch(object, &patch.patch);
+                }
+                Step::Scale(scale) => {
+                    let wanted = (
+                        scale.target.kind.to_string(),
+                        scale.target.namespace.clone().unwrap_or_default(),
+                        scale.target.name.clone(),
+                    );
+                    let object = self.objects.iter_mut().find(|o| key(o) == wanted)?;
+                    merge_patch(object, &json!({"spec": {"replicas": scale.replicas}}));
+                }
+                Step::Wait(_) | Step::RestartPods(_) => {}
+                Step::Patch(_) | Step::NodeExec(_) => return None,
+            }
+        }
+        Some(self)
+    }
+
+    /// The state the analyzer sees: namespaces, Services (with ClusterIPs), policies, ConfigMaps,
+    /// and one Ready pod per workload replica (at most two) with its template's labels and ports.
+    #[must_use]
+    pub fn state(&self) -> Option<ClusterState> {
+        let mut objects = Vec::new();
+        let mut next_ip = 10_u32;
+        let mut services = 0_u32;
+        for object in &self.objects {
+            let (kind, namespace, name) = key(object);
+            match kind.as_str() {
+                "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => {
+                    let replicas = object
+                        .pointer("/spec/replicas")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1)
+                        .min(2);
+                    let template = object.pointer("/spec/template").cloned().unwrap_or_default();
+                    for i in 0..replicas {
+                        next_ip += 1;
+                        objects.push(ready_pod(&template, &namespace, &format!("{name}-{i}"), next_ip));
+                    }
+                }
+                "Pod" => {
+                    next_ip += 1;
+                    let mut pod = object.clone();
+                    merge_patch(&mut pod, &ready_status(next_ip));
+                    objects.push(pod);
+                }
+                "Service" => {
+                    services += 1;
+                    let mut service = object.clone();
+                    merge_patch(
+                        &mut service,
+                        &json!({"spec": {"clusterIP": format!("10.96.{}.{}", services / 250, services % 250 + 1)}}),
+                    );
+                    objects.push(service);
+                }
+                "Namespace" | "NetworkPolicy" | "ConfigMap" => objects.push(object.clone()),
+                _ => {}
+            }
+        }
+        ClusterState::from_objects(objects).ok()
+    }
+}
+
+fn ready_status(ip: u32) -> Value {
+    json!({"status": {"phase": "Running", "podIP": format!("10.244.{}.{}", ip / 250, ip % 250 + 1),
+        "conditions": [{"type": "Ready", "status": "True"}]}})
+}
+
+fn ready_pod(template: &Value, namespace: &str, name: &str, ip: u32) -> Value {
+    let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": template.pointer("/metadata/labels").cloned().unwrap_or_default()},
+        "spec": template.get("spec").cloned().unwrap_or_default()});
+    merge_patch(&mut pod, &ready_status(ip));
+    pod
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::merge_patch;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+        let mut list = json!({"a": [1, 2]});
+        merge_patch(&mut list, &json!({"a": [3]}));
+        assert_eq!(list, json!({"a": [3]}), "lists are replaced");
+        let mut scalar = json!("x");
+        merge_patch(&mut scalar, &json!({"k": 1}));
+        assert_eq!(scalar, json!({"k": 1}));
+    }
+}
