@@ -66,6 +66,9 @@ pub enum Command {
     /// Explain why a connection is allowed or blocked (hop by hop), or print the allow/deny
     /// matrix, from a snapshot. Exit 0 when allowed, 1 when blocked, 2 on bad input.
     Explain(ExplainArgs),
+    /// Check that this machine can run scenarios: Docker, kind, kubectl, cgroup v2, inotify,
+    /// br_netfilter, memory, disk. Exit 0 when nothing fails, 3 otherwise.
+    Doctor(DoctorArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -197,6 +200,14 @@ pub struct ExplainArgs {
     /// With `--matrix`: only the pods of this namespace.
     #[arg(short = 'n', long, requires = "matrix")]
     pub namespace: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,

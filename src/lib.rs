@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod cli;
+pub mod cluster;
 pub mod command;
 pub mod error;
 pub mod images;

@@ -371,3 +371,32 @@ fn usage_errors_exit_2() {
         .stderr(predicate::str::contains("--seed"));
     kubedrill().arg("frobnicate").assert().code(2);
 }
+
+#[test]
+fn doctor_reports_every_check_and_exits_3_exactly_when_one_fails() {
+    let output = kubedrill()
+        .args(["--color", "never", "doctor", "-o", "json"])
+        .output()
+        .expect("runs");
+    let findings: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let findings = findings.as_array().expect("array");
+    let checks: Vec<&str> = findings.iter().filter_map(|f| f["check"].as_str()).collect();
+    assert_eq!(
+        checks,
+        [
+            "docker",
+            "kind",
+            "kubectl",
+            "cgroup v2",
+            "inotify",
+            "br_netfilter",
+            "memory",
+            "disk"
+        ]
+    );
+    let failed = findings.iter().any(|f| f["status"] == "fail");
+    assert_eq!(output.status.code(), Some(if failed { 3 } else { 0 }));
+    for finding in findings.iter().filter(|f| f["status"] != "ok") {
+        assert!(finding["fix"].as_str().is_some_and(|fix| !fix.is_empty()), "{finding}");
+    }
+}

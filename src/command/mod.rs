@@ -2,6 +2,7 @@
 //! prints directly.
 
 pub mod completions;
+pub mod doctor;
 pub mod explain;
 pub mod grade;
 pub mod lint;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::Scenario(ScenarioCommand::New(args)) => new::run(&args, printer),
         Command::Grade(args) => grade::run(&args, user_dir, printer),
         Command::Explain(args) => explain::run(&args, printer),
+        Command::Doctor(args) => doctor::run(&args, printer),
         Command::Completions(args) => Ok(completions::run(&args, printer)),
     }
 }

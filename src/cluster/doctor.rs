@@ -1,0 +1,428 @@
+//! `kubedrill doctor`: is this machine ready to run kind clusters? Docker running, kind and
+//! kubectl versions, cgroup v2, inotify limits, br_netfilter (Flannel), memory and disk —
+//! each problem with the exact command that fixes it.
+//!
+//! Reads programs through a [`Runner`] and host files under a root folder (`/` in real use), so
+//! tests run on scripted answers and fake `/proc` trees. Reports data; never prints.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::process::{ProcessError, Runner};
+
+/// Oldest kind whose default CNI enforces NetworkPolicy.
+pub const MIN_KIND: (u32, u32) = (0, 24);
+/// inotify limits multi-node kind clusters need.
+pub const MIN_INOTIFY_WATCHES: u64 = 524_288;
+/// See [`MIN_INOTIFY_WATCHES`].
+pub const MIN_INOTIFY_INSTANCES: u64 = 512;
+/// Memory a control plane and one worker need, roughly.
+pub const MIN_MEMORY_KIB: u64 = 2 * 1024 * 1024;
+/// Disk node images and volumes need, roughly.
+pub const MIN_DISK_KIB: u64 = 5 * 1024 * 1024;
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Fine.
+    Ok,
+    /// Works, but something will bite (a scenario kind, a multi-node cluster).
+    Warn,
+    /// kubedrill cannot run clusters until fixed.
+    Fail,
+}
+
+/// One check's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What was checked.
+    pub check: &'static str,
+    /// How it went.
+    pub status: Status,
+    /// What was found.
+    pub detail: String,
+    /// The exact fix, when not ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Finding {
+    fn ok(check: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            check,
+            status: Status::Ok,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    fn problem(check: &'static str, status: Status, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            check,
+            status,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// Run every check. `root` is where `/proc` and `/sys` are read from; `data_dir` is where
+/// clusters' files will live (checked for free space).
+pub fn diagnose(runner: &dyn Runner, root: &Path, data_dir: &Path) -> Vec<Finding> {
+    vec![
+        docker(runner),
+        kind(runner),
+        kubectl(runner),
+        cgroup_v2(root),
+        inotify(root),
+        br_netfilter(root),
+        memory(root),
+        disk(runner, data_dir),
+    ]
+}
+
+fn missing(program: &str, error: &ProcessError, install: &str) -> String {
+    match error {
+        ProcessError::NotFound(_) => format!("install {program}: {install}"),
+        ProcessError::Spawn { .. } => format!("check that `{program}` is executable"),
+    }
+}
+
+fn docker(runner: &dyn Runner) -> Finding {
+    const CHECK: &str = "docker";
+    match runner.run("docker", &["version", "--format", "{{.Server.Version}}"]) {
+        Ok(out) if out.success() && !out.stdout.trim().is_empty() => {
+            Finding::ok(CHECK, format!("Docker engine {}", out.stdout.trim()))
+        }
+        Ok(out) => Finding::problem(
+            CHECK,
+            Status::Fail,
+            format!("the Docker daemon is not reachable: {}", first_line(&out.stderr)),
+            "start Docker (`sudo systemctl start docker`, or open Docker Desktop), then run `kubedrill doctor` again",
+        ),
+        Err(e) => Finding::problem(
+            CHECK,
+            Status::Fail,
+            e.to_string(),
+            missing("Docker", &e, "https://docs.docker.com/engine/install/"),
+        ),
+    }
+}
+
+/// `kind v0.24.0 go1.22.4 linux/amd64` -> (0, 24).
+fn kind_version(text: &str) -> Option<(u32, u32)> {
+    let version = text
+        .split_whitespace()
+        .find(|w| w.starts_with('v'))?
+        .trim_start_matches('v');
+    let mut parts = version.split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+fn kind(runner: &dyn Runner) -> Finding {
+    const CHECK: &str = "kind";
+    let install =
+        "https://kind.sigs.k8s.io/docs/user/quick-start/#installation (`go install sigs.k8s.io/kind@latest` works too)";
+    match runner.run("kind", &["version"]) {
+        Ok(out) if out.success() => match kind_version(&out.stdout) {
+            Some(v) if v >= MIN_KIND => Finding::ok(CHECK, out.stdout.trim().to_owned()),
+            Some((major, minor)) => Finding::problem(
+                CHECK,
+                Status::Warn,
+                format!("kind v{major}.{minor} does not enforce NetworkPolicy with its default CNI"),
+                format!("upgrade kind to v{}.{} or newer: {install}", MIN_KIND.0, MIN_KIND.1),
+            ),
+            None => Finding::problem(
+                CHECK,
+                Status::Warn,
+                format!("unrecognised version `{}`", out.stdout.trim()),
+                format!("reinstall kind: {install}"),
+            ),
+        },
+        Ok(out) => Finding::problem(
+            CHECK,
+            Status::Fail,
+            format!("`kind version` failed: {}", first_line(&out.stderr)),
+            format!("reinstall kind: {install}"),
+        ),
+        Err(e) => Finding::problem(CHECK, Status::Fail, e.to_string(), missing("kind", &e, install)),
+    }
+}
+
+fn kubectl(runner: &dyn Runner) -> Finding {
+    const CHECK: &str = "kubectl";
+    let install = "https://kubernetes.io/docs/tasks/tools/";
+    match runner.run("kubectl", &["version", "--client", "-o", "json"]) {
+        Ok(out) if out.success() => {
+            let version = serde_json::from_str::<serde_json::Value>(&out.stdout)
+                .ok()
+                .and_then(|v| {
+                    v.pointer("/clientVersion/gitVersion")
+                        .and_then(|g| g.as_str().map(str::to_owned))
+                });
+            match version {
+                Some(v) => Finding::ok(CHECK, format!("kubectl {v}")),
+                None => Finding::problem(
+                    CHECK,
+                    Status::Warn,
+                    "could not read the kubectl version",
+                    format!("reinstall kubectl: {install}"),
+                ),
+            }
+        }
+        Ok(out) => Finding::problem(
+            CHECK,
+            Status::Fail,
+            format!("`kubectl version` failed: {}", first_line(&out.stderr)),
+            format!("reinstall kubectl: {install}"),
+        ),
+        Err(e) => Finding::problem(CHECK, Status::Fail, e.to_string(), missing("kubectl", &e, install)),
+    }
+}
+
+fn host_file(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
+}
+
+fn cgroup_v2(root: &Path) -> Finding {
+    if host_file(root, "/sys/fs/cgroup/cgroup.controllers").is_file() {
+        Finding::ok("cgroup v2", "unified hierarchy")
+    } else {
+        Finding::problem(
+            "cgroup v2",
+            Status::Fail,
+            "cgroup v1: kind node images from Kubernetes 1.35 need cgroup v2",
+            "boot with `systemd.unified_cgroup_hierarchy=1` (most distributions since 2021 do), or use a newer host",
+        )
+    }
+}
+
+fn read_number(root: &Path, path: &str) -> Option<u64> {
+    std::fs::read_to_string(host_file(root, path)).ok()?.trim().parse().ok()
+}
+
+fn inotify(root: &Path) -> Finding {
+    let watches = read_number(root, "/proc/sys/fs/inotify/max_user_watches");
+    let instances = read_number(root, "/proc/sys/fs/inotify/max_user_instances");
+    match (watches, instances) {
+        (Some(w), Some(i)) if w >= MIN_INOTIFY_WATCHES && i >= MIN_INOTIFY_INSTANCES => {
+            Finding::ok("inotify", format!("max_user_watches {w}, max_user_instances {i}"))
+        }
+        (Some(w), Some(i)) => Finding::problem(
+            "inotify",
+            Status::Warn,
+            format!("max_user_watches {w}, max_user_instances {i}: multi-node clusters run out of watches"),
+            format!(
+                "sudo sysctl fs.inotify.max_user_watches={MIN_INOTIFY_WATCHES} fs.inotify.max_user_instances={MIN_INOTIFY_INSTANCES}"
+            ),
+        ),
+        _ => Finding::problem(
+            "inotify",
+            Status::Warn,
+            "could not read the inotify limits",
+            "check /proc/sys/fs/inotify/",
+        ),
+    }
+}
+
+fn br_netfilter(root: &Path) -> Finding {
+    if host_file(root, "/sys/module/br_netfilter").exists() {
+        Finding::ok("br_netfilter", "loaded")
+    } else {
+        Finding::problem(
+            "br_netfilter",
+            Status::Warn,
+            "not loaded: Flannel scenarios fail (flanneld exits with `Failed to check br_netfilter`)",
+            "sudo modprobe br_netfilter",
+        )
+    }
+}
+
+fn memory(root: &Path) -> Finding {
+    let available = std::fs::read_to_string(host_file(root, "/proc/meminfo"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        });
+    match available {
+        Some(kib) if kib >= MIN_MEMORY_KIB => Finding::ok("memory", format!("{} MiB available", kib / 1024)),
+        Some(kib) => Finding::problem(
+            "memory",
+            Status::Warn,
+            format!(
+                "{} MiB available; a control plane and a worker need about 2 GiB",
+                kib / 1024
+            ),
+            "close other programs, or give Docker Desktop more memory (Settings > Resources)",
+        ),
+        None => Finding::problem(
+            "memory",
+            Status::Warn,
+            "could not read /proc/meminfo",
+            "check free memory by hand (`free -h`)",
+        ),
+    }
+}
+
+/// `df -Pk DIR` -> available KiB (4th column of the second line).
+fn df_available(text: &str) -> Option<u64> {
+    text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
+fn disk(runner: &dyn Runner, data_dir: &Path) -> Finding {
+    let existing = data_dir.ancestors().find(|p| p.exists()).unwrap_or(Path::new("/"));
+    let shown = existing.display().to_string();
+    match runner
+        .run("df", &["-Pk", &shown])
+        .ok()
+        .filter(super::process::Output::success)
+        .and_then(|o| df_available(&o.stdout))
+    {
+        Some(kib) if kib >= MIN_DISK_KIB => Finding::ok("disk", format!("{} GiB free at {shown}", kib / 1024 / 1024)),
+        Some(kib) => Finding::problem(
+            "disk",
+            Status::Warn,
+            format!("{} MiB free at {shown}; node images need about 5 GiB", kib / 1024),
+            "free space, or `docker system prune` to remove unused images",
+        ),
+        None => Finding::problem(
+            "disk",
+            Status::Warn,
+            format!("could not measure free space at {shown}"),
+            "check free space by hand (`df -h`)",
+        ),
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::{Status, df_available, diagnose, kind_version};
+    use crate::cluster::process::{Output, ProcessError, Runner};
+
+    /// Scripted answers by program name; unknown programs are "not installed".
+    struct Script(BTreeMap<&'static str, Output>);
+
+    impl Runner for Script {
+        fn run(&self, program: &str, _args: &[&str]) -> Result<Output, ProcessError> {
+            self.0
+                .get(program)
+                .cloned()
+                .ok_or_else(|| ProcessError::NotFound(program.to_owned()))
+        }
+    }
+
+    fn ok(stdout: &str) -> Output {
+        Output {
+            code: Some(0),
+            stdout: stdout.to_owned(),
+            stderr: String::new(),
+        }
+    }
+
+    fn host(root: &Path, watches: &str, cgroup2: bool, br_netfilter: bool, mem_kib: u64) {
+        let write = |path: &str, text: &str| {
+            let file = root.join(path);
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+            std::fs::write(file, text).expect("write");
+        };
+        write("proc/sys/fs/inotify/max_user_watches", watches);
+        write("proc/sys/fs/inotify/max_user_instances", "512\n");
+        write(
+            "proc/meminfo",
+            &format!("MemTotal: 99 kB\nMemAvailable:   {mem_kib} kB\n"),
+        );
+        if cgroup2 {
+            write("sys/fs/cgroup/cgroup.controllers", "cpu memory\n");
+        }
+        if br_netfilter {
+            std::fs::create_dir_all(root.join("sys/module/br_netfilter")).expect("mkdir");
+        }
+    }
+
+    fn status(findings: &[super::Finding], check: &str) -> Status {
+        findings
+            .iter()
+            .find(|f| f.check == check)
+            .map(|f| f.status)
+            .expect("checked")
+    }
+
+    #[test]
+    fn a_ready_machine_is_all_ok() {
+        let root = tempfile::tempdir().expect("tempdir");
+        host(root.path(), "524288\n", true, true, 8 * 1024 * 1024);
+        let script = Script(BTreeMap::from([
+            ("docker", ok("28.2.2\n")),
+            ("kind", ok("kind v0.32.0 go1.24.6 linux/amd64\n")),
+            ("kubectl", ok(r#"{"clientVersion": {"gitVersion": "v1.36.0"}}"#)),
+            (
+                "df",
+                ok("Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 1000 10 83886080 1% /\n"),
+            ),
+        ]));
+        let findings = diagnose(&script, root.path(), root.path());
+        assert!(findings.iter().all(|f| f.status == Status::Ok), "{findings:#?}");
+    }
+
+    #[test]
+    fn each_problem_comes_with_its_fix() {
+        let root = tempfile::tempdir().expect("tempdir");
+        host(root.path(), "8192\n", false, false, 512 * 1024);
+        let stopped = Output {
+            code: Some(1),
+            stdout: String::new(),
+            stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock\n".into(),
+        };
+        let script = Script(BTreeMap::from([
+            ("docker", stopped),
+            ("kind", ok("kind v0.20.0 go1.20 linux/amd64\n")),
+        ]));
+        let findings = diagnose(&script, root.path(), Path::new("/nonexistent/kubedrill"));
+        assert_eq!(status(&findings, "docker"), Status::Fail);
+        assert!(findings[0].detail.contains("Cannot connect to the Docker daemon"));
+        assert_eq!(
+            status(&findings, "kind"),
+            Status::Warn,
+            "too old to enforce NetworkPolicy"
+        );
+        assert_eq!(status(&findings, "kubectl"), Status::Fail, "not installed");
+        assert_eq!(status(&findings, "cgroup v2"), Status::Fail);
+        assert_eq!(status(&findings, "inotify"), Status::Warn);
+        assert_eq!(status(&findings, "br_netfilter"), Status::Warn);
+        assert_eq!(status(&findings, "memory"), Status::Warn);
+        assert_eq!(status(&findings, "disk"), Status::Warn, "df missing: measured by hand");
+        for finding in findings.iter().filter(|f| f.status != Status::Ok) {
+            assert!(finding.fix.as_deref().is_some_and(|f| !f.is_empty()), "{finding:?}");
+        }
+        let inotify = findings.iter().find(|f| f.check == "inotify").expect("inotify");
+        assert_eq!(
+            inotify.fix.as_deref(),
+            Some("sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512")
+        );
+    }
+
+    #[test]
+    fn version_and_df_parsing() {
+        assert_eq!(kind_version("kind v0.24.0 go1.22.4 linux/amd64"), Some((0, 24)));
+        assert_eq!(kind_version("garbage"), None);
+        assert_eq!(
+            df_available("Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 10 5 1234 50% /\n"),
+            Some(1234)
+        );
+        assert_eq!(df_available("nonsense"), None);
+    }
+}

@@ -1,0 +1,8 @@
+//! Everything that touches Docker, kind and kubectl lives here, behind traits so the rest of
+//! kubedrill runs on fakes in tests. (So far: the process runner and `doctor`; creating
+//! clusters, applying, observing and probing come with the live-cluster work.)
+//!
+//! Nothing above this module starts a process or opens a connection; nothing here prints.
+
+pub mod doctor;
+pub mod process;
