@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
-use crate::state::{BaselineSource, Observation, Outcome, ProbeResult, value_at};
+use crate::state::{BaselineSource, Observation, Outcome, ProbeResult, pod_is_ready, pod_labels, value_at};
 use crate::target::{Destination, Expectation, ObjectKind, ObjectRef, PortRef};
 use crate::tree::{first_mismatch, is_subset};
 use crate::verdict::{Evidence, Reason, Verdict};
@@ -226,19 +226,6 @@ fn evaluate_rollout(params: &rollout::Params, observation: &Observation) -> Verd
     }
 }
 
-fn pod_is_ready(pod: &Pod) -> bool {
-    pod.metadata.deletion_timestamp.is_none()
-        && pod
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|conditions| conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
-fn labels(pod: &Pod) -> std::collections::BTreeMap<String, String> {
-    pod.metadata.labels.clone().unwrap_or_default()
-}
-
 fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> Verdict {
     let (ns, name) = (params.namespace.as_str(), params.service.as_str());
     let command = format!("kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={name} -o wide");
@@ -286,7 +273,7 @@ fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> 
             let address = endpoint.addresses.first().cloned().unwrap_or_default();
             let matches = params.pod_selector.as_ref().is_none_or(|selector| {
                 pod.and_then(|p| observation.state.pod(ns, p))
-                    .is_some_and(|p| selector.matches(&labels(p)))
+                    .is_some_and(|p| selector.matches(&pod_labels(p)))
             });
             if matches {
                 accepted.insert(address)
@@ -346,7 +333,7 @@ fn evaluate_pods_ready(params: &pods_ready::Params, observation: &Observation) -
     let selected: Vec<&Pod> = observation
         .state
         .pods_in(ns)
-        .filter(|p| params.selector.matches(&labels(p)))
+        .filter(|p| params.selector.matches(&pod_labels(p)))
         .collect();
     let ready = selected.iter().filter(|p| pod_is_ready(p)).count();
     let command = format!("kubectl -n {ns} get pods -l {}", selector_text(&params.selector));

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::analyzer::policy::Endpoint;
 use crate::analyzer::{Analyzer, Hop, Target, Trace};
-use crate::state::{ClusterState, Observation, Outcome, ProbeResult};
+use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_is_ready, pod_labels};
 use crate::target::{Destination, Expectation, Protocol, Source};
 use crate::verdict::{Evidence, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
@@ -72,14 +72,9 @@ fn source(state: &ClusterState, from: &Source) -> Option<Endpoint> {
     let selector = from.selector.as_ref()?;
     let matching: Vec<&Pod> = state
         .pods_in(namespace)
-        .filter(|p| selector.matches(&p.metadata.labels.clone().unwrap_or_default()))
+        .filter(|p| selector.matches(&pod_labels(p)))
         .collect();
-    let ready = matching.iter().find(|p| {
-        p.status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-    });
+    let ready = matching.iter().find(|p| pod_is_ready(p));
     Some(ready.or_else(|| matching.first()).map_or_else(
         || Analyzer::hypothetical(namespace, selector.match_labels.clone()),
         |p| Analyzer::endpoint(p),
@@ -99,9 +94,7 @@ fn target(state: &ClusterState, to: &Destination) -> Option<Target> {
         });
     }
     let selector = to.pod.as_ref()?;
-    let pod = state
-        .pods_in(&namespace)
-        .find(|p| selector.matches(&p.metadata.labels.clone().unwrap_or_default()))?;
+    let pod = state.pods_in(&namespace).find(|p| selector.matches(&pod_labels(p)))?;
     let name = pod.metadata.name.clone()?;
     Some(Target::Pod {
         namespace,
@@ -218,12 +211,7 @@ pub fn reachability(params: &reachability::Params, observation: &Observation) ->
     };
     let mut sources: Vec<Endpoint> = state
         .pods_in(&params.from.namespace)
-        .filter(|p| {
-            params
-                .from
-                .selector
-                .matches(&p.metadata.labels.clone().unwrap_or_default())
-        })
+        .filter(|p| params.from.selector.matches(&pod_labels(p)))
         .map(Analyzer::endpoint)
         .collect();
     if sources.is_empty() {

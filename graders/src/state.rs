@@ -339,6 +339,24 @@ pub enum BaselineSource {
     Manifests,
 }
 
+/// Whether a pod counts as Ready: condition `Ready` is exactly `True` (never a text match on
+/// "Ready", which `NotReady` would satisfy) and it is not terminating.
+#[must_use]
+pub fn pod_is_ready(pod: &Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_none()
+        && pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|conditions| conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// A pod's labels (none: empty).
+#[must_use]
+pub fn pod_labels(pod: &Pod) -> BTreeMap<String, String> {
+    pod.metadata.labels.clone().unwrap_or_default()
+}
+
 /// The value at a dotted path (`spec.template.metadata.labels`) in a JSON object.
 #[must_use]
 pub fn value_at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {

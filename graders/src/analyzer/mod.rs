@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use crate::state::ClusterState;
+use crate::state::{ClusterState, pod_is_ready, pod_labels};
 use crate::target::PortRef;
 use policy::{Decision, Direction, Endpoint, NamedPort, decide};
 
@@ -159,7 +159,7 @@ impl<'a> Analyzer<'a> {
         Endpoint {
             name: format!("{namespace}/{}", pod.metadata.name.as_deref().unwrap_or("")),
             namespace,
-            labels: pod.metadata.labels.clone().unwrap_or_default(),
+            labels: pod_labels(pod),
             ip: pod
                 .status
                 .as_ref()
@@ -419,7 +419,7 @@ impl<'a> Analyzer<'a> {
 
     /// CoreDNS down, or a Corefile that does not serve the cluster zone.
     fn dns_server_problem(&self, dns_pods: &[&Pod]) -> Option<Hop> {
-        if !dns_pods.is_empty() && !dns_pods.iter().any(|p| pod_ready(p)) {
+        if !dns_pods.is_empty() && !dns_pods.iter().any(|p| pod_is_ready(p)) {
             return Some(Hop::new(
                 "dns",
                 false,
@@ -518,7 +518,7 @@ impl<'a> Analyzer<'a> {
             hop.details.extend(self.nearest_miss(namespace, selector));
             return Err(hop);
         }
-        let ready: Vec<&Pod> = selected.iter().copied().filter(|p| pod_ready(p)).collect();
+        let ready: Vec<&Pod> = selected.iter().copied().filter(|p| pod_is_ready(p)).collect();
         if ready.is_empty() {
             return Err(fail(format!(
                 "selector {shown} matches {} pod(s) but none is Ready: check the readiness probe",
@@ -551,7 +551,7 @@ impl<'a> Analyzer<'a> {
     fn nearest_miss(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<String> {
         let mut near: BTreeMap<String, usize> = BTreeMap::new();
         for pod in self.state.pods_in(namespace) {
-            let labels = pod.metadata.labels.clone().unwrap_or_default();
+            let labels = pod_labels(pod);
             let misses: Vec<(&String, &String)> = selector.iter().filter(|(k, v)| labels.get(*k) != Some(*v)).collect();
             if let [(key, _)] = misses.as_slice() {
                 let actual = labels
@@ -604,13 +604,6 @@ fn backends_on(pods: &[&Pod], target: &IntOrString, protocol: &str) -> Vec<(Endp
             Some((endpoint, number))
         })
         .collect()
-}
-
-fn pod_ready(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 fn service_port<'s>(
