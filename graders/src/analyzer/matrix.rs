@@ -90,11 +90,12 @@ impl Pods {
         match peers.filter(|p| !p.is_empty()) {
             None => Bits::full(n),
             Some(items) => {
+                let compiled: Vec<policy::CompiledPeer<'_>> = items.iter().map(policy::CompiledPeer::new).collect();
                 let mut set = Bits::new(n);
                 for (i, e) in self.endpoints.iter().enumerate() {
-                    if items
+                    if compiled
                         .iter()
-                        .any(|item| peer_matches(item, e, policy_namespace, &self.namespace_labels[i]))
+                        .any(|c| c.evaluate(e, policy_namespace, &self.namespace_labels[i]).matches())
                     {
                         set.set(i);
                     }
@@ -208,13 +209,4 @@ impl Analyzer<'_> {
             allowed: cells,
         }
     }
-}
-
-fn peer_matches(
-    item: &NetworkPolicyPeer,
-    peer: &Endpoint,
-    policy_namespace: &str,
-    namespace_labels: &std::collections::BTreeMap<String, String>,
-) -> bool {
-    policy::peer_match(item, peer, policy_namespace, namespace_labels).matches()
 }

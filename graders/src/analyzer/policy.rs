@@ -333,6 +333,76 @@ impl PeerMatch {
     }
 }
 
+/// A peer item with its selectors converted once, for evaluating it against many pods.
+#[derive(Clone, Debug)]
+pub struct CompiledPeer<'a> {
+    ip_block: Option<&'a k8s_openapi::api::networking::v1::IPBlock>,
+    namespace_selector: Compiled,
+    pod_selector: Compiled,
+}
+
+/// A selector field of a peer, converted.
+#[derive(Clone, Debug)]
+enum Compiled {
+    /// Not written.
+    Absent,
+    /// Written with an operator Kubernetes does not know: selects nothing.
+    Invalid,
+    /// Written.
+    Selector(LabelSelector),
+}
+
+impl Compiled {
+    fn new(k8s: Option<&K8sSelector>) -> Self {
+        match k8s {
+            None => Self::Absent,
+            Some(s) => selector(s).map_or(Self::Invalid, Self::Selector),
+        }
+    }
+
+    /// Whether the labels are selected (`None` when the field was not written).
+    fn holds(&self, labels: &BTreeMap<String, String>) -> Option<bool> {
+        match self {
+            Self::Absent => None,
+            Self::Invalid => Some(false),
+            Self::Selector(s) => Some(s.matches(labels)),
+        }
+    }
+}
+
+impl<'a> CompiledPeer<'a> {
+    /// Convert the item's selectors.
+    #[must_use]
+    pub fn new(item: &'a NetworkPolicyPeer) -> Self {
+        Self {
+            ip_block: item.ip_block.as_ref(),
+            namespace_selector: Compiled::new(item.namespace_selector.as_ref()),
+            pod_selector: Compiled::new(item.pod_selector.as_ref()),
+        }
+    }
+
+    /// Evaluate against a pod whose namespace carries `namespace_labels`.
+    #[must_use]
+    pub fn evaluate(
+        &self,
+        peer: &Endpoint,
+        policy_namespace: &str,
+        namespace_labels: &BTreeMap<String, String>,
+    ) -> PeerMatch {
+        if let Some(block) = self.ip_block {
+            return PeerMatch::Ip(peer.ip.is_some_and(|ip| {
+                cidr_contains(&block.cidr, ip) && !block.except.iter().flatten().any(|e| cidr_contains(e, ip))
+            }));
+        }
+        let namespace = self
+            .namespace_selector
+            .holds(namespace_labels)
+            .unwrap_or(peer.namespace == policy_namespace);
+        let pod = self.pod_selector.holds(&peer.labels).unwrap_or(true);
+        PeerMatch::Selectors { namespace, pod }
+    }
+}
+
 /// Evaluate one peer item against a pod whose namespace carries `namespace_labels`.
 #[must_use]
 pub fn peer_match(
@@ -341,17 +411,7 @@ pub fn peer_match(
     policy_namespace: &str,
     namespace_labels: &BTreeMap<String, String>,
 ) -> PeerMatch {
-    if let Some(block) = &item.ip_block {
-        return PeerMatch::Ip(peer.ip.is_some_and(|ip| {
-            cidr_contains(&block.cidr, ip) && !block.except.iter().flatten().any(|e| cidr_contains(e, ip))
-        }));
-    }
-    let namespace = match &item.namespace_selector {
-        Some(s) => matches(s, namespace_labels),
-        None => peer.namespace == policy_namespace,
-    };
-    let pod = item.pod_selector.as_ref().is_none_or(|s| matches(s, &peer.labels));
-    PeerMatch::Selectors { namespace, pod }
+    CompiledPeer::new(item).evaluate(peer, policy_namespace, namespace_labels)
 }
 
 fn peer_item_miss(
