@@ -8,8 +8,10 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::Value;
 
-use crate::state::{BaselineSource, Observation, Outcome, ProbeResult, pod_is_ready, pod_labels, value_at};
-use crate::target::{Destination, Expectation, ObjectKind, ObjectRef, PortRef};
+use crate::state::{
+    BaselineSource, Observation, Outcome, ProbeResult, pod_is_ready, pod_labels, service_port, value_at,
+};
+use crate::target::{Destination, Expectation, ObjectKind, ObjectRef};
 use crate::tree::{first_mismatch, is_subset};
 use crate::verdict::{Evidence, Reason, Verdict};
 use crate::{CheckSpec, absent, assert, connectivity, dns, endpoints, http, pods_ready, rollout, unchanged};
@@ -239,7 +241,7 @@ fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> 
     };
     let port_name = match &params.port {
         None => None,
-        Some(port) => match service_port_name(service, port) {
+        Some(port) => match service_port(service, port, None).map(|p| p.name.clone().unwrap_or_default()) {
             Some(port_name) => Some(port_name),
             None => {
                 return Verdict::fail(
@@ -314,18 +316,6 @@ fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> 
             Evidence::new(command, observed),
         )
     }
-}
-
-/// The EndpointSlice port name for a Service port given by number or name ("" when unnamed).
-fn service_port_name(service: &k8s_openapi::api::core::v1::Service, port: &PortRef) -> Option<String> {
-    let ports = service.spec.as_ref()?.ports.as_ref()?;
-    ports
-        .iter()
-        .find(|p| match port {
-            PortRef::Number(n) => p.port == i32::from(*n),
-            PortRef::Name(name) => p.name.as_deref() == Some(name.as_str()),
-        })
-        .map(|p| p.name.clone().unwrap_or_default())
 }
 
 fn evaluate_pods_ready(params: &pods_ready::Params, observation: &Observation) -> Verdict {

@@ -351,6 +351,22 @@ pub fn pod_is_ready(pod: &Pod) -> bool {
             .is_some_and(|conditions| conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
+/// A Service's port by number or name, optionally of one protocol (missing protocol = TCP).
+#[must_use]
+pub fn service_port<'s>(
+    service: &'s Service,
+    port: &crate::target::PortRef,
+    protocol: Option<&str>,
+) -> Option<&'s k8s_openapi::api::core::v1::ServicePort> {
+    service.spec.as_ref()?.ports.as_ref()?.iter().find(|p| {
+        protocol.is_none_or(|wanted| p.protocol.as_deref().unwrap_or("TCP") == wanted)
+            && match port {
+                crate::target::PortRef::Number(n) => p.port == i32::from(*n),
+                crate::target::PortRef::Name(name) => p.name.as_deref() == Some(name.as_str()),
+            }
+    })
+}
+
 /// A pod's labels (none: empty).
 #[must_use]
 pub fn pod_labels(pod: &Pod) -> BTreeMap<String, String> {

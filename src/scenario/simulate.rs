@@ -9,6 +9,7 @@
 //! rather than guess.
 
 use graders::state::ClusterState;
+use graders::target::ObjectRef;
 use serde_json::{Map, Value, json};
 
 use super::render::Rendered;
@@ -23,6 +24,14 @@ pub struct Simulation {
 fn key(object: &Value) -> (String, String, String) {
     let text = |p: &str| object.pointer(p).and_then(Value::as_str).unwrap_or_default().to_owned();
     (text("/kind"), text("/metadata/namespace"), text("/metadata/name"))
+}
+
+fn ref_key(target: &ObjectRef) -> (String, String, String) {
+    (
+        target.kind.to_string(),
+        target.namespace.clone().unwrap_or_default(),
+        target.name.clone(),
+    )
 }
 
 /// RFC 7386 JSON merge patch.
@@ -59,11 +68,7 @@ impl Simulation {
                     }
                 }
                 Step::Delete(target) => {
-                    let wanted = (
-                        target.kind.to_string(),
-                        target.namespace.clone().unwrap_or_default(),
-                        target.name.clone(),
-                    );
+                    let wanted = ref_key(target);
                     let before = self.objects.len();
                     self.objects.retain(|o| key(o) != wanted);
                     if self.objects.len() == before {
@@ -71,20 +76,12 @@ impl Simulation {
                     }
                 }
                 Step::Patch(patch) if patch.patch_type == PatchType::Merge => {
-                    let wanted = (
-                        patch.target.kind.to_string(),
-                        patch.target.namespace.clone().unwrap_or_default(),
-                        patch.target.name.clone(),
-                    );
+                    let wanted = ref_key(&patch.target);
                     let object = self.objects.iter_mut().find(|o| key(o) == wanted)?;
                     merge_patch(object, &patch.patch);
                 }
                 Step::Scale(scale) => {
-                    let wanted = (
-                        scale.target.kind.to_string(),
-                        scale.target.namespace.clone().unwrap_or_default(),
-                        scale.target.name.clone(),
-                    );
+                    let wanted = ref_key(&scale.target);
                     let object = self.objects.iter_mut().find(|o| key(o) == wanted)?;
                     merge_patch(object, &json!({"spec": {"replicas": scale.replicas}}));
                 }

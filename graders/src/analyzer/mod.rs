@@ -11,11 +11,11 @@ pub mod policy;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use crate::state::{ClusterState, pod_is_ready, pod_labels};
+use crate::state::{ClusterState, pod_is_ready, pod_labels, service_port};
 use crate::target::PortRef;
 use policy::{Decision, Direction, Endpoint, NamedPort, decide};
 
@@ -297,22 +297,11 @@ impl<'a> Analyzer<'a> {
         for policy in &self.state.network_policies {
             let Some(spec) = policy.spec.as_ref() else { continue };
             let (ingress, egress) = policy::policy_types(policy);
-            let name = format!(
-                "{}/{}",
-                policy.metadata.namespace.as_deref().unwrap_or(""),
-                policy.metadata.name.as_deref().unwrap_or("")
-            );
-            let selects = |pod: &Endpoint| {
-                policy.metadata.namespace.as_deref() == Some(pod.namespace.as_str())
-                    && spec
-                        .pod_selector
-                        .as_ref()
-                        .is_none_or(|s| policy::selector(s).is_some_and(|s| s.matches(&pod.labels)))
-            };
-            if spec.egress.is_some() && !egress && selects(from) {
+            let name = policy::policy_name(policy);
+            if spec.egress.is_some() && !egress && policy::selects_pod(policy, from) {
                 hints.push(format!("{name} has egress rules but its policyTypes lack `Egress`, so they are ignored: add Egress to policyTypes"));
             }
-            if spec.ingress.is_some() && !ingress && selects(to) {
+            if spec.ingress.is_some() && !ingress && policy::selects_pod(policy, to) {
                 hints.push(format!("{name} has ingress rules but its policyTypes lack `Ingress`, so they are ignored: add Ingress to policyTypes"));
             }
         }
@@ -484,7 +473,7 @@ impl<'a> Analyzer<'a> {
             .state
             .service(namespace, name)
             .ok_or_else(|| fail(format!("Service {namespace}/{name} does not exist")))?;
-        let service_port = service_port(service, port, protocol)
+        let service_port = service_port(service, port, Some(protocol))
             .ok_or_else(|| fail(format!("Service {namespace}/{name} has no {protocol} port {port}")))?;
         let selector = service
             .spec
@@ -604,20 +593,6 @@ fn backends_on(pods: &[&Pod], target: &IntOrString, protocol: &str) -> Vec<(Endp
             Some((endpoint, number))
         })
         .collect()
-}
-
-fn service_port<'s>(
-    service: &'s Service,
-    port: &PortRef,
-    protocol: &str,
-) -> Option<&'s k8s_openapi::api::core::v1::ServicePort> {
-    service.spec.as_ref()?.ports.as_ref()?.iter().find(|p| {
-        p.protocol.as_deref().unwrap_or("TCP") == protocol
-            && match port {
-                PortRef::Number(n) => p.port == i32::from(*n),
-                PortRef::Name(name) => p.name.as_deref() == Some(name.as_str()),
-            }
-    })
 }
 
 fn resolve_port(endpoint: &Endpoint, port: &PortRef, protocol: &str) -> Option<u16> {

@@ -136,18 +136,24 @@ pub fn selects(policy: &NetworkPolicy, pod: &Endpoint, direction: Direction) -> 
         Direction::Ingress => ingress,
         Direction::Egress => egress,
     };
+    applies && selects_pod(policy, pod)
+}
+
+/// Whether `policy`'s namespace and `podSelector` pick `pod`, whatever its `policyTypes`.
+#[must_use]
+pub fn selects_pod(policy: &NetworkPolicy, pod: &Endpoint) -> bool {
     let empty = K8sSelector::default();
     let pod_selector = policy
         .spec
         .as_ref()
         .and_then(|s| s.pod_selector.as_ref())
         .unwrap_or(&empty);
-    applies
-        && policy.metadata.namespace.as_deref() == Some(pod.namespace.as_str())
-        && matches(pod_selector, &pod.labels)
+    policy.metadata.namespace.as_deref() == Some(pod.namespace.as_str()) && matches(pod_selector, &pod.labels)
 }
 
-fn policy_name(policy: &NetworkPolicy) -> String {
+/// `namespace/name` of a policy.
+#[must_use]
+pub fn policy_name(policy: &NetworkPolicy) -> String {
     format!(
         "{}/{}",
         policy.metadata.namespace.as_deref().unwrap_or(""),
