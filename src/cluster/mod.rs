@@ -1,10 +1,26 @@
-//! Everything that touches Docker, kind and kubectl lives here, behind traits so the rest of
-//! kubedrill runs on fakes in tests. (So far: the process runner, `doctor`, and kind's CLI
-//! with per-profile configs; creating clusters end to end, applying, observing and probing come
-//! with the live-cluster work.)
+//! Everything that touches Docker, kind and the Kubernetes API lives here, behind traits and
+//! one connection type ([`live::Live`]), so the rest of kubedrill runs on fakes in tests.
+//!
+//! - [`process`], [`kind`], [`doctor`]: programs through a [`process::Runner`].
+//! - [`client`], [`safety`], [`kinds`], [`live`]: a client from one explicit kubeconfig, and the
+//!   guard that refuses writes to clusters kubedrill did not create.
+//! - [`apply`], [`steps`]: server-side apply and breakage steps.
+//! - [`observe`], [`probe`]: the graders' state, one list per kind and namespace; probes by exec.
 //!
 //! Nothing above this module starts a process or opens a connection; nothing here prints.
 
+pub mod apply;
+pub mod client;
 pub mod doctor;
+pub mod error;
 pub mod kind;
+pub mod kinds;
+pub mod live;
+#[cfg(test)]
+pub mod mock;
+pub mod observe;
+pub mod paths;
 pub mod process;
+pub mod safety;
+
+pub use error::ClusterError;

@@ -1,0 +1,138 @@
+//! Fills the graders' [`ClusterState`] from the cluster: exactly one list call per
+//! (kind, namespace) pair the checks' [`Needs`] name, never a GET per object.
+//!
+//! Reads only; never writes, probes or prints.
+
+use graders::needs::ListRequest;
+use graders::state::ClusterState;
+use graders::target::ObjectKind;
+use k8s_openapi::NamespaceResourceScope;
+use kube::api::{Api, ListParams};
+use serde::de::DeserializeOwned;
+
+use super::error::ClusterError;
+use super::live::Live;
+
+impl Live {
+    /// Observe everything in `lists`.
+    pub async fn observe<'a>(
+        &self,
+        lists: impl IntoIterator<Item = &'a ListRequest>,
+    ) -> Result<ClusterState, ClusterError> {
+        let mut state = ClusterState::default();
+        for (kind, namespace) in lists {
+            self.list_into(&mut state, *kind, namespace.as_deref()).await?;
+        }
+        Ok(state)
+    }
+
+    async fn list_into(
+        &self,
+        state: &mut ClusterState,
+        kind: ObjectKind,
+        namespace: Option<&str>,
+    ) -> Result<(), ClusterError> {
+        match kind {
+            ObjectKind::Namespace => state.namespaces.extend(self.list_all(kind).await?),
+            ObjectKind::Node => state.nodes.extend(self.list_all(kind).await?),
+            ObjectKind::Pod => state.pods.extend(self.list(kind, namespace).await?),
+            ObjectKind::Service => state.services.extend(self.list(kind, namespace).await?),
+            ObjectKind::ConfigMap => state.config_maps.extend(self.list(kind, namespace).await?),
+            ObjectKind::Deployment => state.deployments.extend(self.list(kind, namespace).await?),
+            ObjectKind::DaemonSet => state.daemon_sets.extend(self.list(kind, namespace).await?),
+            ObjectKind::StatefulSet => state.stateful_sets.extend(self.list(kind, namespace).await?),
+            ObjectKind::ReplicaSet => state.replica_sets.extend(self.list(kind, namespace).await?),
+            ObjectKind::EndpointSlice => state.endpoint_slices.extend(self.list(kind, namespace).await?),
+            ObjectKind::NetworkPolicy => state.network_policies.extend(self.list(kind, namespace).await?),
+            ObjectKind::Ingress => state.ingresses.extend(self.list(kind, namespace).await?),
+        }
+        Ok(())
+    }
+
+    async fn list<K>(&self, kind: ObjectKind, namespace: Option<&str>) -> Result<Vec<K>, ClusterError>
+    where
+        K: kube::Resource<DynamicType = (), Scope = NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api: Api<K> = match namespace {
+            Some(namespace) => Api::namespaced(self.client.clone(), namespace),
+            None => Api::all(self.client.clone()),
+        };
+        let what = match namespace {
+            Some(namespace) => format!("{kind} in {namespace}"),
+            None => format!("{kind} in every namespace"),
+        };
+        Self::items(&api, what).await
+    }
+
+    async fn list_all<K>(&self, kind: ObjectKind) -> Result<Vec<K>, ClusterError>
+    where
+        K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        let api: Api<K> = Api::all(self.client.clone());
+        Self::items(&api, format!("{kind}")).await
+    }
+
+    async fn items<K>(api: &Api<K>, what: String) -> Result<Vec<K>, ClusterError>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    {
+        api.list(&ListParams::default())
+            .await
+            .map(|list| list.items)
+            .map_err(|e| ClusterError::api("list", what, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use graders::Check;
+    use graders::needs::Needs;
+    use serde_json::json;
+
+    use crate::cluster::mock::{empty_list, live, requests};
+    use crate::cluster::safety::Ownership;
+
+    #[tokio::test]
+    async fn one_list_per_kind_and_namespace_and_nothing_else() {
+        let checks: Vec<Check> = serde_json::from_value(json!([
+            {"id": "eps", "points": 1, "description": "d", "grader": "endpoints", "with": {"namespace": "shop", "service": "web", "minReady": 1}},
+            {"id": "ready", "points": 1, "description": "d", "grader": "pods-ready", "with": {"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}}},
+            {"id": "np", "points": 1, "description": "d", "grader": "assert", "with": {"target": {"kind": "NetworkPolicy", "name": "deny", "namespace": "shop"}, "match": {}}}
+        ]))
+        .expect("checks");
+        let needs = Needs::of(&checks);
+        let (live, log) = live(Ownership::Foreign, false, |request| {
+            if request.uri.starts_with("/api/v1/namespaces/shop/pods") {
+                let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}}});
+                (
+                    200,
+                    json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod]}),
+                )
+            } else {
+                (200, empty_list("Thing"))
+            }
+        });
+        let state = live.observe(&needs.lists).await.expect("observes");
+        assert_eq!(state.pods.len(), 1);
+        let seen = requests(&log);
+        assert_eq!(seen.len(), needs.lists.len(), "{seen:?}");
+        assert!(seen.iter().all(|r| r.method == "GET"));
+        let mut paths: Vec<&str> = seen
+            .iter()
+            .map(|r| r.uri.split('?').next().unwrap_or_default())
+            .collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            [
+                "/api/v1/namespaces/shop/pods",
+                "/api/v1/namespaces/shop/services",
+                "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices",
+                "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+            ]
+        );
+    }
+}
