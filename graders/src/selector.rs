@@ -64,6 +64,19 @@ impl LabelSelector {
             && self.match_expressions.iter().all(|r| r.matches(labels))
     }
 
+    /// The selector as the API's `labelSelector` query parameter (`app=web,tier in (a,b),!x`).
+    #[must_use]
+    pub fn to_query(&self) -> String {
+        let labels = self.match_labels.iter().map(|(k, v)| format!("{k}={v}"));
+        let expressions = self.match_expressions.iter().map(|r| match r.operator {
+            Operator::In => format!("{} in ({})", r.key, r.values.join(",")),
+            Operator::NotIn => format!("{} notin ({})", r.key, r.values.join(",")),
+            Operator::Exists => r.key.clone(),
+            Operator::DoesNotExist => format!("!{}", r.key),
+        });
+        labels.chain(expressions).collect::<Vec<_>>().join(",")
+    }
+
     /// Whether this selector selects everything.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -115,6 +128,24 @@ mod tests {
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn query_form_matches_kubectl_syntax() {
+        let mut selector = LabelSelector::from_labels(labels(&[("app", "web"), ("tier", "be")]));
+        assert_eq!(selector.to_query(), "app=web,tier=be");
+        selector.match_expressions = expr("env", Operator::In, &["a", "b"]).match_expressions;
+        selector
+            .match_expressions
+            .extend(expr("x", Operator::DoesNotExist, &[]).match_expressions);
+        selector
+            .match_expressions
+            .extend(expr("y", Operator::Exists, &[]).match_expressions);
+        selector
+            .match_expressions
+            .extend(expr("z", Operator::NotIn, &["c"]).match_expressions);
+        assert_eq!(selector.to_query(), "app=web,tier=be,env in (a,b),!x,y,z notin (c)");
+        assert_eq!(LabelSelector::default().to_query(), "");
     }
 
     fn expr(key: &str, operator: Operator, values: &[&str]) -> LabelSelector {

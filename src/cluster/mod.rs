@@ -22,5 +22,7 @@ pub mod observe;
 pub mod paths;
 pub mod process;
 pub mod safety;
+pub mod steps;
+pub mod wait;
 
 pub use error::ClusterError;

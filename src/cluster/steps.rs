@@ -1,0 +1,233 @@
+//! Carrying out a scenario's steps (setup, solution, shortcuts) on a live cluster: apply,
+//! wait, patch, delete, scale, restart pods, and argv commands in kind node containers.
+//! Before a step changes anything in a system namespace, the object's current state is saved
+//! under the cluster's data folder so `cluster reset` can put it back.
+//!
+//! Executes steps; never renders scenarios, decides scores or prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use graders::target::{ObjectRef, PodSet};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+use super::apply::order;
+use super::error::ClusterError;
+use super::kinds::{self, Resolved};
+use super::live::Live;
+use super::safety::{FIELD_MANAGER, Scope, is_system_namespace};
+use crate::scenario::render::RenderedFile;
+use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, Step};
+
+/// Node containers of a kind cluster, reached with `docker exec`.
+pub trait Nodes: Sync {
+    /// The node container names.
+    fn names(&self) -> Result<Vec<String>, ClusterError>;
+    /// Run `argv` in one node container.
+    fn exec(&self, node: &str, argv: &[String]) -> Result<(), ClusterError>;
+}
+
+/// Which of `names` a node set picks (kind names nodes `<cluster>-control-plane`,
+/// `<cluster>-worker`, `<cluster>-worker2`, ...).
+#[must_use]
+pub fn pick(names: &[String], set: NodeSet) -> Vec<&str> {
+    names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| match set {
+            NodeSet::All => true,
+            NodeSet::ControlPlane => name.ends_with("-control-plane"),
+            NodeSet::Workers => !name.ends_with("-control-plane"),
+        })
+        .collect()
+}
+
+/// What steps need besides the cluster.
+pub struct StepContext<'a> {
+    /// The scenario's rendered files (for `apply`).
+    pub files: &'a BTreeMap<String, RenderedFile>,
+    /// The node containers (`None`: a cluster kubedrill did not create; `nodeExec` refused).
+    pub nodes: Option<&'a dyn Nodes>,
+    /// Where to save system objects before changing them (`None`: do not save).
+    pub saved: Option<&'a Path>,
+}
+
+impl Live {
+    /// Run `steps` in order; the first failure stops them.
+    pub async fn run_steps(&self, steps: &[Step], context: &StepContext<'_>) -> Result<(), ClusterError> {
+        for step in steps {
+            self.run_step(step, context).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_step(&self, step: &Step, context: &StepContext<'_>) -> Result<(), ClusterError> {
+        match step {
+            Step::Apply(path) => {
+                let file = context.files.get(path).ok_or_else(|| ClusterError::Io {
+                    path: PathBuf::from(path),
+                    message: "not among the scenario's rendered files".to_owned(),
+                })?;
+                for manifest in order(&file.objects) {
+                    self.apply(manifest).await?;
+                }
+                Ok(())
+            }
+            Step::Wait(wait) => self.wait(wait).await,
+            Step::Patch(patch) => self.patch(patch, context.saved).await,
+            Step::Delete(target) => self.delete(target, context.saved).await,
+            Step::Scale(scale) => self.scale(scale, context.saved).await,
+            Step::RestartPods(set) => self.restart_pods(set).await,
+            Step::NodeExec(exec) => self.node_exec(exec, context.nodes),
+        }
+    }
+
+    fn object_api(&self, target: &ObjectRef, action: &str) -> Result<(Api<DynamicObject>, Resolved), ClusterError> {
+        let resolved = kinds::of(target.kind);
+        let namespace = target.namespace.as_deref().unwrap_or("default");
+        let what = target.kubectl_get();
+        let scope = if resolved.namespaced {
+            Scope::Namespaced(namespace)
+        } else {
+            Scope::ClusterWide(&what)
+        };
+        self.guard.allow(&format!("{action} {what}"), scope)?;
+        let api = self.dynamic(&resolved, resolved.namespaced.then_some(namespace));
+        Ok((api, resolved))
+    }
+
+    /// Patch one object.
+    pub async fn patch(&self, step: &PatchStep, saved: Option<&Path>) -> Result<(), ClusterError> {
+        let (api, _) = self.object_api(&step.target, "patch")?;
+        self.save_if_system(&api, &step.target, saved).await?;
+        let patch = match step.patch_type {
+            PatchType::Merge => Patch::Merge(step.patch.clone()),
+            PatchType::Strategic => Patch::Strategic(step.patch.clone()),
+            PatchType::Json => {
+                Patch::Json(
+                    serde_json::from_value(step.patch.clone()).map_err(|e| ClusterError::Api {
+                        action: "patch",
+                        object: step.target.kubectl_get(),
+                        message: format!("not a JSON patch: {e}"),
+                    })?,
+                )
+            }
+        };
+        api.patch(&step.target.name, &update_params(), &patch)
+            .await
+            .map(drop)
+            .map_err(|e| ClusterError::api("patch", step.target.kubectl_get(), &e))
+    }
+
+    /// Delete one object (already gone counts as done).
+    pub async fn delete(&self, target: &ObjectRef, saved: Option<&Path>) -> Result<(), ClusterError> {
+        let (api, _) = self.object_api(target, "delete")?;
+        self.save_if_system(&api, target, saved).await?;
+        match api.delete(&target.name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(()),
+            Err(e) => Err(ClusterError::api("delete", target.kubectl_get(), &e)),
+        }
+    }
+
+    /// Set a workload's replicas.
+    pub async fn scale(&self, step: &ScaleStep, saved: Option<&Path>) -> Result<(), ClusterError> {
+        let (api, _) = self.object_api(&step.target, "scale")?;
+        self.save_if_system(&api, &step.target, saved).await?;
+        let patch = Patch::Merge(json!({"spec": {"replicas": step.replicas}}));
+        api.patch(&step.target.name, &update_params(), &patch)
+            .await
+            .map(drop)
+            .map_err(|e| ClusterError::api("scale", step.target.kubectl_get(), &e))
+    }
+
+    /// Delete the pods matching a selector (one collection delete) so their controller
+    /// recreates them from the current spec.
+    pub async fn restart_pods(&self, set: &PodSet) -> Result<(), ClusterError> {
+        let query = set.selector.to_query();
+        self.guard
+            .allow(&format!("delete pods `{query}`"), Scope::Namespaced(&set.namespace))?;
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &set.namespace);
+        pods.delete_collection(&DeleteParams::default(), &ListParams::default().labels(&query))
+            .await
+            .map(drop)
+            .map_err(|e| ClusterError::api("delete", format!("pods -n {} -l {query}", set.namespace), &e))
+    }
+
+    fn node_exec(&self, step: &NodeExecStep, nodes: Option<&dyn Nodes>) -> Result<(), ClusterError> {
+        let action = format!("run `{}` on nodes", step.command.join(" "));
+        self.guard.allow(&action, Scope::ClusterWide("nodes"))?;
+        let nodes = nodes.ok_or(ClusterError::ForeignCluster {
+            action,
+            context: self.target.label(),
+        })?;
+        let names = nodes.names()?;
+        for node in pick(&names, step.nodes) {
+            nodes.exec(node, &step.command)?;
+        }
+        Ok(())
+    }
+
+    async fn save_if_system(
+        &self,
+        api: &Api<DynamicObject>,
+        target: &ObjectRef,
+        saved: Option<&Path>,
+    ) -> Result<(), ClusterError> {
+        let (Some(dir), Some(namespace)) = (saved, target.namespace.as_deref()) else {
+            return Ok(());
+        };
+        if !is_system_namespace(namespace) {
+            return Ok(());
+        }
+        let path = dir.join(saved_name(target));
+        if path.exists() {
+            // The first copy is the pristine one; a second breakage must not overwrite it.
+            return Ok(());
+        }
+        let Some(object) = api
+            .get_opt(&target.name)
+            .await
+            .map_err(|e| ClusterError::api("read", target.kubectl_get(), &e))?
+        else {
+            return Ok(());
+        };
+        let value = serde_json::to_value(&object).map_err(|e| ClusterError::Io {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomically(&path, &value)
+    }
+}
+
+fn update_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    }
+}
+
+/// The file a saved object is kept in.
+#[must_use]
+pub fn saved_name(target: &ObjectRef) -> String {
+    format!(
+        "{}.{}.{}.json",
+        target.kind,
+        target.namespace.as_deref().unwrap_or("_"),
+        target.name
+    )
+}
+
+fn write_atomically(path: &Path, value: &Value) -> Result<(), ClusterError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| ClusterError::io(dir, &e))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| ClusterError::io(dir, &e))?;
+    serde_json::to_writer_pretty(&mut file, value).map_err(|e| ClusterError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    file.persist(path).map_err(|e| ClusterError::io(path, &e.error))?;
+    Ok(())
+}
