@@ -21,6 +21,7 @@
 //!    proves every example renders and validates.
 
 pub mod absent;
+pub mod address;
 pub mod analyzer;
 pub mod assert;
 pub mod binding;

@@ -6,11 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::Pod;
-
 use crate::analyzer::policy::Endpoint;
 use crate::analyzer::{Analyzer, Hop, Target, Trace};
-use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_is_ready, pod_labels};
+use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels};
 use crate::target::{Destination, Expectation, Protocol, Source};
 use crate::verdict::{Evidence, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
@@ -70,12 +68,8 @@ fn source(state: &ClusterState, from: &Source) -> Option<Endpoint> {
         return Some(Analyzer::hypothetical(namespace, labels.clone()));
     }
     let selector = from.selector.as_ref()?;
-    let matching: Vec<&Pod> = state
-        .pods_in(namespace)
-        .filter(|p| selector.matches(&pod_labels(p)))
-        .collect();
-    let ready = matching.iter().find(|p| pod_is_ready(p));
-    Some(ready.or_else(|| matching.first()).map_or_else(
+    let matching = crate::address::matching_pods(state, namespace, selector);
+    Some(matching.first().map_or_else(
         || Analyzer::hypothetical(namespace, selector.match_labels.clone()),
         |p| Analyzer::endpoint(p),
     ))

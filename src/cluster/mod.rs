@@ -20,6 +20,7 @@ pub mod live;
 pub mod mock;
 pub mod observe;
 pub mod paths;
+pub mod probe;
 pub mod process;
 pub mod safety;
 pub mod steps;

@@ -1,0 +1,267 @@
+//! Live probes: for every probe check, plan it ([`script`]), group the plans by the pod they
+//! run in, and run each group as one `sh -c` exec (kube's `ws` exec), at most
+//! [`MAX_IN_FLIGHT`] at a time. Probe pods (for `probeLabels` and node sources) are created
+//! with the pinned agnhost image, awaited, and deleted again whatever happens.
+//!
+//! Produces `ProbeResult`s; never grades or prints. Creating probe pods asks the guard.
+
+pub mod script;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::{StreamExt, stream};
+use graders::Check;
+use graders::state::{ClusterState, Outcome, ProbeResult};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, AttachParams, DeleteParams, PostParams};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use self::script::{Plan, Unplanned, Via, failed, parse, plan, result};
+use super::error::ClusterError;
+use super::live::Live;
+use super::safety::Scope;
+use crate::images::AGNHOST;
+
+/// Most execs running at once.
+pub const MAX_IN_FLIGHT: usize = 4;
+/// How long a probe pod may take to start.
+pub const PROBE_POD_START: Duration = Duration::from_secs(90);
+/// Annotation that marks kubedrill's probe pods (labels stay exactly what the check asks).
+pub const PROBE_ANNOTATION: &str = "kubedrill.dev/probe";
+
+/// The probe pod for a [`Via::ProbePod`], named `name`.
+#[must_use]
+pub fn probe_pod(name: &str, via: &Via) -> Option<Pod> {
+    let Via::ProbePod {
+        namespace,
+        labels,
+        node,
+    } = via
+    else {
+        return None;
+    };
+    let mut spec = json!({
+        "terminationGracePeriodSeconds": 0,
+        "restartPolicy": "Never",
+        "containers": [{"name": "probe", "image": AGNHOST, "args": ["pause"]}],
+    });
+    if let Some(node) = node {
+        spec["hostNetwork"] = json!(true);
+        spec["nodeName"] = json!(node);
+        spec["tolerations"] = json!([{"operator": "Exists"}]);
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": {PROBE_ANNOTATION: "true"}},
+        "spec": spec,
+    }))
+    .ok()
+}
+
+/// A probe pod name unique to this source and run.
+#[must_use]
+pub fn probe_pod_name(index: usize) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("kubedrill-probe-{index}-{nanos:x}")
+}
+
+impl Live {
+    /// Run the probes of every probe check in `checks` against the cluster whose current
+    /// state is `state`; results by check id.
+    pub async fn probe(&self, checks: &[Check], state: &ClusterState) -> BTreeMap<String, ProbeResult> {
+        let mut results = BTreeMap::new();
+        let mut groups: BTreeMap<Via, Vec<Plan>> = BTreeMap::new();
+        for check in checks.iter().filter(|c| c.spec.is_probe()) {
+            let spec = match check.resolved_spec(state) {
+                Ok(spec) => spec,
+                Err(unresolved) => {
+                    results.insert(check.id.clone(), unplanned(format!("{unresolved:?}"), true));
+                    continue;
+                }
+            };
+            match plan(check, &spec, state) {
+                Ok(plan) => groups.entry(plan.via.clone()).or_default().push(plan),
+                Err(Unplanned::Destination(why)) => {
+                    results.insert(check.id.clone(), unplanned(why, false));
+                }
+                Err(Unplanned::Source(why)) => {
+                    results.insert(check.id.clone(), unplanned(why, true));
+                }
+            }
+        }
+        let runs = stream::iter(groups.into_iter().enumerate())
+            .map(|(index, (via, plans))| async move { self.run_group(index, &via, &plans).await })
+            .buffer_unordered(MAX_IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await;
+        results.extend(runs.into_iter().flatten());
+        results
+    }
+
+    async fn run_group(&self, index: usize, via: &Via, plans: &[Plan]) -> Vec<(String, ProbeResult)> {
+        let refs: Vec<&Plan> = plans.iter().collect();
+        let output = self.run_script(index, via, &script::script(&refs)).await;
+        let parsed = output.as_ref().map(|text| parse(text));
+        plans
+            .iter()
+            .map(|plan| {
+                let result = match &parsed {
+                    Ok(parsed) => result(plan, &parsed.get(&plan.check_id).cloned().unwrap_or_default()),
+                    Err(error) => failed(plan, error.to_string()),
+                };
+                (plan.check_id.clone(), result)
+            })
+            .collect()
+    }
+
+    async fn run_script(&self, index: usize, via: &Via, script: &str) -> Result<String, ClusterError> {
+        match via {
+            Via::Exec { namespace, pod } => self.exec(namespace, pod, script).await,
+            Via::ProbePod { namespace, .. } => {
+                let name = probe_pod_name(index);
+                self.guard.allow(
+                    &format!("create probe pod {namespace}/{name}"),
+                    Scope::Namespaced(namespace),
+                )?;
+                let pod = probe_pod(&name, via).ok_or_else(|| ClusterError::Api {
+                    action: "create",
+                    object: format!("pod {namespace}/{name}"),
+                    message: "probe pod manifest".to_owned(),
+                })?;
+                let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+                let ran = async {
+                    pods.create(&PostParams::default(), &pod)
+                        .await
+                        .map_err(|e| ClusterError::api("create", format!("probe pod {namespace}/{name}"), &e))?;
+                    self.await_running(&pods, namespace, &name).await?;
+                    self.exec(namespace, &name, script).await
+                }
+                .await;
+                // Always removed, whether the probe ran or not.
+                let _ = pods.delete(&name, &DeleteParams::default().grace_period(0)).await;
+                ran
+            }
+        }
+    }
+
+    async fn await_running(&self, pods: &Api<Pod>, namespace: &str, name: &str) -> Result<(), ClusterError> {
+        let running =
+            kube::runtime::wait::await_condition(pods.clone(), name, kube::runtime::conditions::is_pod_running());
+        match tokio::time::timeout(PROBE_POD_START, running).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(ClusterError::Api {
+                action: "watch",
+                object: format!("probe pod {namespace}/{name}"),
+                message: e.to_string(),
+            }),
+            Err(_) => Err(ClusterError::Timeout {
+                what: format!("probe pod {namespace}/{name} to start"),
+                after: PROBE_POD_START,
+                last: format!("kubectl -n {namespace} describe pod {name}"),
+            }),
+        }
+    }
+
+    /// Run `script` with `sh -c` in a pod's first container; its combined output.
+    pub async fn exec(&self, namespace: &str, pod: &str, script: &str) -> Result<String, ClusterError> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let params = AttachParams::default().stdout(true).stderr(false).stdin(false);
+        let what = format!("pod {namespace}/{pod}");
+        let mut process = pods
+            .exec(pod, ["sh", "-c", script], &params)
+            .await
+            .map_err(|e| ClusterError::api("exec in", what.clone(), &e))?;
+        let mut output = String::new();
+        if let Some(mut stdout) = process.stdout() {
+            stdout
+                .read_to_string(&mut output)
+                .await
+                .map_err(|e| ClusterError::Api {
+                    action: "read exec output of",
+                    object: what.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        process.join().await.map_err(|e| ClusterError::Api {
+            action: "exec in",
+            object: what,
+            message: e.to_string(),
+        })?;
+        Ok(output)
+    }
+}
+
+/// A result for a probe that could not be planned: a missing destination is the learner's
+/// (the probe "ran" and found nothing to reach); a missing source is the environment's.
+fn unplanned(why: String, environment: bool) -> ProbeResult {
+    ProbeResult {
+        outcome: if environment { Outcome::Other } else { Outcome::Refused },
+        addresses: Vec::new(),
+        http_status: None,
+        body: None,
+        attempts: 0,
+        held_ms: 0,
+        command: String::new(),
+        output: why.clone(),
+        error: environment.then_some(why),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use graders::Check;
+    use graders::state::ClusterState;
+    use serde_json::json;
+
+    use super::{PROBE_ANNOTATION, probe_pod};
+    use crate::cluster::mock::{echo, live, requests};
+    use crate::cluster::probe::script::Via;
+    use crate::cluster::safety::Ownership;
+
+    #[test]
+    fn probe_pods_carry_exactly_the_asked_labels() {
+        let via = Via::ProbePod {
+            namespace: "shop".into(),
+            labels: [("app".to_owned(), "frontend".to_owned())].into(),
+            node: None,
+        };
+        let pod = probe_pod("kubedrill-probe-0", &via).expect("pod");
+        assert_eq!(
+            pod.metadata.labels,
+            Some([("app".to_owned(), "frontend".to_owned())].into())
+        );
+        assert!(
+            pod.metadata
+                .annotations
+                .unwrap_or_default()
+                .contains_key(PROBE_ANNOTATION)
+        );
+        let spec = pod.spec.expect("spec");
+        assert_eq!(spec.termination_grace_period_seconds, Some(0));
+        assert_eq!(spec.host_network, None);
+        let node = Via::ProbePod {
+            namespace: "default".into(),
+            labels: [].into(),
+            node: Some("w".into()),
+        };
+        let spec = probe_pod("p", &node).and_then(|p| p.spec).expect("spec");
+        assert_eq!((spec.host_network, spec.node_name.as_deref()), (Some(true), Some("w")));
+    }
+
+    #[tokio::test]
+    async fn a_foreign_cluster_gets_no_probe_pod_and_the_result_says_why() {
+        let check: Check = serde_json::from_value(json!({"id": "c", "points": 1, "description": "d", "grader": "connectivity",
+            "with": {"from": {"namespace": "shop", "probeLabels": {"app": "x"}}, "to": {"host": "10.0.0.1", "port": 80}, "expect": "allowed"}}))
+        .expect("check");
+        let (live, log) = live(Ownership::Foreign, false, echo);
+        let results = live.probe(&[check], &ClusterState::default()).await;
+        let error = results["c"].error.clone().unwrap_or_default();
+        assert!(error.contains("not created by kubedrill"), "{error}");
+        assert!(requests(&log).is_empty());
+    }
+}

@@ -1,0 +1,679 @@
+//! Probes as data: which pod a probe runs in, the one shell script that runs every probe from
+//! that pod (each with its retry loop), and how the script's output becomes a [`ProbeResult`].
+//! Tools used inside the pod: agnhost's `connect` (classifies TIMEOUT/REFUSED/DNS), `curl` and
+//! `nslookup`, all in the pinned agnhost image.
+//!
+//! Pure: builds text and parses text; never execs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use graders::address::{matching_pods, pick_node, resolve};
+use graders::state::{ClusterState, Outcome, ProbeResult};
+use graders::target::{Expectation, Protocol, Source};
+use graders::{Check, CheckSpec, dns};
+
+/// Default time an `allowed` probe keeps retrying.
+pub const DEFAULT_TIMEOUT_S: u64 = 20;
+/// Default pause between attempts.
+pub const DEFAULT_INTERVAL_S: u64 = 2;
+/// Each single connection attempt gives up after this long.
+pub const ATTEMPT_TIMEOUT_S: u64 = 3;
+/// Most attempts one probe makes.
+pub const MAX_ATTEMPTS: u64 = 30;
+/// Namespace of node-level (hostNetwork) probe pods.
+pub const NODE_PROBE_NAMESPACE: &str = "default";
+
+/// Where a probe runs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    /// Exec into an existing pod.
+    Exec {
+        /// Namespace.
+        namespace: String,
+        /// Pod name.
+        pod: String,
+    },
+    /// A probe pod kubedrill creates, with exactly these labels, and removes afterwards.
+    ProbePod {
+        /// Namespace.
+        namespace: String,
+        /// Its labels (policies select by them).
+        labels: BTreeMap<String, String>,
+        /// Run with hostNetwork on this node (NodePort probes).
+        node: Option<String>,
+    },
+}
+
+impl Via {
+    /// `kubectl exec` prefix a learner could type.
+    #[must_use]
+    pub fn kubectl(&self) -> String {
+        match self {
+            Self::Exec { namespace, pod } => format!("kubectl -n {namespace} exec {pod} --"),
+            Self::ProbePod { namespace, labels, .. } => {
+                let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!(
+                    "kubectl -n {namespace} run probe --rm -it --restart=Never --image=agnhost --labels={} --",
+                    labels.join(",")
+                )
+            }
+        }
+    }
+}
+
+/// What a probe does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Open a connection.
+    Connect {
+        /// Host or IP.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Protocol.
+        protocol: Protocol,
+    },
+    /// An HTTP GET.
+    Http {
+        /// The URL.
+        url: String,
+        /// A `Host:` header.
+        host_header: Option<String>,
+    },
+    /// A DNS lookup.
+    Dns {
+        /// The name.
+        name: String,
+    },
+}
+
+impl Action {
+    /// The command, as argv words (unquoted).
+    #[must_use]
+    pub fn argv(&self) -> Vec<String> {
+        let timeout = ATTEMPT_TIMEOUT_S.to_string();
+        match self {
+            Self::Connect { host, port, protocol } => {
+                let protocol = match protocol {
+                    Protocol::Tcp => "tcp",
+                    Protocol::Udp => "udp",
+                    Protocol::Sctp => "sctp",
+                };
+                vec![
+                    "/agnhost".into(),
+                    "connect".into(),
+                    format!("--timeout={timeout}s"),
+                    format!("--protocol={protocol}"),
+                    join_host_port(host, *port),
+                ]
+            }
+            Self::Http { url, host_header } => {
+                let mut argv: Vec<String> = ["curl", "-sS", "-m", &timeout, "-o", "/tmp/kubedrill-body"]
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect();
+                argv.extend(["-w".to_owned(), "@@status %{http_code}\\n".to_owned()]);
+                if let Some(host) = host_header {
+                    argv.extend(["-H".to_owned(), format!("Host: {host}")]);
+                }
+                argv.push(url.clone());
+                argv
+            }
+            Self::Dns { name } => vec!["nslookup".into(), "-timeout=2".into(), name.clone()],
+        }
+    }
+}
+
+fn join_host_port(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// One probe, planned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// The check it answers.
+    pub check_id: String,
+    /// Where it runs.
+    pub via: Via,
+    /// What it does.
+    pub action: Action,
+    /// Most attempts (it stops at the first success).
+    pub attempts: u64,
+    /// Seconds between attempts.
+    pub interval_s: u64,
+}
+
+impl Plan {
+    /// The equivalent command a learner could run.
+    #[must_use]
+    pub fn command(&self) -> String {
+        let words: Vec<String> = self.action.argv().iter().map(|w| quote(w)).collect();
+        format!("{} {}", self.via.kubectl(), words.join(" "))
+    }
+}
+
+/// Why a probe could not be planned, and whose problem that is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unplanned {
+    /// The destination is gone or wrong (a Service deleted, a port renamed): the learner's.
+    Destination(String),
+    /// No pod to run from, no node: the environment's.
+    Source(String),
+}
+
+/// Plan the probe of `check` (whose spec has its bindings resolved) against `state`.
+pub fn plan(check: &Check, spec: &CheckSpec, state: &ClusterState) -> Result<Plan, Unplanned> {
+    let interval_s = check.interval.map_or(DEFAULT_INTERVAL_S, |d| d.as_secs().max(1));
+    let timeout_s = check.timeout.map_or(DEFAULT_TIMEOUT_S, graders::Duration::as_secs);
+    let retrying = (timeout_s / interval_s).clamp(1, MAX_ATTEMPTS);
+    let holding = |stable_ms: u64| (stable_ms / 1000 / interval_s + 1).clamp(2, MAX_ATTEMPTS);
+    let (from, action, attempts) = match spec {
+        CheckSpec::Connectivity(p) => {
+            let (host, port) = resolve(state, &p.to).map_err(Unplanned::Destination)?;
+            let attempts = match p.expect {
+                Expectation::Allowed => retrying,
+                Expectation::Blocked => holding(p.stable_for.map_or(graders::eval::DEFAULT_STABLE_FOR_MS, |d| {
+                    u64::try_from(d.as_std().as_millis()).unwrap_or(u64::MAX)
+                })),
+            };
+            let action = Action::Connect {
+                host,
+                port,
+                protocol: p.to.protocol,
+            };
+            (&p.from, action, attempts)
+        }
+        CheckSpec::Http(p) => {
+            let (host, port) = resolve(state, &p.to).map_err(Unplanned::Destination)?;
+            let url = format!("http://{}{}", join_host_port(&host, port), p.path);
+            let action = Action::Http {
+                url,
+                host_header: p.host_header.clone(),
+            };
+            (&p.from, action, retrying)
+        }
+        CheckSpec::Dns(p) => {
+            let attempts = match p.expect {
+                dns::DnsExpectation::Resolves => retrying,
+                dns::DnsExpectation::Fails => holding(graders::eval::DEFAULT_STABLE_FOR_MS),
+            };
+            (&p.from, Action::Dns { name: p.name.clone() }, attempts)
+        }
+        _ => return Err(Unplanned::Source(format!("`{}` is not a probe check", check.id))),
+    };
+    Ok(Plan {
+        check_id: check.id.clone(),
+        via: via(from, state).map_err(Unplanned::Source)?,
+        action,
+        attempts,
+        interval_s,
+    })
+}
+
+fn via(from: &Source, state: &ClusterState) -> Result<Via, String> {
+    if let Some(choice) = from.node {
+        let node = pick_node(state, choice).ok_or_else(|| format!("no {choice:?} node to probe from"))?;
+        return Ok(Via::ProbePod {
+            namespace: NODE_PROBE_NAMESPACE.to_owned(),
+            labels: BTreeMap::new(),
+            node: node.metadata.name.clone(),
+        });
+    }
+    let namespace = from.namespace.clone().unwrap_or_else(|| "default".to_owned());
+    if let Some(labels) = &from.probe_labels {
+        return Ok(Via::ProbePod {
+            namespace,
+            labels: labels.clone(),
+            node: None,
+        });
+    }
+    let selector = from.selector.clone().unwrap_or_default();
+    let pods = matching_pods(state, &namespace, &selector);
+    let pod = pods
+        .first()
+        .filter(|p| graders::state::pod_is_ready(p))
+        .and_then(|p| p.metadata.name.clone())
+        .ok_or_else(|| {
+            format!(
+                "no Ready pod in {namespace} matches `{}` to probe from",
+                selector.to_query()
+            )
+        })?;
+    Ok(Via::Exec { namespace, pod })
+}
+
+/// Single-quote a word for `sh`.
+#[must_use]
+pub fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%[]".contains(c))
+    {
+        return word.to_owned();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// One `sh` script running `plans` (all from the same pod) in turn, each retried until it
+/// succeeds or runs out of attempts, framed with `@@` marker lines for [`parse`].
+#[must_use]
+pub fn script(plans: &[&Plan]) -> String {
+    let mut out = String::from("exec 2>&1\n");
+    for plan in plans {
+        let words: Vec<String> = plan.action.argv().iter().map(|w| quote(w)).collect();
+        let body = if matches!(plan.action, Action::Http { .. }) {
+            format!(
+                "{}; rc=$?; head -c 300 /tmp/kubedrill-body 2>/dev/null; echo",
+                words.join(" ")
+            )
+        } else {
+            format!("{}; rc=$?", words.join(" "))
+        };
+        let _ = write!(
+            out,
+            "echo '@@probe {id}'; echo \"@@t $(date +%s)\"; i=1\nwhile :; do\n  echo \"@@attempt $i\"\n  {body}\n  echo \"@@rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"@@t $(date +%s)\"\n",
+            id = plan.check_id,
+            attempts = plan.attempts,
+            interval = plan.interval_s,
+        );
+    }
+    out
+}
+
+/// One probe's output, split by the markers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// Each attempt's exit code and output.
+    pub attempts: Vec<(i32, String)>,
+    /// Seconds since the epoch at start and end (the pod's clock).
+    pub times: Vec<u64>,
+}
+
+/// Split a script's output into each probe's attempts.
+#[must_use]
+pub fn parse(output: &str) -> BTreeMap<String, Parsed> {
+    let mut probes: BTreeMap<String, Parsed> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    let mut text = String::new();
+    for line in output.lines() {
+        if let Some(id) = line.strip_prefix("@@probe ") {
+            current = Some(id.trim().to_owned());
+            probes.entry(id.trim().to_owned()).or_default();
+            continue;
+        }
+        let Some(probe) = current.as_ref().and_then(|id| probes.get_mut(id)) else {
+            continue;
+        };
+        if let Some(t) = line.strip_prefix("@@t ") {
+            probe.times.extend(t.trim().parse::<u64>().ok());
+        } else if line.starts_with("@@attempt ") {
+            text.clear();
+        } else if let Some(rc) = line.strip_prefix("@@rc ") {
+            probe
+                .attempts
+                .push((rc.trim().parse().unwrap_or(-1), text.trim_end().to_owned()));
+            text.clear();
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    probes
+}
+
+/// The result of one planned probe from its parsed output.
+#[must_use]
+pub fn result(plan: &Plan, parsed: &Parsed) -> ProbeResult {
+    let Some((rc, text)) = parsed.attempts.last() else {
+        return failed(
+            plan,
+            "the probe printed nothing: the pod may lack agnhost, curl or nslookup".to_owned(),
+        );
+    };
+    let (outcome, addresses, http_status, body) = classify(&plan.action, *rc, text);
+    let held_s = match parsed.times.as_slice() {
+        [start, .., end] => end.saturating_sub(*start),
+        _ => 0,
+    };
+    let output: Vec<String> = parsed
+        .attempts
+        .iter()
+        .enumerate()
+        .map(|(i, (rc, text))| format!("attempt {} (exit {rc}): {}", i + 1, text.trim()))
+        .collect();
+    ProbeResult {
+        outcome,
+        addresses,
+        http_status,
+        body,
+        attempts: u32::try_from(parsed.attempts.len()).unwrap_or(u32::MAX),
+        held_ms: held_s * 1000,
+        command: plan.command(),
+        output: truncate(&output.join("\n"), 2000),
+        error: None,
+    }
+}
+
+/// A probe that could not run (the environment's problem, never the learner's).
+#[must_use]
+pub fn failed(plan: &Plan, error: String) -> ProbeResult {
+    ProbeResult {
+        outcome: Outcome::Other,
+        addresses: Vec::new(),
+        http_status: None,
+        body: None,
+        attempts: 0,
+        held_ms: 0,
+        command: plan.command(),
+        output: String::new(),
+        error: Some(error),
+    }
+}
+
+type Classified = (Outcome, Vec<String>, Option<u16>, Option<String>);
+
+fn classify(action: &Action, rc: i32, text: &str) -> Classified {
+    match action {
+        Action::Connect { .. } => (connect_outcome(rc, text), Vec::new(), None, None),
+        Action::Http { .. } => http_outcome(rc, text),
+        Action::Dns { .. } => {
+            let addresses = nslookup_addresses(text);
+            let outcome = if rc == 0 && !addresses.is_empty() {
+                Outcome::Connected
+            } else if text.contains("timed out") || text.contains("no servers could be reached") {
+                Outcome::Timeout
+            } else if text.contains("NXDOMAIN") || text.contains("can't find") || rc != 0 {
+                Outcome::DnsFailure
+            } else {
+                Outcome::Other
+            };
+            (outcome, addresses, None, None)
+        }
+    }
+}
+
+fn connect_outcome(rc: i32, text: &str) -> Outcome {
+    if rc == 0 {
+        Outcome::Connected
+    } else if text.contains("TIMEOUT") {
+        Outcome::Timeout
+    } else if text.contains("REFUSED") {
+        Outcome::Refused
+    } else if text.contains("DNS") {
+        Outcome::DnsFailure
+    } else {
+        Outcome::Other
+    }
+}
+
+fn http_outcome(rc: i32, text: &str) -> Classified {
+    let mut status = None;
+    let mut body = String::new();
+    for line in text.lines() {
+        match line.strip_prefix("@@status ") {
+            Some(code) => status = code.trim().parse::<u16>().ok().filter(|c| *c != 0),
+            None if status.is_some() => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None => {}
+        }
+    }
+    let outcome = match rc {
+        0 => Outcome::Connected,
+        6 => Outcome::DnsFailure,
+        7 => Outcome::Refused,
+        28 => Outcome::Timeout,
+        _ => Outcome::Other,
+    };
+    let body = (rc == 0).then(|| truncate(body.trim_end(), 300));
+    (outcome, Vec::new(), status, body)
+}
+
+/// The answer addresses in `nslookup` output (bind's and busybox's formats), skipping the
+/// server's own address printed before the first `Name:` line.
+#[must_use]
+pub fn nslookup_addresses(text: &str) -> Vec<String> {
+    let mut answers = false;
+    let mut addresses = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Name:") {
+            answers = true;
+        } else if answers && line.starts_with("Address") {
+            let value = line.split_once(':').map_or("", |(_, v)| v).trim();
+            if let Some(address) = value.split_whitespace().next() {
+                addresses.push(address.to_owned());
+            }
+        }
+    }
+    addresses
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use graders::Check;
+    use graders::state::{ClusterState, Outcome};
+    use serde_json::{Value, json};
+
+    use super::{Action, Plan, Unplanned, Via, nslookup_addresses, parse, plan, quote, result, script};
+
+    fn state() -> ClusterState {
+        ClusterState::from_objects([
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+                   "spec": {"clusterIP": "10.96.0.20", "ports": [{"port": 80, "targetPort": 8080}]}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client-1", "namespace": "shop", "labels": {"app": "client"}},
+                   "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
+        ])
+        .expect("state")
+    }
+
+    fn check(with: Value, grader: &str) -> Check {
+        serde_json::from_value(json!({"id": "c", "points": 1, "description": "d", "grader": grader, "with": with}))
+            .expect("check")
+    }
+
+    fn planned(with: Value, grader: &str) -> Result<Plan, Unplanned> {
+        let check = check(with, grader);
+        plan(&check, &check.spec, &state())
+    }
+
+    #[test]
+    fn plans_pick_the_pod_and_the_real_address() {
+        let from = json!({"namespace": "shop", "selector": {"matchLabels": {"app": "client"}}});
+        let p = planned(
+            json!({"from": from, "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "allowed"}),
+            "connectivity",
+        )
+        .expect("plans");
+        assert_eq!(
+            p.via,
+            Via::Exec {
+                namespace: "shop".into(),
+                pod: "client-1".into()
+            }
+        );
+        assert_eq!(
+            p.command(),
+            "kubectl -n shop exec client-1 -- /agnhost connect --timeout=3s --protocol=tcp 10.96.0.20:80"
+        );
+        assert_eq!(p.attempts, 10);
+        let blocked = planned(
+            json!({"from": {"namespace": "shop", "probeLabels": {"app": "x"}}, "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "blocked", "stableFor": "10s"}),
+            "connectivity",
+        )
+        .expect("plans");
+        assert!(matches!(blocked.via, Via::ProbePod { .. }));
+        assert_eq!(blocked.attempts, 6, "10s held at 2s intervals");
+        let gone = planned(
+            json!({"from": from, "to": {"service": "api", "namespace": "shop", "port": 80}, "expect": "allowed"}),
+            "connectivity",
+        );
+        assert!(matches!(gone, Err(Unplanned::Destination(_))));
+        let no_source = planned(
+            json!({"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "nobody"}}}, "to": {"service": "web", "namespace": "shop", "port": 80}, "expect": "allowed"}),
+            "connectivity",
+        );
+        assert!(matches!(no_source, Err(Unplanned::Source(_))));
+        let http = planned(json!({"from": from, "to": {"service": "web", "namespace": "shop", "port": 80}, "path": "/healthz", "status": 200}), "http")
+            .expect("plans");
+        assert_eq!(
+            http.action,
+            Action::Http {
+                url: "http://10.96.0.20:80/healthz".into(),
+                host_header: None
+            }
+        );
+    }
+
+    #[test]
+    fn quoting_survives_the_shell() {
+        assert_eq!(quote("10.0.0.1:80"), "10.0.0.1:80");
+        assert_eq!(quote("Host: a b"), "'Host: a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+    }
+
+    /// The generated script, run by a real `sh` with a fake agnhost that times out twice and
+    /// then connects: the retry loop, the markers and the parser agree.
+    #[test]
+    fn the_script_retries_until_success_in_a_real_shell() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = dir.path().join("agnhost");
+        let counter = dir.path().join("count");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\nn=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}\n[ $n -ge 3 ] && exit 0\necho TIMEOUT >&2; exit 1\n",
+                c = counter.display()
+            ),
+        )
+        .expect("fake");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        let plan = Plan {
+            check_id: "svc".into(),
+            via: Via::Exec {
+                namespace: "shop".into(),
+                pod: "p".into(),
+            },
+            action: Action::Connect {
+                host: "10.96.0.20".into(),
+                port: 80,
+                protocol: graders::target::Protocol::Tcp,
+            },
+            attempts: 5,
+            interval_s: 0,
+        };
+        let refused = Plan {
+            check_id: "refused".into(),
+            action: Action::Connect {
+                host: "10.96.0.21".into(),
+                port: 81,
+                protocol: graders::target::Protocol::Tcp,
+            },
+            attempts: 2,
+            ..plan.clone()
+        };
+        let text = script(&[&plan, &refused]).replace("/agnhost", &fake.display().to_string());
+        let text = text
+            .replacen("exec 2>&1\n", "exec 2>&1\nrm -f COUNTER\n", 1)
+            .replace("COUNTER", &counter.display().to_string());
+        let _ = std::fs::remove_file(&counter);
+        let output = std::process::Command::new("sh")
+            .args(["-c", &text])
+            .output()
+            .expect("sh runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let parsed = parse(&stdout);
+        let svc = result(&plan, &parsed["svc"]);
+        assert_eq!((svc.outcome, svc.attempts), (Outcome::Connected, 3), "{stdout}");
+        assert!(svc.output.contains("attempt 1 (exit 1): TIMEOUT"), "{}", svc.output);
+        // The counter file was removed between probes by nobody: the second probe keeps counting
+        // past 3 and connects on its first attempt.
+        assert_eq!(result(&refused, &parsed["refused"]).attempts, 1);
+    }
+
+    #[test]
+    fn outputs_are_classified_like_agnhost_curl_and_nslookup_say() {
+        let connect = |rc: i32, text: &str| {
+            let plan = Plan {
+                check_id: "c".into(),
+                via: Via::Exec {
+                    namespace: "n".into(),
+                    pod: "p".into(),
+                },
+                action: Action::Connect {
+                    host: "h".into(),
+                    port: 1,
+                    protocol: graders::target::Protocol::Tcp,
+                },
+                attempts: 1,
+                interval_s: 1,
+            };
+            let parsed = parse(&format!(
+                "@@probe c\n@@t 100\n@@attempt 1\n{text}\n@@rc {rc}\n@@t 107\n"
+            ));
+            result(&plan, &parsed["c"])
+        };
+        assert_eq!(connect(1, "TIMEOUT").outcome, Outcome::Timeout);
+        assert_eq!(connect(1, "TIMEOUT").held_ms, 7000);
+        assert_eq!(connect(1, "REFUSED").outcome, Outcome::Refused);
+        assert_eq!(connect(1, "DNS: lookup failed").outcome, Outcome::DnsFailure);
+        assert_eq!(connect(0, "").outcome, Outcome::Connected);
+        assert_eq!(connect(2, "sh: /agnhost: not found").outcome, Outcome::Other);
+
+        let http = Plan {
+            check_id: "c".into(),
+            via: Via::Exec {
+                namespace: "n".into(),
+                pod: "p".into(),
+            },
+            action: Action::Http {
+                url: "http://h/".into(),
+                host_header: None,
+            },
+            attempts: 1,
+            interval_s: 1,
+        };
+        let parsed = parse("@@probe c\n@@attempt 1\n@@status 503\nno healthy upstream\n@@rc 0\n");
+        let got = result(&http, &parsed["c"]);
+        assert_eq!(
+            (got.outcome, got.http_status, got.body.as_deref()),
+            (Outcome::Connected, Some(503), Some("no healthy upstream"))
+        );
+        let parsed = parse("@@probe c\n@@attempt 1\ncurl: (7) Failed to connect\n@@status 000\n@@rc 7\n");
+        assert_eq!(result(&http, &parsed["c"]).outcome, Outcome::Refused);
+
+        let bind = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tweb.shop.svc.cluster.local\nAddress: 10.96.0.20\n";
+        assert_eq!(nslookup_addresses(bind), ["10.96.0.20"]);
+        let busybox = "Server:    10.96.0.10\nAddress 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local\n\nName:      web\nAddress 1: 10.96.0.20 web.shop.svc.cluster.local\nAddress 2: fd00::20\n";
+        assert_eq!(nslookup_addresses(busybox), ["10.96.0.20", "fd00::20"]);
+        let dns = Plan {
+            action: Action::Dns { name: "web".into() },
+            ..http
+        };
+        let nx = parse("@@probe c\n@@attempt 1\n** server can't find web: NXDOMAIN\n@@rc 1\n");
+        assert_eq!(result(&dns, &nx["c"]).outcome, Outcome::DnsFailure);
+        let down = parse("@@probe c\n@@attempt 1\n;; connection timed out; no servers could be reached\n@@rc 1\n");
+        assert_eq!(result(&dns, &down["c"]).outcome, Outcome::Timeout);
+        let ok = parse(&format!("@@probe c\n@@attempt 1\n{bind}@@rc 0\n"));
+        assert_eq!(result(&dns, &ok["c"]).addresses, ["10.96.0.20"]);
+        assert!(result(&dns, &super::Parsed::default()).error.is_some());
+    }
+}
