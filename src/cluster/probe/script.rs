@@ -484,13 +484,14 @@ mod tests {
         .expect("state")
     }
 
-    fn check(with: Value, grader: &str) -> Check {
+    fn check(with: &Value, grader: &str) -> Check {
         serde_json::from_value(json!({"id": "c", "points": 1, "description": "d", "grader": grader, "with": with}))
             .expect("check")
     }
 
+    #[allow(clippy::needless_pass_by_value)] // called with json! literals
     fn planned(with: Value, grader: &str) -> Result<Plan, Unplanned> {
-        let check = check(with, grader);
+        let check = check(&with, grader);
         plan(&check, &check.spec, &state())
     }
 
