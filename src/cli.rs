@@ -69,6 +69,9 @@ pub enum Command {
     /// Check that this machine can run scenarios: Docker, kind, kubectl, cgroup v2, inotify,
     /// br_netfilter, memory, disk. Exit 0 when nothing fails, 3 otherwise.
     Doctor(DoctorArgs),
+    /// Create, inspect, reset and remove kubedrill's kind clusters; set a scenario up on one.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -154,8 +157,13 @@ pub struct GradeArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// A snapshot file: `kubectl get ... -o yaml|json` output or a kubedrill Snapshot document.
+    /// Without it, the live cluster is graded (the scenario profile's kubedrill cluster, or
+    /// `--kubeconfig`).
     #[arg(long, value_name = "FILE")]
-    pub snapshot: PathBuf,
+    pub snapshot: Option<PathBuf>,
+    /// Which live cluster.
+    #[command(flatten)]
+    pub target: ClusterTarget,
     /// Report format.
     #[arg(short = 'o', long = "format", value_enum, default_value_t)]
     pub format: crate::report::ReportFormat,
@@ -219,4 +227,71 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Which live cluster to talk to.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClusterTarget {
+    /// Use this kubeconfig instead of kubedrill's own cluster of the scenario's profile.
+    #[arg(long, value_name = "FILE", env = "KUBEDRILL_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context in `--kubeconfig` (default: its current context).
+    #[arg(long, requires = "kubeconfig")]
+    pub context: Option<String>,
+    /// Allow writes (scenario namespaces, probe pods) to a cluster kubedrill did not create.
+    /// System namespaces and cluster-wide objects stay off limits.
+    #[arg(long)]
+    pub allow_foreign_cluster: bool,
+}
+
+/// `kubedrill cluster ...`.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Create (or reuse) the profile's kind cluster and wait until it is healthy.
+    Up(ClusterArgs),
+    /// Delete the profile's kind cluster and its files.
+    Down(ClusterArgs),
+    /// Show whether the profile's cluster exists and is healthy.
+    Status(ClusterArgs),
+    /// Remove scenario namespaces, restore what scenarios broke in kube-system, check health;
+    /// recreate the cluster only if that fails.
+    Reset(ClusterArgs),
+    /// Set a scenario up on its profile's cluster: apply, break, verify it is broken.
+    Setup(SetupArgs),
+}
+
+/// Arguments of `cluster up|down|status|reset`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The cluster profile.
+    #[arg(long, value_enum, default_value = "kindnet")]
+    pub profile: Profile,
+    /// Worker nodes (when creating).
+    #[arg(long, default_value_t = 1)]
+    pub workers: u8,
+    /// Print each phase's time.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Arguments of `cluster setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Scenario id (or path to a scenario folder).
+    pub scenario: String,
+    /// Seed (default 1).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print each phase's time.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// Which live cluster.
+    #[command(flatten)]
+    pub target: ClusterTarget,
 }

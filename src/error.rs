@@ -102,6 +102,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// Docker, kind or the cluster failed (or a write to a foreign cluster was refused).
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     /// A built-in template failed (a bug in kubedrill, never user input).
     #[error("built-in template `{name}` failed: {message}")]
     Template {
@@ -117,7 +120,8 @@ impl Error {
     #[must_use]
     pub fn exit(&self) -> Exit {
         match self {
-            Self::Io { .. } | Self::Template { .. } => Exit::Environment,
+            Self::Cluster(e) if e.is_refusal() => Exit::Usage,
+            Self::Io { .. } | Self::Template { .. } | Self::Cluster(_) => Exit::Environment,
             Self::UnknownScenario { .. }
             | Self::NotFound { .. }
             | Self::InvalidSnapshot { .. }
@@ -159,6 +163,7 @@ impl Error {
             Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
             Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],
+            Self::Cluster(e) => e.hints(),
         }
     }
 }

@@ -72,6 +72,12 @@ impl Printer {
         }
     }
 
+    /// Whether `--quiet` was given.
+    #[must_use]
+    pub const fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Write data to stdout. A closed pipe (`| head`) is not an error worth reporting.
     pub fn data(&self, text: &str) {
         let mut out = std::io::stdout().lock();

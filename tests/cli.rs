@@ -400,3 +400,49 @@ fn doctor_reports_every_check_and_exits_3_exactly_when_one_fails() {
         assert!(finding["fix"].as_str().is_some_and(|fix| !fix.is_empty()), "{finding}");
     }
 }
+
+/// Live-cluster commands without Docker, kind or a cluster: exit 3, the object named, a hint.
+#[test]
+fn cluster_commands_fail_cleanly_without_kind_or_a_cluster() {
+    let home = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        kubedrill()
+            .env("KUBEDRILL_HOME", home.path())
+            .env("PATH", "/nonexistent")
+            .args(args)
+            .assert()
+            .code(3)
+    };
+    run(&["cluster", "status"])
+        .stderr(predicates::str::contains("error: `kind` was not found on PATH"))
+        .stderr(predicates::str::contains("hint: install kind"));
+    run(&["grade", "--scenario", "service-wrong-selector", "--seed", "1"])
+        .stderr(predicates::str::contains("no cluster `kubedrill-kindnet`"))
+        .stderr(predicates::str::contains("hint: create it with `kubedrill cluster up"));
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: a, cluster: {server: 'https://127.0.0.1:1'}}]\ncontexts: [{name: a, context: {cluster: a, user: u}}]\ncurrent-context: a\nusers: [{name: u, user: {token: t}}]\n",
+    )
+    .expect("kubeconfig");
+    let path = kubeconfig.to_string_lossy().into_owned();
+    run(&["cluster", "setup", "netpol-default-deny", "--kubeconfig", &path])
+        .stderr(predicates::str::contains(
+            "cluster at `https://127.0.0.1:1/` is unreachable",
+        ))
+        .stderr(predicates::str::contains("hint:"));
+    kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .args([
+            "grade",
+            "--scenario",
+            "service-wrong-selector",
+            "--seed",
+            "1",
+            "--kubeconfig",
+            "/nonexistent/kc",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("kubeconfig `/nonexistent/kc`"));
+}

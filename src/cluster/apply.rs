@@ -56,7 +56,13 @@ impl Live {
         self.guard.allow(&format!("apply {what}"), scope)?;
         let api = self.dynamic(&resolved, resolved.namespaced.then_some(namespace));
         let params = PatchParams::apply(FIELD_MANAGER).force();
-        api.patch(&manifest.name, &params, &Patch::Apply(&manifest.object))
+        let mut object = manifest.object.clone();
+        if manifest.kind == "Namespace" {
+            // Marks what `cluster reset` removes; an annotation, so no selector can see it.
+            object["metadata"]["annotations"][super::lifecycle::NAMESPACE_ANNOTATION] =
+                serde_json::Value::String("true".to_owned());
+        }
+        api.patch(&manifest.name, &params, &Patch::Apply(&object))
             .await
             .map_err(|e| ClusterError::api("apply", what, &e))
     }
@@ -121,6 +127,10 @@ mod requests {
             assert!(request.uri.contains("force=true"), "{}", request.uri);
         }
         assert_eq!(seen[1].body["spec"]["selector"]["app"], "web");
+        assert_eq!(
+            seen[0].body["metadata"]["annotations"]["kubedrill.dev/scenario"],
+            "true"
+        );
     }
 
     #[tokio::test]

@@ -184,7 +184,9 @@ impl ClusterError {
             }
             Self::Process(_) => "run `kubedrill doctor` to see what is missing and how to install it",
             Self::NodeExec { .. } => "the node container may be stopped: run `kubedrill cluster status`",
-            Self::NoCluster { .. } => "create it with `kubedrill cluster up` (or `kubedrill start <scenario>`)",
+            Self::NoCluster { .. } => {
+                "create it with `kubedrill cluster up --profile <profile>` (the scenario names its profile)"
+            }
             Self::Kubeconfig { .. } => "recreate the cluster's kubeconfig with `kubedrill cluster up`",
             Self::Unreachable { .. } => {
                 "is Docker running and the cluster started? `kubedrill cluster status` tells; `kubedrill cluster up` starts it"

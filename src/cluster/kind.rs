@@ -71,6 +71,7 @@ pub fn render_config(profile: Profile, workers: u8) -> Result<String, KindError>
 /// kind's CLI.
 pub struct Kind<'r> {
     runner: &'r dyn Runner,
+    program: String,
 }
 
 fn error_line(stderr: &str) -> String {
@@ -87,11 +88,31 @@ impl<'r> Kind<'r> {
     /// kind through `runner`.
     #[must_use]
     pub fn new(runner: &'r dyn Runner) -> Self {
-        Self { runner }
+        Self::with_program(runner, "kind")
+    }
+
+    /// kind at `program` (kubedrill's downloaded copy when none is on PATH).
+    #[must_use]
+    pub fn with_program(runner: &'r dyn Runner, program: impl Into<String>) -> Self {
+        Self {
+            runner,
+            program: program.into(),
+        }
+    }
+
+    /// The node containers of cluster `name`.
+    pub fn nodes(&self, name: &str) -> Result<Vec<String>, KindError> {
+        Ok(self
+            .run("get nodes", &["get", "nodes", "--name", name])?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect())
     }
 
     fn run(&self, command: &str, args: &[&str]) -> Result<String, KindError> {
-        let out = self.runner.run("kind", args).map_err(KindError::NotRunnable)?;
+        let out = self.runner.run(&self.program, args).map_err(KindError::NotRunnable)?;
         if out.success() {
             Ok(out.stdout)
         } else {

@@ -11,10 +11,12 @@
 
 pub mod apply;
 pub mod client;
+pub mod cni;
 pub mod doctor;
 pub mod error;
 pub mod kind;
 pub mod kinds;
+pub mod lifecycle;
 pub mod live;
 #[cfg(test)]
 pub mod mock;
@@ -24,6 +26,7 @@ pub mod probe;
 pub mod process;
 pub mod safety;
 pub mod steps;
+pub mod tools;
 pub mod wait;
 
 pub use error::ClusterError;

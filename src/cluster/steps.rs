@@ -22,7 +22,7 @@ use crate::scenario::render::RenderedFile;
 use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, Step};
 
 /// Node containers of a kind cluster, reached with `docker exec`.
-pub trait Nodes: Sync {
+pub trait Nodes {
     /// The node container names.
     fn names(&self) -> Result<Vec<String>, ClusterError>;
     /// Run `argv` in one node container.

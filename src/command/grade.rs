@@ -8,39 +8,24 @@ use std::path::Path;
 use graders::score::{ScoreCard, grade};
 
 use crate::cli::GradeArgs;
+use crate::cluster::live::Live;
+use crate::cluster::paths::DataDir;
+use crate::command::cluster::{block_on, connection};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::report::{GradeReport, ScenarioInfo};
+use crate::scenario::{Rendered, Scenario};
 use crate::snapshot::{self, Snapshot};
+use graders::state::Observation;
 
 /// Run `grade`.
 pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let scenario = super::resolve(&args.scenario, user_dir)?;
-    let mut snapshot = load_snapshot(&args.snapshot)?;
-    let mismatch = |found: String, wanted: String| Error::SnapshotMismatch {
-        path: args.snapshot.clone(),
-        found,
-        wanted,
+    let (observation, seed, rendered, source) = match &args.snapshot {
+        Some(path) => from_snapshot(args, path, &scenario)?,
+        None => from_cluster(args, &scenario)?,
     };
-    if let Some(found) = snapshot.scenario.as_deref().filter(|s| *s != scenario.id()) {
-        return Err(mismatch(format!("scenario `{found}`"), format!("`{}`", scenario.id())));
-    }
-    let seed = match (args.seed, snapshot.seed) {
-        (Some(wanted), Some(found)) if wanted != found => {
-            return Err(mismatch(format!("seed {found}"), format!("seed {wanted}")));
-        }
-        (Some(seed), _) | (None, Some(seed)) => seed,
-        (None, None) => return Err(Error::NoSeed),
-    };
-    let rendered = super::render(&scenario, seed)?;
-    snapshot
-        .baseline_from_setup(&rendered)
-        .map_err(|e| Error::InvalidSnapshot {
-            path: args.snapshot.clone(),
-            line: e.line,
-            message: e.message,
-        })?;
-    let card = ScoreCard::new(grade(&rendered.checks, &snapshot.observation), 0, args.pass_mark);
+    let card = ScoreCard::new(grade(&rendered.checks, &observation), 0, args.pass_mark);
     let summary = scenario.summary();
     let report = GradeReport {
         schema_version: crate::report::SCHEMA_VERSION,
@@ -51,7 +36,7 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
             domain: summary.domain,
             seed,
         },
-        source: format!("snapshot:{}", args.snapshot.display()),
+        source,
         score: card,
         explanation: rendered.explanation,
     };
@@ -67,6 +52,71 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
         None => printer.data(&text),
     }
     Ok(exit_for(&report.score))
+}
+
+type Graded = (Observation, u64, Rendered, String);
+
+fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<Graded, Error> {
+    let mut snapshot = load_snapshot(path)?;
+    let mismatch = |found: String, wanted: String| Error::SnapshotMismatch {
+        path: path.to_path_buf(),
+        found,
+        wanted,
+    };
+    if let Some(found) = snapshot.scenario.as_deref().filter(|s| *s != scenario.id()) {
+        return Err(mismatch(format!("scenario `{found}`"), format!("`{}`", scenario.id())));
+    }
+    let seed = match (args.seed, snapshot.seed) {
+        (Some(wanted), Some(found)) if wanted != found => {
+            return Err(mismatch(format!("seed {found}"), format!("seed {wanted}")));
+        }
+        (Some(seed), _) | (None, Some(seed)) => seed,
+        (None, None) => return Err(Error::NoSeed),
+    };
+    let rendered = super::render(scenario, seed)?;
+    snapshot
+        .baseline_from_setup(&rendered)
+        .map_err(|e| Error::InvalidSnapshot {
+            path: path.to_path_buf(),
+            line: e.line,
+            message: e.message,
+        })?;
+    Ok((
+        snapshot.observation,
+        seed,
+        rendered,
+        format!("snapshot:{}", path.display()),
+    ))
+}
+
+/// Grade the live cluster: one list per kind and namespace, probes by exec. Read-only except
+/// probe pods, which a foreign cluster only gets with `--allow-foreign-cluster`.
+fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> {
+    let seed = args.seed.ok_or(Error::NoSeed)?;
+    let rendered = super::render(scenario, seed)?;
+    let data = DataDir::from_env();
+    let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
+    let mut observation = block_on("grading", async {
+        let live = Live::open(
+            &kubeconfig,
+            args.target.context.as_deref(),
+            expected.as_deref(),
+            args.target.allow_foreign_cluster,
+        )
+        .await?;
+        live.observe_checks(&rendered.checks).await
+    })?;
+    let mut snapshot = Snapshot {
+        observation: std::mem::take(&mut observation),
+        scenario: Some(scenario.id().to_owned()),
+        seed: Some(seed),
+    };
+    snapshot.baseline_from_setup(&rendered).map_err(|e| Error::Template {
+        name: "rendered setup".to_owned(),
+        message: e.message,
+    })?;
+    let source = format!("cluster:{}", kubeconfig.display());
+    Ok((snapshot.observation, seed, rendered, source))
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {

@@ -1,6 +1,7 @@
 //! One file per subcommand. Each turns arguments into data and hands it to the printer; none
 //! prints directly.
 
+pub mod cluster;
 pub mod completions;
 pub mod doctor;
 pub mod explain;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::Grade(args) => grade::run(&args, user_dir, printer),
         Command::Explain(args) => explain::run(&args, printer),
         Command::Doctor(args) => doctor::run(&args, printer),
+        Command::Cluster(command) => cluster::run(&command, user_dir, printer),
         Command::Completions(args) => Ok(completions::run(&args, printer)),
     }
 }

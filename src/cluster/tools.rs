@@ -1,0 +1,284 @@
+//! Pinned downloads: kind, kubectl and the CNI `bridge` plugin, each by version and SHA-256
+//! written here in the source. A download goes to a temporary file next to its destination,
+//! is hashed, and only a match is renamed into place; a mismatch is deleted and reported.
+//!
+//! The pins were taken from published pin lists (kind v0.32.0 and kubectl v1.37.0 from a
+//! public install script's pinned table; cni-plugins v1.9.1 from two independent pin files).
+//! This workplace has no internet access, so they were not downloaded here: the e2e workflow
+//! runs `kubedrill doctor --fix` on a hosted runner, which verifies them for linux/amd64.
+//!
+//! Downloads with `curl` through a [`Runner`]; never prints.
+
+use std::fmt::Write;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::error::ClusterError;
+use super::process::Runner;
+
+/// kind release kubedrill installs.
+pub const KIND_VERSION: &str = "v0.32.0";
+/// kubectl release kubedrill installs (within one minor of the node image's v1.36).
+pub const KUBECTL_VERSION: &str = "v1.37.0";
+/// containernetworking/plugins release the `bridge` plugin comes from.
+pub const CNI_PLUGINS_VERSION: &str = "v1.9.1";
+
+/// A file to download and the digest it must have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// `kind`, `kubectl`, `cni-plugins`.
+    pub tool: &'static str,
+    /// The release.
+    pub version: &'static str,
+    /// Where from.
+    pub url: String,
+    /// Lowercase hex SHA-256.
+    pub sha256: &'static str,
+}
+
+/// This machine as release assets name it (`linux`/`darwin`, `amd64`/`arm64`).
+#[must_use]
+pub fn platform() -> (&'static str, &'static str) {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    (os, arch)
+}
+
+fn unpinned(tool: &str, os: &str, arch: &str) -> ClusterError {
+    ClusterError::Unpinned {
+        tool: tool.to_owned(),
+        platform: format!("{os}/{arch}"),
+    }
+}
+
+/// The pinned kind binary for a platform.
+pub fn kind(os: &str, arch: &str) -> Result<Artifact, ClusterError> {
+    let sha256 = match (os, arch) {
+        ("linux", "amd64") => "50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54",
+        ("linux", "arm64") => "b92cd615e97585de8ddade28ed5cd7feb4248d717c233eea5b03c37298900f5d",
+        ("darwin", "amd64") => "295ac6d0d634c9819c9907df45e3017d1f13166bd13c3404c45e79f7faa47498",
+        ("darwin", "arm64") => "dca67911095a110c2b5c36e26df6cac860c602033e456c0db47be498cdef1ebb",
+        _ => return Err(unpinned("kind", os, arch)),
+    };
+    Ok(Artifact {
+        tool: "kind",
+        version: KIND_VERSION,
+        url: format!("https://github.com/kubernetes-sigs/kind/releases/download/{KIND_VERSION}/kind-{os}-{arch}"),
+        sha256,
+    })
+}
+
+/// The pinned kubectl binary for a platform.
+pub fn kubectl(os: &str, arch: &str) -> Result<Artifact, ClusterError> {
+    let sha256 = match (os, arch) {
+        ("linux", "amd64") => "8b8f088da2dab964f853b38464033b1be15ede2839eca751482357c45abdd05a",
+        ("linux", "arm64") => "0ecf44450ee6063bf19dd166a103ee6df4a9034455c2abce626e6eea657d73fb",
+        ("darwin", "amd64") => "71a3aa7c2ee2c974d9fbb462cba0c5c04a4df2e8d85eee94714fd819ea3c4e63",
+        ("darwin", "arm64") => "c9e4f713d6fee0043a3d835cca13077cda2bc0973840eb9779360df0b5bdfc69",
+        _ => return Err(unpinned("kubectl", os, arch)),
+    };
+    Ok(Artifact {
+        tool: "kubectl",
+        version: KUBECTL_VERSION,
+        url: format!("https://dl.k8s.io/release/{KUBECTL_VERSION}/bin/{os}/{arch}/kubectl"),
+        sha256,
+    })
+}
+
+/// The pinned CNI plugins archive (Linux only: it is copied into kind's Linux nodes).
+pub fn cni_plugins(arch: &str) -> Result<Artifact, ClusterError> {
+    let sha256 = match arch {
+        "amd64" => "b98f74a0f8522f0a83867178729c1aa70f2158f90c45a2ca8fa791db1c76b303",
+        _ => return Err(unpinned("cni-plugins", "linux", arch)),
+    };
+    Ok(Artifact {
+        tool: "cni-plugins",
+        version: CNI_PLUGINS_VERSION,
+        url: format!(
+            "https://github.com/containernetworking/plugins/releases/download/{CNI_PLUGINS_VERSION}/cni-plugins-linux-{arch}-{CNI_PLUGINS_VERSION}.tgz"
+        ),
+        sha256,
+    })
+}
+
+/// The SHA-256 of a file, lowercase hex.
+pub fn sha256_of(path: &Path) -> Result<String, ClusterError> {
+    let mut file = std::fs::File::open(path).map_err(|e| ClusterError::io(path, &e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0_u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| ClusterError::io(path, &e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    }))
+}
+
+/// Download `artifact` to `dest` (made executable when `executable`), verified; nothing is
+/// left at `dest` unless the digest matched.
+pub fn fetch(runner: &dyn Runner, artifact: &Artifact, dest: &Path, executable: bool) -> Result<PathBuf, ClusterError> {
+    let dir = dest.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| ClusterError::io(dir, &e))?;
+    let partial = tempfile::Builder::new()
+        .prefix(".kubedrill-download-")
+        .tempfile_in(dir)
+        .map_err(|e| ClusterError::io(dir, &e))?;
+    let path = partial.path().to_string_lossy().into_owned();
+    let out = runner.run("curl", &["-fsSL", "--retry", "3", "-o", &path, &artifact.url])?;
+    if !out.success() {
+        return Err(ClusterError::Download {
+            url: artifact.url.clone(),
+            message: out.stderr.trim().to_owned(),
+        });
+    }
+    let actual = sha256_of(partial.path())?;
+    if actual != artifact.sha256 {
+        return Err(ClusterError::Checksum {
+            url: artifact.url.clone(),
+            expected: artifact.sha256.to_owned(),
+            actual,
+        });
+    }
+    if executable {
+        set_executable(partial.path())?;
+    }
+    partial.persist(dest).map_err(|e| ClusterError::io(dest, &e.error))?;
+    Ok(dest.to_path_buf())
+}
+
+#[cfg(unix)]
+fn set_executable(path: &Path) -> Result<(), ClusterError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| ClusterError::io(path, &e))
+}
+
+#[cfg(not(unix))]
+fn set_executable(_: &Path) -> Result<(), ClusterError> {
+    Ok(())
+}
+
+/// The program to run for `tool`: on PATH when it is there, else kubedrill's downloaded copy
+/// in `bin`, else the bare name (so the error says it is missing).
+#[must_use]
+pub fn program(tool: &str, bin: &Path) -> String {
+    let on_path =
+        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
+    let downloaded = bin.join(tool);
+    if !on_path && downloaded.is_file() {
+        return downloaded.to_string_lossy().into_owned();
+    }
+    tool.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::{Artifact, cni_plugins, fetch, kind, kubectl, sha256_of};
+    use crate::cluster::error::ClusterError;
+    use crate::cluster::process::{Output, ProcessError, Runner};
+
+    /// A `curl` that writes fixed bytes to its `-o` path.
+    struct FakeCurl {
+        bytes: &'static [u8],
+        calls: RefCell<Vec<String>>,
+    }
+
+    impl Runner for FakeCurl {
+        fn run(&self, program: &str, args: &[&str]) -> Result<Output, ProcessError> {
+            self.calls.borrow_mut().push(format!("{program} {}", args.join(" ")));
+            let target = args
+                .iter()
+                .position(|a| *a == "-o")
+                .and_then(|i| args.get(i + 1))
+                .expect("-o");
+            std::fs::write(target, self.bytes).expect("write");
+            Ok(Output {
+                code: Some(0),
+                stdout: String::new(),
+                stderr: String::new(),
+            })
+        }
+    }
+
+    fn artifact(sha256: &'static str) -> Artifact {
+        Artifact {
+            tool: "kind",
+            version: "v0",
+            url: "https://example.invalid/kind".into(),
+            sha256,
+        }
+    }
+
+    #[test]
+    fn only_a_matching_download_lands() {
+        let dir = tempfile::tempdir().expect("dir");
+        let dest = dir.path().join("bin/kind");
+        let curl = FakeCurl {
+            bytes: b"kubedrill\n",
+            calls: RefCell::default(),
+        };
+        let actual = {
+            let probe = dir.path().join("probe");
+            std::fs::write(&probe, b"kubedrill\n").expect("write");
+            sha256_of(&probe).expect("hash")
+        };
+        let error = fetch(&curl, &artifact("00"), &dest, true).expect_err("mismatch");
+        assert!(
+            matches!(&error, ClusterError::Checksum { actual: a, .. } if *a == actual),
+            "{error}"
+        );
+        assert!(!dest.exists());
+        let leftovers = std::fs::read_dir(dir.path().join("bin")).expect("dir").count();
+        assert_eq!(leftovers, 0, "the partial download is removed");
+        let pinned: &'static str = Box::leak(actual.into_boxed_str());
+        fetch(&curl, &artifact(pinned), &dest, true).expect("verified");
+        assert_eq!(std::fs::read(&dest).expect("read"), b"kubedrill\n");
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dest).expect("meta").permissions());
+        assert_eq!(mode & 0o111, 0o111);
+        assert!(curl.calls.borrow()[0].starts_with("curl -fsSL --retry 3 -o "));
+    }
+
+    #[test]
+    fn pins_exist_for_common_platforms_and_not_for_others() {
+        for (os, arch) in [
+            ("linux", "amd64"),
+            ("linux", "arm64"),
+            ("darwin", "arm64"),
+            ("darwin", "amd64"),
+        ] {
+            for artifact in [kind(os, arch).expect("kind"), kubectl(os, arch).expect("kubectl")] {
+                assert_eq!(artifact.sha256.len(), 64);
+                assert!(
+                    artifact
+                        .sha256
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+                );
+                assert!(artifact.url.contains(os) && artifact.url.contains(arch));
+            }
+        }
+        assert!(matches!(kind("windows", "amd64"), Err(ClusterError::Unpinned { .. })));
+        assert!(
+            cni_plugins("amd64")
+                .expect("amd64")
+                .url
+                .ends_with("cni-plugins-linux-amd64-v1.9.1.tgz")
+        );
+        assert!(cni_plugins("arm64").is_err());
+    }
+}

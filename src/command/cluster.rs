@@ -1,0 +1,274 @@
+//! `kubedrill cluster up|down|status|reset|setup`: kubedrill's own kind clusters, one per
+//! profile, and setting a scenario up on one. Ctrl-C stops the running phase cleanly (the
+//! cluster stays resettable) and exits 3.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use graders::verdict::Verdict;
+use serde::Serialize;
+
+use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, SetupArgs};
+use crate::cluster::error::ClusterError;
+use crate::cluster::kind::cluster_name;
+use crate::cluster::lifecycle::{self, KindNodes, Timings};
+use crate::cluster::live::Live;
+use crate::cluster::paths::DataDir;
+use crate::cluster::process::SystemRunner;
+use crate::cluster::tools;
+use crate::error::{Error, Exit};
+use crate::output::Printer;
+use crate::progress::Spinner;
+use crate::scenario::model::Profile;
+
+/// Run `cluster ...`.
+pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer: &Printer) -> Result<Exit, Error> {
+    let data = DataDir::from_env();
+    let spinner = Spinner::new(printer.is_quiet());
+    match command {
+        ClusterCommand::Up(args) => {
+            let timings = block_on(
+                "cluster up",
+                lifecycle::up(args.profile, args.workers, &data, &SystemRunner, &spinner),
+            )?;
+            report(printer, args, "up", &timings);
+        }
+        ClusterCommand::Down(args) => {
+            lifecycle::down(args.profile, &data, &SystemRunner)?;
+            printer.success(&format!("deleted cluster `{}`", cluster_name(args.profile)));
+        }
+        ClusterCommand::Status(args) => return status(args, &data, printer),
+        ClusterCommand::Reset(args) => {
+            let mut timings = Timings::default();
+            let recreated = block_on(
+                "cluster reset",
+                lifecycle::reset(args.profile, args.workers, &data, &SystemRunner, &spinner, &mut timings),
+            )?;
+            if recreated {
+                printer.warning("the health gate failed after the reset, so the cluster was recreated");
+            }
+            report(printer, args, "reset", &timings);
+        }
+        ClusterCommand::Setup(args) => return setup(args, user_dir, &data, printer, &spinner),
+    }
+    Ok(Exit::Success)
+}
+
+/// Run `work` on a single-threaded runtime, stopping it on Ctrl-C.
+pub fn block_on<T>(phase: &str, work: impl Future<Output = Result<T, ClusterError>>) -> Result<T, ClusterError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ClusterError::Io {
+            path: ".".into(),
+            message: format!("cannot start the async runtime: {e}"),
+        })?;
+    runtime.block_on(async {
+        tokio::select! {
+            result = work => result,
+            _ = tokio::signal::ctrl_c() => Err(ClusterError::Interrupted { phase: phase.to_owned() }),
+        }
+    })
+}
+
+#[derive(Serialize)]
+struct PhaseReport<'a> {
+    cluster: String,
+    action: &'a str,
+    timings: &'a Timings,
+}
+
+fn report(printer: &Printer, args: &ClusterArgs, action: &str, timings: &Timings) {
+    let name = cluster_name(args.profile);
+    match args.output {
+        OutputFormat::Json => printer.json(&PhaseReport {
+            cluster: name,
+            action,
+            timings,
+        }),
+        OutputFormat::Yaml => printer.yaml(&PhaseReport {
+            cluster: name,
+            action,
+            timings,
+        }),
+        OutputFormat::Text => {
+            if args.verbose {
+                printer.data(&phases(timings));
+            }
+            printer.success(&format!(
+                "cluster `{name}` is {}",
+                if action == "up" { "up" } else { "reset" }
+            ));
+        }
+    }
+}
+
+fn phases(timings: &Timings) -> String {
+    let mut out = String::new();
+    for t in &timings.0 {
+        let _ = writeln!(
+            out,
+            "{:<28} {:>8.1}s",
+            t.phase,
+            Duration::from_millis(u64::try_from(t.ms).unwrap_or(u64::MAX)).as_secs_f64()
+        );
+    }
+    out.trim_end().to_owned()
+}
+
+#[derive(Serialize)]
+struct Status {
+    cluster: String,
+    exists: bool,
+    kubeconfig: String,
+    healthy: Option<bool>,
+    problem: Option<String>,
+}
+
+fn status(args: &ClusterArgs, data: &DataDir, printer: &Printer) -> Result<Exit, Error> {
+    let name = cluster_name(args.profile);
+    let kind = crate::cluster::kind::Kind::with_program(&SystemRunner, tools::program("kind", &data.bin()));
+    let kubeconfig = data.kubeconfig(args.profile);
+    let exists = kind.clusters().map_err(ClusterError::from)?.contains(&name) && kubeconfig.is_file();
+    let health = exists.then(|| {
+        block_on("cluster status", async {
+            let live = Live::open(&kubeconfig, None, Some(&name), false).await?;
+            let lists = [(graders::target::ObjectKind::Node, None)];
+            let mut state = live.observe(lists.iter()).await?;
+            let checks = lifecycle::gate_checks(args.profile);
+            let needs = graders::needs::Needs::of(&checks);
+            state.merge(live.observe(&needs.lists).await?);
+            Ok(lifecycle::healthy(args.profile, &state))
+        })
+    });
+    let (healthy, problem) = match health {
+        None => (None, None),
+        Some(Ok(Ok(()))) => (Some(true), None),
+        Some(Ok(Err(why))) => (Some(false), Some(why)),
+        Some(Err(e)) => (Some(false), Some(e.to_string())),
+    };
+    let status = Status {
+        cluster: name,
+        exists,
+        kubeconfig: kubeconfig.display().to_string(),
+        healthy,
+        problem,
+    };
+    match args.output {
+        OutputFormat::Json => printer.json(&status),
+        OutputFormat::Yaml => printer.yaml(&status),
+        OutputFormat::Text => printer.data(&match (&status.healthy, &status.problem) {
+            (None, _) => format!(
+                "{}: not created (run `kubedrill cluster up --profile {}`)",
+                status.cluster, args.profile
+            ),
+            (Some(true), _) => format!("{}: healthy\nkubeconfig: {}", status.cluster, status.kubeconfig),
+            (Some(false), problem) => format!(
+                "{}: unhealthy: {}\nkubeconfig: {}",
+                status.cluster,
+                problem.as_deref().unwrap_or("?"),
+                status.kubeconfig
+            ),
+        }),
+    }
+    Ok(if status.healthy == Some(true) {
+        Exit::Success
+    } else {
+        Exit::Environment
+    })
+}
+
+/// The kubeconfig and expected cluster name for a target: kubedrill's own cluster of
+/// `profile`, or the user's file (foreign unless its nodes carry kubedrill's label).
+pub fn connection(
+    target: &ClusterTarget,
+    profile: Profile,
+    data: &DataDir,
+) -> Result<(std::path::PathBuf, Option<String>), ClusterError> {
+    if let Some(path) = &target.kubeconfig {
+        return Ok((path.clone(), None));
+    }
+    let path = data.kubeconfig(profile);
+    if !path.is_file() {
+        return Err(ClusterError::NoCluster {
+            name: cluster_name(profile),
+            kubeconfig: path,
+        });
+    }
+    Ok((path, Some(cluster_name(profile))))
+}
+
+#[derive(Serialize)]
+struct SetupReport<'a> {
+    scenario: &'a str,
+    seed: u64,
+    task: &'a str,
+    failing: Vec<&'a str>,
+    timings: &'a Timings,
+}
+
+fn setup(
+    args: &SetupArgs,
+    user_dir: Option<&std::path::Path>,
+    data: &DataDir,
+    printer: &Printer,
+    spinner: &Spinner,
+) -> Result<Exit, Error> {
+    let scenario = super::resolve(&args.scenario, user_dir)?;
+    let rendered = super::render(&scenario, args.seed)?;
+    let profile = scenario.file.cluster.profile;
+    let (kubeconfig, expected) = connection(&args.target, profile, data)?;
+    let name = expected.clone().unwrap_or_default();
+    let nodes = KindNodes {
+        runner: &SystemRunner,
+        kind: tools::program("kind", &data.bin()),
+        cluster: name,
+    };
+    let saved = data.saved(profile);
+    let mut timings = Timings::default();
+    let observation = block_on("scenario setup", async {
+        let live = Live::open(
+            &kubeconfig,
+            args.target.context.as_deref(),
+            expected.as_deref(),
+            args.target.allow_foreign_cluster,
+        )
+        .await?;
+        let nodes: Option<&dyn crate::cluster::steps::Nodes> = if live.guard.is_owned() { Some(&nodes) } else { None };
+        let saved = live.guard.is_owned().then_some(saved.as_path());
+        live.setup(scenario.id(), &rendered, nodes, saved, &mut timings, spinner)
+            .await
+    })?;
+    let failing: Vec<&str> = rendered
+        .checks
+        .iter()
+        .filter(|c| !matches!(c.spec.evaluate(&c.id, &observation), Verdict::Pass { .. }))
+        .map(|c| c.id.as_str())
+        .collect();
+    let report = SetupReport {
+        scenario: scenario.id(),
+        seed: args.seed,
+        task: &rendered.task,
+        failing,
+        timings: &timings,
+    };
+    match args.output {
+        OutputFormat::Json => printer.json(&report),
+        OutputFormat::Yaml => printer.yaml(&report),
+        OutputFormat::Text => {
+            if args.verbose {
+                printer.data(&phases(&timings));
+            }
+            printer.data(rendered.task.trim_end());
+            printer.success(&format!(
+                "`{}` is set up and broken ({} of {} checks fail); grade with `kubedrill grade --scenario {} --seed {}`",
+                scenario.id(),
+                report.failing.len(),
+                rendered.checks.len(),
+                scenario.id(),
+                args.seed
+            ));
+        }
+    }
+    Ok(Exit::Success)
+}
