@@ -57,10 +57,13 @@ bench-cli:
 # End-to-end tests on a real kind cluster named kubedrill-e2e (needs docker, kind, kubectl).
 e2e:
     cargo test --test e2e -- --ignored --test-threads=1
+    cargo test --test e2e_live -- --ignored --test-threads=1
 
 # Delete the e2e cluster.
 e2e-clean:
     kind delete cluster --name kubedrill-e2e
+    cargo run --quiet -- cluster down --profile kindnet
+    cargo run --quiet -- cluster down --profile flannel
 
 # Grading benchmark: criterion in-process, then the release binary on a generated
 # 5,000-pod / 1,000-Service / 300-policy snapshot (wall time and peak RSS).

@@ -216,6 +216,10 @@ pub struct ExplainArgs {
 /// `kubedrill doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
+    /// Download missing kind and kubectl (pinned releases, SHA-256 verified) into kubedrill's
+    /// data folder and use them.
+    #[arg(long)]
+    pub fix: bool,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,

@@ -184,6 +184,39 @@ pub fn program(tool: &str, bin: &Path) -> String {
     tool.to_owned()
 }
 
+/// A [`Runner`] that runs kind and kubectl from kubedrill's `bin` folder when they are not on
+/// PATH (after `doctor --fix` downloaded them).
+pub struct ToolRunner<'r> {
+    /// The runner underneath.
+    pub inner: &'r dyn Runner,
+    /// kubedrill's tool folder.
+    pub bin: PathBuf,
+}
+
+impl Runner for ToolRunner<'_> {
+    fn run(&self, program: &str, args: &[&str]) -> Result<super::process::Output, super::process::ProcessError> {
+        let program = match program {
+            "kind" | "kubectl" => self::program(program, &self.bin),
+            other => other.to_owned(),
+        };
+        self.inner.run(&program, args)
+    }
+}
+
+/// Download every missing tool among `tools` (`kind`, `kubectl`) into `bin`; what was installed.
+pub fn install_missing(runner: &dyn Runner, tools: &[&str], bin: &Path) -> Result<Vec<PathBuf>, ClusterError> {
+    let (os, arch) = platform();
+    let mut installed = Vec::new();
+    for tool in tools {
+        let artifact = match *tool {
+            "kind" => kind(os, arch)?,
+            _ => kubectl(os, arch)?,
+        };
+        installed.push(fetch(runner, &artifact, &bin.join(tool), true)?);
+    }
+    Ok(installed)
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell;

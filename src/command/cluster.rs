@@ -260,6 +260,10 @@ fn setup(
                 printer.data(&phases(&timings));
             }
             printer.data(rendered.task.trim_end());
+            printer.data(&format!(
+                "\nkubectl for this cluster: export KUBECONFIG={}",
+                kubeconfig.display()
+            ));
             printer.success(&format!(
                 "`{}` is set up and broken ({} of {} checks fail); grade with `kubedrill grade --scenario {} --seed {}`",
                 scenario.id(),

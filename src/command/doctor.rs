@@ -2,29 +2,37 @@
 //! (warnings allowed), 3 when something must be fixed first.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::{DoctorArgs, OutputFormat};
 use crate::cluster::doctor::{Finding, Status, diagnose};
+use crate::cluster::paths::DataDir;
 use crate::cluster::process::SystemRunner;
+use crate::cluster::tools::{self, ToolRunner};
 use crate::error::{Error, Exit};
 use crate::output::{Printer, table};
 
-/// Where kubedrill keeps clusters' kubeconfigs and state: `$XDG_DATA_HOME/kubedrill`, else
-/// `~/.local/share/kubedrill`.
-#[must_use]
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("kubedrill")
-}
-
-/// Run `doctor`.
+/// Run `doctor` (with `--fix`: download missing kind/kubectl, pinned and verified, first).
 pub fn run(args: &DoctorArgs, printer: &Printer) -> Result<Exit, Error> {
-    let findings = diagnose(&SystemRunner, Path::new("/"), &data_dir());
+    let data = DataDir::from_env();
+    let runner = ToolRunner {
+        inner: &SystemRunner,
+        bin: data.bin(),
+    };
+    let mut findings = diagnose(&runner, Path::new("/"), data.root());
+    if args.fix {
+        let missing: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && matches!(f.check, "kind" | "kubectl"))
+            .map(|f| f.check)
+            .collect();
+        if !missing.is_empty() {
+            for path in tools::install_missing(&SystemRunner, &missing, &data.bin())? {
+                printer.success(&format!("installed `{}` (SHA-256 verified)", path.display()));
+            }
+            findings = diagnose(&runner, Path::new("/"), data.root());
+        }
+    }
     match args.output {
         OutputFormat::Json => printer.json(&findings),
         OutputFormat::Yaml => printer.yaml(&findings),

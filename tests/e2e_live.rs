@@ -1,0 +1,110 @@
+//! End-to-end tests of the live-cluster path on real kind clusters, driving the kubedrill
+//! binary: `cluster up`, `cluster setup` (apply, break, verify broken), `grade` (must fail),
+//! the reference solution (through the library's step runner), `grade` (must pass), `cluster
+//! reset`. Ignored by default (no Docker in this project's own CI); `just e2e` runs them and
+//! `.github/workflows/e2e.yml` runs them on a hosted runner. A skipped test is never a pass.
+//!
+//! They use kubedrill's own clusters (`kubedrill-<profile>`) in `KUBEDRILL_HOME` (default:
+//! the user's data folder), never the current kube context.
+
+use assert_cmd::Command;
+use kubedrill::catalogue::Catalogue;
+use kubedrill::cluster::live::Live;
+use kubedrill::cluster::paths::DataDir;
+use kubedrill::cluster::steps::StepContext;
+use kubedrill::scenario::model::Profile;
+
+const SEED: u64 = 1;
+
+fn kubedrill(args: &[&str]) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("kubedrill")
+        .expect("binary")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(900))
+        .assert()
+}
+
+fn apply_solution(profile: Profile, id: &str) {
+    let catalogue = Catalogue::load(None).expect("catalogue");
+    let entry = catalogue
+        .entries
+        .iter()
+        .find(|e| e.scenario.id() == id)
+        .expect("scenario");
+    let rendered = entry.scenario.render(SEED).expect("renders");
+    let data = DataDir::from_env();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let name = format!("kubedrill-{profile}");
+        let live = Live::open(&data.kubeconfig(profile), None, Some(&name), false)
+            .await
+            .expect("connects");
+        assert!(live.guard.is_owned(), "kubedrill's own cluster");
+        let context = StepContext {
+            files: &rendered.files,
+            nodes: None,
+            saved: None,
+        };
+        live.run_steps(&rendered.solution, &context)
+            .await
+            .expect("solution applies");
+    });
+}
+
+fn start_to_grade(profile: Profile) {
+    let profile_arg = profile.to_string();
+    kubedrill(&["cluster", "up", "--profile", &profile_arg, "-v"]).success();
+    let catalogue = Catalogue::load(None).expect("catalogue");
+    let ids: Vec<String> = catalogue
+        .entries
+        .iter()
+        .filter(|e| e.scenario.file.cluster.profile == profile)
+        .map(|e| e.scenario.id().to_owned())
+        .collect();
+    assert!(!ids.is_empty(), "no scenario for {profile}");
+    for id in ids {
+        let seed = SEED.to_string();
+        kubedrill(&["cluster", "setup", &id, "--seed", &seed, "-v"]).success();
+        kubedrill(&["grade", "--scenario", &id, "--seed", &seed]).code(1);
+        apply_solution(profile, &id);
+        kubedrill(&["grade", "--scenario", &id, "--seed", &seed]).success();
+        kubedrill(&["cluster", "reset", "--profile", &profile_arg, "-v"]).success();
+    }
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
+fn kindnet_scenarios_start_break_grade_fix_and_reset() {
+    start_to_grade(Profile::Kindnet);
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
+fn flannel_profile_comes_up_healthy_with_the_bridge_plugin() {
+    kubedrill(&["cluster", "up", "--profile", "flannel", "-v"]).success();
+    kubedrill(&["cluster", "status", "--profile", "flannel"]).success();
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
+fn a_foreign_context_is_refused_without_opt_in() {
+    // kind's own cluster (not created by kubedrill): setup must refuse before any write.
+    let dir = tempfile::tempdir().expect("dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let created = std::process::Command::new("kind")
+        .args(["create", "cluster", "--name", "kubedrill-e2e-foreign", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .status()
+        .expect("kind runs");
+    assert!(created.success());
+    let path = kubeconfig.to_string_lossy().into_owned();
+    kubedrill(&["cluster", "setup", "service-wrong-selector", "--kubeconfig", &path])
+        .code(2)
+        .stderr(predicates::str::contains("was not created by kubedrill"));
+    let _ = std::process::Command::new("kind")
+        .args(["delete", "cluster", "--name", "kubedrill-e2e-foreign"])
+        .status();
+}
