@@ -198,6 +198,21 @@ pub fn connection(
     Ok((path, Some(cluster_name(profile))))
 }
 
+/// Connect to `kubeconfig` as `target` says (context, foreign-cluster opt-in).
+pub async fn open(
+    target: &ClusterTarget,
+    kubeconfig: &std::path::Path,
+    expected: Option<&str>,
+) -> Result<Live, ClusterError> {
+    Live::open(
+        kubeconfig,
+        target.context.as_deref(),
+        expected,
+        target.allow_foreign_cluster,
+    )
+    .await
+}
+
 #[derive(Serialize)]
 struct SetupReport<'a> {
     scenario: &'a str,
@@ -227,13 +242,7 @@ fn setup(
     let saved = data.saved(profile);
     let mut timings = Timings::default();
     let observation = block_on("scenario setup", async {
-        let live = Live::open(
-            &kubeconfig,
-            args.target.context.as_deref(),
-            expected.as_deref(),
-            args.target.allow_foreign_cluster,
-        )
-        .await?;
+        let live = open(&args.target, &kubeconfig, expected.as_deref()).await?;
         let nodes: Option<&dyn crate::cluster::steps::Nodes> = if live.guard.is_owned() { Some(&nodes) } else { None };
         let saved = live.guard.is_owned().then_some(saved.as_path());
         live.setup(scenario.id(), &rendered, nodes, saved, &mut timings, spinner)

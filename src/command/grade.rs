@@ -8,9 +8,8 @@ use std::path::Path;
 use graders::score::{ScoreCard, grade};
 
 use crate::cli::GradeArgs;
-use crate::cluster::live::Live;
 use crate::cluster::paths::DataDir;
-use crate::command::cluster::{block_on, connection};
+use crate::command::cluster::{block_on, connection, open};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::report::{GradeReport, ScenarioInfo};
@@ -97,13 +96,7 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let data = DataDir::from_env();
     let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
     let mut observation = block_on("grading", async {
-        let live = Live::open(
-            &kubeconfig,
-            args.target.context.as_deref(),
-            expected.as_deref(),
-            args.target.allow_foreign_cluster,
-        )
-        .await?;
+        let live = open(&args.target, &kubeconfig, expected.as_deref()).await?;
         live.observe_checks(&rendered.checks).await
     })?;
     let mut snapshot = Snapshot {
