@@ -379,6 +379,10 @@ pub async fn up(
     timings
         .run(progress, "cluster ready", live.gate(profile, GATE_TIMEOUT))
         .await?;
+    if profile.enforces_network_policy() {
+        // kindnet fails open: prove a deny-all really blocks before any policy scenario.
+        timings.run(progress, "policy canary", live.policy_canary()).await?;
+    }
     Ok(timings)
 }
 

@@ -10,6 +10,7 @@
 //! Nothing above this module starts a process or opens a connection; nothing here prints.
 
 pub mod apply;
+pub mod canary;
 pub mod client;
 pub mod cni;
 pub mod doctor;
