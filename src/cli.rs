@@ -260,6 +260,8 @@ pub enum ClusterCommand {
     /// Remove scenario namespaces, restore what scenarios broke in kube-system, check health;
     /// recreate the cluster only if that fails.
     Reset(ClusterArgs),
+    /// Pull every image the profile needs and load it into the cluster's nodes (offline practice).
+    LoadImages(ClusterArgs),
     /// Set a scenario up on its profile's cluster: apply, break, verify it is broken.
     Setup(SetupArgs),
 }

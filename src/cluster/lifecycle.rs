@@ -205,7 +205,33 @@ impl Live {
                 Err(e) => return Err(ClusterError::api("delete", format!("namespace {name}"), &e)),
             }
         }
+        self.sweep_probe_pods(super::probe::script::NODE_PROBE_NAMESPACE)
+            .await?;
         Ok(removed)
+    }
+
+    /// Delete probe pods (marked by annotation) a cancelled run left in `namespace`.
+    async fn sweep_probe_pods(&self, namespace: &str) -> Result<(), ClusterError> {
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let list = pods
+            .list_metadata(&ListParams::default())
+            .await
+            .map_err(|e| ClusterError::api("list", format!("pods in {namespace}"), &e))?;
+        for pod in list.items {
+            let is_probe = pod
+                .metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.contains_key(super::probe::PROBE_ANNOTATION));
+            if let (true, Some(name)) = (is_probe, pod.metadata.name) {
+                self.guard.allow(
+                    &format!("delete probe pod {namespace}/{name}"),
+                    Scope::Namespaced(namespace),
+                )?;
+                let _ = pods.delete(&name, &DeleteParams::default().grace_period(0)).await;
+            }
+        }
+        Ok(())
     }
 
     /// Put back every system object saved before a scenario changed it, then restart system

@@ -15,6 +15,7 @@ pub mod client;
 pub mod cni;
 pub mod doctor;
 pub mod error;
+pub mod images;
 pub mod kind;
 pub mod kinds;
 pub mod lifecycle;

@@ -49,6 +49,12 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
             }
             report(printer, args, "reset", &timings);
         }
+        ClusterCommand::LoadImages(args) => {
+            let name = cluster_name(args.profile);
+            let images = crate::cluster::images::for_profile(args.profile);
+            crate::cluster::images::preload(&SystemRunner, &tools::program("kind", &data.bin()), &name, &images)?;
+            printer.success(&format!("loaded {} image(s) into `{name}`", images.len()));
+        }
         ClusterCommand::Setup(args) => return setup(args, user_dir, &data, printer, &spinner),
     }
     Ok(Exit::Success)
