@@ -340,10 +340,9 @@ impl Live {
         let observation = timings
             .run(progress, "verify broken", self.observe_checks(&rendered.checks))
             .await?;
-        let passing = rendered
-            .checks
+        let passing = graders::score::grade(&rendered.checks, &observation)
             .iter()
-            .filter(|c| c.spec.evaluate(&c.id, &observation).is_pass())
+            .filter(|r| r.verdict.is_pass())
             .count();
         if passing == rendered.checks.len() {
             return Err(ClusterError::NotBroken {

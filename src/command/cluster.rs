@@ -5,7 +5,6 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use graders::verdict::Verdict;
 use serde::Serialize;
 
 use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, SetupArgs};
@@ -254,11 +253,11 @@ fn setup(
         live.setup(scenario.id(), &rendered, nodes, saved, &mut timings, spinner)
             .await
     })?;
-    let failing: Vec<&str> = rendered
-        .checks
+    let results = graders::score::grade(&rendered.checks, &observation);
+    let failing: Vec<&str> = results
         .iter()
-        .filter(|c| !matches!(c.spec.evaluate(&c.id, &observation), Verdict::Pass { .. }))
-        .map(|c| c.id.as_str())
+        .filter(|r| !r.verdict.is_pass())
+        .map(|r| r.id.as_str())
         .collect();
     let report = SetupReport {
         scenario: scenario.id(),
