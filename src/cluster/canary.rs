@@ -5,15 +5,12 @@
 //!
 //! Uses apply, wait and probe from its siblings; never prints.
 
-use std::time::Duration;
-
 use graders::Check;
 use graders::state::Observation;
 use serde_json::json;
 
 use super::error::ClusterError;
 use super::live::Live;
-use super::wait::Poll;
 use crate::images::AGNHOST;
 use crate::scenario::manifest::{Manifest, parse_manifests};
 
@@ -62,7 +59,7 @@ impl Live {
 
     async fn canary_steps(&self) -> Result<(), ClusterError> {
         self.apply_all(&manifests(SERVER)?).await?;
-        let ready = crate::cluster::wait::wait_check(&crate::scenario::step::WaitStep {
+        self.wait(&crate::scenario::step::WaitStep {
             rollout: None,
             deleted: None,
             pods_ready: Some(graders::target::PodSet {
@@ -71,10 +68,9 @@ impl Live {
                     [("app".to_owned(), "canary-server".to_owned())].into(),
                 ),
             }),
-            timeout: None,
-        });
-        self.wait_for_check(&ready, Poll::for_up_to(Duration::from_secs(120)))
-            .await?;
+            timeout: Some(graders::Duration::from_secs(120)),
+        })
+        .await?;
         self.expect_traffic("allowed").await?;
         self.apply_all(&manifests(DENY)?).await?;
         self.expect_traffic("blocked").await

@@ -26,7 +26,7 @@ use super::paths::DataDir;
 use super::process::Runner;
 use super::safety::{Scope, is_system_namespace};
 use super::steps::{Nodes, StepContext};
-use super::wait::Poll;
+use super::wait::{Poll, internal_check};
 use crate::scenario::model::Profile;
 use crate::scenario::render::Rendered;
 
@@ -108,27 +108,19 @@ impl Nodes for KindNodes<'_> {
 }
 
 /// What the readiness gate looks at.
-fn gate_lists(profile: Profile) -> BTreeSet<ListRequest> {
-    let mut lists: BTreeSet<ListRequest> = gate_checks(profile)
-        .iter()
-        .flat_map(|c| Needs::of(std::slice::from_ref(c)).lists)
-        .collect();
+#[must_use]
+pub fn gate_lists(profile: Profile) -> BTreeSet<ListRequest> {
+    let mut lists = Needs::of(&gate_checks(profile)).lists;
     lists.insert((ObjectKind::Node, None));
     lists
 }
 
 fn rollout_check(target: ObjectRef) -> Check {
-    Check {
-        id: format!("{}-ready", target.name),
-        points: 0,
-        description: format!("{} {} rolled out", target.kind, target.name),
-        hint: None,
-        timeout: None,
-        interval: None,
-        spec: CheckSpec::Rollout(rollout::Params { target }),
-        bindings: std::collections::BTreeMap::new(),
-        bound_with: None,
-    }
+    internal_check(
+        format!("{}-ready", target.name),
+        format!("{} {} rolled out", target.kind, target.name),
+        CheckSpec::Rollout(rollout::Params { target }),
+    )
 }
 
 /// The gate's rollouts: the CNI DaemonSet, kube-proxy, CoreDNS.

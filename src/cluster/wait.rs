@@ -69,8 +69,14 @@ pub fn wait_check(step: &WaitStep) -> Check {
         };
         (CheckSpec::PodsReady(params), description)
     };
+    internal_check("wait", description, spec)
+}
+
+/// A check kubedrill uses for itself (waits, health gates): no points, no hint, no bindings.
+#[must_use]
+pub fn internal_check(id: impl Into<String>, description: String, spec: CheckSpec) -> Check {
     Check {
-        id: "wait".to_owned(),
+        id: id.into(),
         points: 0,
         description,
         hint: None,

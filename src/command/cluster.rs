@@ -138,11 +138,7 @@ fn status(args: &ClusterArgs, data: &DataDir, printer: &Printer) -> Result<Exit,
     let health = exists.then(|| {
         block_on("cluster status", async {
             let live = Live::open(&kubeconfig, None, Some(&name), false).await?;
-            let lists = [(graders::target::ObjectKind::Node, None)];
-            let mut state = live.observe(lists.iter()).await?;
-            let checks = lifecycle::gate_checks(args.profile);
-            let needs = graders::needs::Needs::of(&checks);
-            state.merge(live.observe(&needs.lists).await?);
+            let state = live.observe(&lifecycle::gate_lists(args.profile)).await?;
             Ok(lifecycle::healthy(args.profile, &state))
         })
     });
