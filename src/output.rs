@@ -162,6 +162,26 @@ impl Printer {
         }
     }
 
+    /// Ask a yes/no question on stderr and read the answer from stdin; `false` (never asked)
+    /// unless both are terminals, so scripts and CI are never blocked or opted in silently.
+    #[must_use]
+    pub fn confirm(&self, question: &str) -> bool {
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return false;
+        }
+        {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "{} {question} [y/N] ",
+                Self::paint(self.stderr_color, Style::Cyan, "?")
+            );
+            let _ = err.flush();
+        }
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).is_ok() && matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+    }
+
     /// A problem: its one-line `error:` and its `hint:`.
     pub fn problem(&self, problem: &Problem) {
         self.error(&problem.to_string());

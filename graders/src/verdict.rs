@@ -133,6 +133,15 @@ impl Verdict {
         matches!(self, Self::Pass { .. } | Self::Fail { .. })
     }
 
+    /// The verdict's learner-facing sentence (empty for a pass).
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Pass { .. } => "",
+            Self::Fail { message, .. } | Self::Error { message, .. } | Self::NotEvaluated { message } => message,
+        }
+    }
+
     /// The verdict's status word.
     #[must_use]
     pub const fn status(&self) -> &'static str {

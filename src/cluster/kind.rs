@@ -41,7 +41,7 @@ impl KindError {
     pub fn hint(&self) -> &'static str {
         match self {
             Self::NotRunnable(_) => {
-                "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), then run `kubedrill doctor`"
+                "run `kubedrill doctor --fix` (downloads the pinned, SHA-256-verified kind) or install kind yourself (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
             }
             Self::Failed { .. } => "run `kubedrill doctor`; kind's message above says what failed",
             Self::Template(_) => "please report this as a kubedrill bug",

@@ -1,6 +1,7 @@
-//! Cluster lifecycle per profile: `up` (create or reuse, CNI, our own readiness gate, policy
-//! canary), `down`, `status`, `reset` (scenario namespaces removed, saved system objects put
-//! back, unhealthy system pods restarted, gate; recreate only when the gate fails), and
+//! Cluster lifecycle per profile: `up` (create or reuse, CNI, our own readiness gate, then the
+//! pod-network canary: pod-to-pod to every node, and deny-all enforced on policy profiles),
+//! `down`, `status`, `reset` (scenario namespaces removed, saved system objects put back,
+//! unhealthy system pods restarted, gate and pod-to-pod canary; recreate only when they fail), and
 //! `setup` of a rendered scenario (apply, break, verify it is broken). Every phase is timed.
 //!
 //! Orchestrates the sibling modules; reports phases through [`Progress`], never prints.
@@ -396,10 +397,15 @@ pub async fn up(
     timings
         .run(progress, "cluster ready", live.gate(profile, GATE_TIMEOUT))
         .await?;
-    if profile.enforces_network_policy() {
-        // kindnet fails open: prove a deny-all really blocks before any policy scenario.
-        timings.run(progress, "policy canary", live.policy_canary()).await?;
-    }
+    // Pod-to-pod across nodes; on policy profiles also that a deny-all really blocks (kindnet
+    // fails open) before any policy scenario.
+    timings
+        .run(
+            progress,
+            "pod network canary",
+            live.canary(profile.enforces_network_policy()),
+        )
+        .await?;
     Ok(timings)
 }
 
@@ -480,7 +486,10 @@ pub async fn reset(
         )
         .await?;
     let gate = timings
-        .run(progress, "health gate", live.gate(profile, Duration::from_secs(90)))
+        .run(progress, "health gate", async {
+            live.gate(profile, Duration::from_secs(90)).await?;
+            live.canary(false).await
+        })
         .await;
     if gate.is_ok() {
         return Ok(false);

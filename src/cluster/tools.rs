@@ -171,17 +171,29 @@ fn set_executable(_: &Path) -> Result<(), ClusterError> {
     Ok(())
 }
 
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+}
+
 /// The program to run for `tool`: on PATH when it is there, else kubedrill's downloaded copy
 /// in `bin`, else the bare name (so the error says it is missing).
 #[must_use]
 pub fn program(tool: &str, bin: &Path) -> String {
-    let on_path =
-        std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
     let downloaded = bin.join(tool);
-    if !on_path && downloaded.is_file() {
+    if !on_path(tool) && downloaded.is_file() {
         return downloaded.to_string_lossy().into_owned();
     }
     tool.to_owned()
+}
+
+/// Which of `tools` are neither on PATH nor in `bin`.
+#[must_use]
+pub fn missing<'t>(tools: &[&'t str], bin: &Path) -> Vec<&'t str> {
+    tools
+        .iter()
+        .copied()
+        .filter(|tool| !on_path(tool) && !bin.join(tool).is_file())
+        .collect()
 }
 
 /// A [`Runner`] that runs kind and kubectl from kubedrill's `bin` folder when they are not on
@@ -221,7 +233,7 @@ pub fn install_missing(runner: &dyn Runner, tools: &[&str], bin: &Path) -> Resul
 mod tests {
     use std::cell::RefCell;
 
-    use super::{Artifact, cni_plugins, fetch, kind, kubectl, sha256_of};
+    use super::{Artifact, cni_plugins, fetch, kind, kubectl, missing, program, sha256_of};
     use crate::cluster::error::ClusterError;
     use crate::cluster::process::{Output, ProcessError, Runner};
 
@@ -255,6 +267,21 @@ mod tests {
             url: "https://example.invalid/kind".into(),
             sha256,
         }
+    }
+
+    #[test]
+    fn a_downloaded_tool_is_found_in_bin_and_a_missing_one_is_named() {
+        let bin = tempfile::tempdir().expect("bin");
+        let (present, absent) = ("kubedrill-test-present-tool", "kubedrill-test-absent-tool");
+        std::fs::write(bin.path().join(present), b"#!/bin/sh\n").expect("tool");
+        assert_eq!(missing(&[present, absent], bin.path()), vec![absent]);
+        assert_eq!(program(present, bin.path()), bin.path().join(present).to_string_lossy());
+        assert_eq!(
+            program(absent, bin.path()),
+            absent,
+            "the bare name, so the error names it"
+        );
+        assert!(missing(&["sh"], bin.path()).is_empty(), "found on PATH");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
     let spinner = Spinner::new(printer.is_quiet());
     match command {
         ClusterCommand::Up(args) => {
+            offer_missing_tools(&data, printer)?;
             let timings = block_on(
                 "cluster up",
                 lifecycle::up(args.profile, args.workers, &data, &SystemRunner, &spinner),
@@ -57,6 +58,27 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
         ClusterCommand::Setup(args) => return setup(args, user_dir, &data, printer, &spinner),
     }
     Ok(Exit::Success)
+}
+
+/// When kind or kubectl is missing and the user is at a terminal, offer to download the pinned,
+/// SHA-256-verified release (never silently: without a yes nothing is downloaded and the
+/// command fails naming `kubedrill doctor --fix`).
+pub fn offer_missing_tools(data: &DataDir, printer: &Printer) -> Result<(), Error> {
+    let missing = tools::missing(&["kind", "kubectl"], &data.bin());
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let question = format!(
+        "{} not found; download the pinned release (SHA-256 verified) into {}?",
+        missing.join(" and "),
+        data.bin().display()
+    );
+    if printer.confirm(&question) {
+        for path in tools::install_missing(&SystemRunner, &missing, &data.bin())? {
+            printer.success(&format!("installed `{}` (SHA-256 verified)", path.display()));
+        }
+    }
+    Ok(())
 }
 
 /// Run `work` on a single-threaded runtime, stopping it on Ctrl-C.
