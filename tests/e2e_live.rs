@@ -90,6 +90,15 @@ fn flannel_profile_comes_up_healthy_with_the_bridge_plugin() {
 
 #[test]
 #[ignore = "needs docker and kind"]
+fn calico_profile_comes_up_healthy_and_enforces_policy() {
+    // `up` ends with the canary: pod-to-pod to every node, then a deny-all must block.
+    kubedrill(&["cluster", "up", "--profile", "calico", "-v"]).success();
+    kubedrill(&["cluster", "status", "--profile", "calico"]).success();
+    kubedrill(&["cluster", "down", "--profile", "calico"]).success();
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
 fn a_foreign_context_is_refused_without_opt_in() {
     // kind's own cluster (not created by kubedrill): setup must refuse before any write.
     let dir = tempfile::tempdir().expect("dir");

@@ -18,12 +18,13 @@ use crate::scenario::model::Profile;
 
 /// kind's pod subnet, which every CNI must use.
 pub const POD_SUBNET: &str = "10.244.0.0/16";
-/// Flannel image (tag-pinned).
-pub const FLANNEL_IMAGE: &str = "ghcr.io/flannel-io/flannel:v0.26.1";
-/// Flannel's CNI plugin image (tag-pinned).
-pub const FLANNEL_CNI_PLUGIN_IMAGE: &str = "ghcr.io/flannel-io/flannel-cni-plugin:v1.6.0-flannel1";
-/// Calico release whose operator the calico profile would install.
-pub const CALICO_VERSION: &str = "v3.30.3";
+/// Flannel image (tag-pinned; as flannel v0.28.9's own `Documentation/kube-flannel.yml`).
+pub const FLANNEL_IMAGE: &str = "ghcr.io/flannel-io/flannel:v0.28.9";
+/// Flannel's CNI plugin image (tag-pinned, from the same manifest).
+pub const FLANNEL_CNI_PLUGIN_IMAGE: &str = "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3";
+
+/// The tigera operator image the pinned `tigera-operator.yaml` runs.
+pub const CALICO_OPERATOR_IMAGE: &str = "quay.io/tigera/operator:v1.42.3";
 
 const FLANNEL_TEMPLATE: &str = include_str!("../../templates/cni/flannel.yaml.tera");
 const CALICO_INSTALLATION: &str = include_str!("../../templates/cni/calico-installation.yaml.tera");
@@ -67,13 +68,30 @@ pub fn calico_installation() -> Result<Vec<Manifest>, ClusterError> {
     render(CALICO_INSTALLATION, "templates/cni/calico-installation.yaml.tera")
 }
 
-/// The tigera operator manifest is not checksum-pinned in this source yet, and kubedrill
-/// never applies an unverified download: the calico profile stops here with a clear error.
-pub fn calico_operator() -> Result<Vec<Manifest>, ClusterError> {
-    Err(ClusterError::Unpinned {
-        tool: format!("tigera-operator.yaml {CALICO_VERSION} (calico profile)"),
-        platform: "any".to_owned(),
-    })
+/// The tigera operator's CRDs and the operator itself, each downloaded once into `cache` and
+/// verified against its pinned SHA-256 (never applied unverified).
+pub fn calico_operator(runner: &dyn Runner, cache: &Path) -> Result<[Vec<Manifest>; 2], ClusterError> {
+    let parse = |artifact: &tools::Artifact| -> Result<Vec<Manifest>, ClusterError> {
+        let path = tools::cached(
+            runner,
+            artifact,
+            &cache.join(format!("calico-{}-{}", artifact.version, file_name(&artifact.url))),
+        )?;
+        let text = std::fs::read_to_string(&path).map_err(|e| ClusterError::io(&path, &e))?;
+        parse_manifests(&text).map_err(|problems| {
+            let first = problems.first().map(|p| p.message.clone()).unwrap_or_default();
+            ClusterError::Io {
+                path: path.clone(),
+                message: first,
+            }
+        })
+    };
+    let [crds, operator] = tools::calico_manifests();
+    Ok([parse(&crds)?, parse(&operator)?])
+}
+
+fn file_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
 }
 
 /// Put the CNI `bridge` plugin into `/opt/cni/bin` of every node: the pinned cni-plugins
@@ -82,10 +100,11 @@ pub fn calico_operator() -> Result<Vec<Manifest>, ClusterError> {
 pub fn install_bridge(runner: &dyn Runner, nodes: &[String], cache: &Path) -> Result<(), ClusterError> {
     let (_, arch) = tools::platform();
     let artifact = tools::cni_plugins(arch)?;
-    let archive = cache.join(format!("cni-plugins-{}-{arch}.tgz", artifact.version));
-    if tools::sha256_of(&archive).ok().as_deref() != Some(artifact.sha256) {
-        tools::fetch(runner, &artifact, &archive, false)?;
-    }
+    let archive = tools::cached(
+        runner,
+        &artifact,
+        &cache.join(format!("cni-plugins-{}-{arch}.tgz", artifact.version)),
+    )?;
     let dir = tempfile::tempdir_in(cache).map_err(|e| ClusterError::io(cache, &e))?;
     let (archive_arg, dir_arg) = (archive.display().to_string(), dir.path().display().to_string());
     check(
@@ -151,6 +170,33 @@ mod tests {
             calico[0].object["spec"]["calicoNetwork"]["ipPools"][0]["cidr"],
             "10.244.0.0/16"
         );
-        assert!(calico_operator().is_err(), "never applied unverified");
+    }
+
+    /// A runner whose `curl` fails, as it does offline.
+    struct Offline;
+
+    impl crate::cluster::process::Runner for Offline {
+        fn run(
+            &self,
+            program: &str,
+            _: &[&str],
+        ) -> Result<crate::cluster::process::Output, crate::cluster::process::ProcessError> {
+            Ok(crate::cluster::process::Output {
+                code: Some(if program == "curl" { 6 } else { 0 }),
+                stdout: String::new(),
+                stderr: "curl: (6) Could not resolve host".to_owned(),
+            })
+        }
+    }
+
+    #[test]
+    fn calico_manifests_are_never_used_unverified() {
+        let cache = tempfile::tempdir().expect("cache");
+        let [crds, _] = crate::cluster::tools::calico_manifests();
+        // A cached copy that does not match the pin is not trusted: it is fetched again.
+        let stale = cache.path().join(format!("calico-{}-operator-crds.yaml", crds.version));
+        std::fs::write(&stale, "apiVersion: v1\nkind: Namespace\nmetadata: {name: evil}\n").expect("stale");
+        let error = calico_operator(&Offline, cache.path()).expect_err("offline");
+        assert!(error.to_string().contains("operator-crds.yaml"), "{error}");
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! Runs docker and kind through a [`Runner`]; never prints.
 
-use super::cni::{FLANNEL_CNI_PLUGIN_IMAGE, FLANNEL_IMAGE, check};
+use super::cni::{CALICO_OPERATOR_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE, FLANNEL_IMAGE, check};
 use super::error::ClusterError;
 use super::process::Runner;
 use crate::images::AGNHOST;
@@ -15,8 +15,11 @@ use crate::scenario::model::Profile;
 #[must_use]
 pub fn for_profile(profile: Profile) -> Vec<&'static str> {
     let mut images = vec![AGNHOST];
-    if profile == Profile::Flannel {
-        images.extend([FLANNEL_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE]);
+    match profile {
+        Profile::Flannel => images.extend([FLANNEL_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE]),
+        // The operator pulls calico's own images itself once it runs.
+        Profile::Calico => images.push(CALICO_OPERATOR_IMAGE),
+        Profile::Kindnet => {}
     }
     images
 }

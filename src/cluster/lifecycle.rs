@@ -434,11 +434,19 @@ async fn install_cni(
                 .await
         }
         Profile::Calico => {
-            let operator = cni::calico_operator()?;
+            let cache = data.root().join("cache");
+            std::fs::create_dir_all(&cache).map_err(|e| ClusterError::io(&cache, &e))?;
+            let [crds, operator] = cni::calico_operator(nodes.runner, &cache)?;
             timings
-                .run(progress, "install calico", live.apply_all(&operator))
-                .await?;
-            live.apply_all(&cni::calico_installation()?).await
+                .run(progress, "install calico", async {
+                    live.apply_all(&crds).await?;
+                    live.apply_all(&operator).await?;
+                    let installation = cni::calico_installation()?;
+                    // The operator's CRDs must be served before an Installation can be applied.
+                    live.await_kind(&installation[0], Duration::from_secs(60)).await?;
+                    live.apply_all(&installation).await
+                })
+                .await
         }
     }
 }

@@ -110,6 +110,41 @@ pub fn cni_plugins(arch: &str) -> Result<Artifact, ClusterError> {
     })
 }
 
+/// Calico release the calico profile installs.
+pub const CALICO_VERSION: &str = "v3.32.1";
+
+/// Calico's operator manifests for [`CALICO_VERSION`]: its CRDs, then the tigera operator.
+/// The SHA-256s are of the files in the projectcalico/calico git tree at that tag (the bytes
+/// raw.githubusercontent.com serves for it).
+#[must_use]
+pub fn calico_manifests() -> [Artifact; 2] {
+    let raw = |file: &str| {
+        format!("https://raw.githubusercontent.com/projectcalico/calico/{CALICO_VERSION}/manifests/{file}")
+    };
+    [
+        Artifact {
+            tool: "calico operator-crds.yaml",
+            version: CALICO_VERSION,
+            url: raw("operator-crds.yaml"),
+            sha256: "192f8b2d934ef24b62e86b7e1a6e1762d1c8af26a916f78057bc13fa5ed60f71",
+        },
+        Artifact {
+            tool: "calico tigera-operator.yaml",
+            version: CALICO_VERSION,
+            url: raw("tigera-operator.yaml"),
+            sha256: "f18e073794207d372606bc3ea6f8fd73972f86d6828f4ba666dfe0d4aa8ab07f",
+        },
+    ]
+}
+
+/// `dest` when it already holds `artifact` (hash matches), else downloaded and verified.
+pub fn cached(runner: &dyn Runner, artifact: &Artifact, dest: &Path) -> Result<PathBuf, ClusterError> {
+    if sha256_of(dest).ok().as_deref() == Some(artifact.sha256) {
+        return Ok(dest.to_path_buf());
+    }
+    fetch(runner, artifact, dest, false)
+}
+
 /// The SHA-256 of a file, lowercase hex.
 pub fn sha256_of(path: &Path) -> Result<String, ClusterError> {
     let mut file = std::fs::File::open(path).map_err(|e| ClusterError::io(path, &e))?;

@@ -120,6 +120,28 @@ impl Live {
     }
 
     /// Observe `lists` every `poll.interval` until `ready` accepts the state; a timeout
+    /// Wait until the cluster serves `manifest`'s kind (a CRD just applied is established).
+    pub async fn await_kind(
+        &self,
+        manifest: &crate::scenario::manifest::Manifest,
+        within: Duration,
+    ) -> Result<(), ClusterError> {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.kinds.resolve(&manifest.api_version, &manifest.kind).await {
+                Ok(_) => return Ok(()),
+                Err(error) if Instant::now() + Duration::from_secs(1) > deadline => {
+                    return Err(ClusterError::Timeout {
+                        what: format!("the cluster to serve {} {}", manifest.api_version, manifest.kind),
+                        after: within,
+                        last: error.to_string(),
+                    });
+                }
+                Err(_) => sleep(Duration::from_secs(1)).await,
+            }
+        }
+    }
+
     /// carries the last reason it gave.
     pub async fn poll_until(
         &self,
