@@ -9,8 +9,10 @@ use std::path::Path;
 use super::process::{ProcessError, Runner};
 use crate::scenario::model::Profile;
 
-/// The kind node image kubedrill tests against (Kubernetes 1.36; a tag, not yet a digest).
-pub const NODE_IMAGE: &str = "kindest/node:v1.36.0";
+/// The kind node image kubedrill tests against, pinned by digest: kind v0.32.0's own default
+/// (`pkg/apis/config/defaults/image.go` at that tag).
+pub const NODE_IMAGE: &str =
+    "kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5";
 /// Host port (on 127.0.0.1) that NodePort 30080 is published on.
 pub const NODE_PORT_HOST: u16 = 30080;
 
