@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::scenario::load::SCENARIO_FILE;
-use crate::scenario::{Problem, Scenario, ScenarioDir};
+use crate::scenario::{Problem, Rendered, Scenario, ScenarioDir};
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/scenarios");
 
@@ -156,6 +156,30 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// A scenario named by catalogue id, or by a path to its folder or scenario.yaml.
+pub fn resolve(reference: &str, user_dir: Option<&Path>) -> Result<Scenario, Error> {
+    let path = Path::new(reference);
+    if path.exists() {
+        let dir = disk_dirs(path)?.into_iter().next().ok_or_else(|| Error::Io {
+            path: path.to_path_buf(),
+            message: "no scenario.yaml here".to_owned(),
+        })?;
+        return Scenario::load(dir).map_err(|p| Error::InvalidScenario { problems: vec![*p] });
+    }
+    let mut catalogue = Catalogue::load(user_dir)?;
+    match catalogue.entries.iter().position(|e| e.scenario.id() == reference) {
+        Some(index) => Ok(catalogue.entries.swap_remove(index).scenario),
+        None => Err(catalogue.unknown(reference)),
+    }
+}
+
+/// Render, turning problems into an error.
+pub fn render(scenario: &Scenario, seed: u64) -> Result<Rendered, Error> {
+    scenario
+        .render(seed)
+        .map_err(|problems| Error::InvalidScenario { problems })
 }
 
 #[cfg(test)]

@@ -105,6 +105,9 @@ pub enum Error {
     /// Docker, kind or the cluster failed (or a write to a foreign cluster was refused).
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// A practice session, exam or history problem.
+    #[error(transparent)]
+    Practice(#[from] crate::practice::error::PracticeError),
     /// A built-in template failed (a bug in kubedrill, never user input).
     #[error("built-in template `{name}` failed: {message}")]
     Template {
@@ -121,7 +124,8 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Self::Cluster(e) if e.is_refusal() => Exit::Usage,
-            Self::Io { .. } | Self::Template { .. } | Self::Cluster(_) => Exit::Environment,
+            Self::Practice(e) if e.is_usage() => Exit::Usage,
+            Self::Io { .. } | Self::Template { .. } | Self::Cluster(_) | Self::Practice(_) => Exit::Environment,
             Self::UnknownScenario { .. }
             | Self::NotFound { .. }
             | Self::InvalidSnapshot { .. }
@@ -164,6 +168,7 @@ impl Error {
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
             Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],
             Self::Cluster(e) => e.hints(),
+            Self::Practice(e) => vec![e.hint()],
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod command;
 pub mod error;
 pub mod images;
 pub mod output;
+pub mod practice;
 pub mod progress;
 pub mod report;
 pub mod scenario;

@@ -46,6 +46,12 @@ impl Duration {
         self.0
     }
 
+    /// Whole milliseconds.
+    #[must_use]
+    pub fn as_millis(self) -> u64 {
+        u64::try_from(self.0.as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Whole seconds (milliseconds are truncated).
     #[must_use]
     pub const fn as_secs(self) -> u64 {

@@ -95,21 +95,13 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let rendered = super::render(scenario, seed)?;
     let data = DataDir::from_env();
     let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
-    let mut observation = block_on("grading", async {
+    let observation = block_on("grading", async {
         let live = open(&args.target, &kubeconfig, expected.as_deref()).await?;
         live.observe_checks(&rendered.checks).await
     })?;
-    let mut snapshot = Snapshot {
-        observation: std::mem::take(&mut observation),
-        scenario: Some(scenario.id().to_owned()),
-        seed: Some(seed),
-    };
-    snapshot.baseline_from_setup(&rendered).map_err(|e| Error::Template {
-        name: "rendered setup".to_owned(),
-        message: e.message,
-    })?;
+    let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
     let source = format!("cluster:{}", kubeconfig.display());
-    Ok((snapshot.observation, seed, rendered, source))
+    Ok((observation, seed, rendered, source))
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {

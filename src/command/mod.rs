@@ -12,13 +12,9 @@ pub mod new;
 pub mod render;
 pub mod show;
 
-use std::path::Path;
-
-use crate::catalogue::{Catalogue, disk_dirs};
 use crate::cli::{Cli, Command, ScenarioCommand};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
-use crate::scenario::{Rendered, Scenario};
 
 /// Run the parsed command line.
 pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
@@ -37,26 +33,4 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
     }
 }
 
-/// A scenario named by catalogue id, or by a path to its folder or scenario.yaml.
-pub fn resolve(reference: &str, user_dir: Option<&Path>) -> Result<Scenario, Error> {
-    let path = Path::new(reference);
-    if path.exists() {
-        let dir = disk_dirs(path)?.into_iter().next().ok_or_else(|| Error::Io {
-            path: path.to_path_buf(),
-            message: "no scenario.yaml here".to_owned(),
-        })?;
-        return Scenario::load(dir).map_err(|p| Error::InvalidScenario { problems: vec![*p] });
-    }
-    let mut catalogue = Catalogue::load(user_dir)?;
-    match catalogue.entries.iter().position(|e| e.scenario.id() == reference) {
-        Some(index) => Ok(catalogue.entries.swap_remove(index).scenario),
-        None => Err(catalogue.unknown(reference)),
-    }
-}
-
-/// Render, turning problems into an error.
-pub fn render(scenario: &Scenario, seed: u64) -> Result<Rendered, Error> {
-    scenario
-        .render(seed)
-        .map_err(|problems| Error::InvalidScenario { problems })
-}
+pub use crate::catalogue::{render, resolve};

@@ -4,6 +4,7 @@
 //! Data flows one way: folder -> [`Scenario`] (parsed) -> [`Rendered`] (one seed) -> the
 //! cluster module. Nothing here talks to a cluster or prints.
 
+pub mod footprint;
 pub mod lint;
 pub mod load;
 pub mod manifest;
