@@ -176,10 +176,13 @@ impl Session {
         self.tasks.get(index).map(|t| (index, t))
     }
 
-    /// A session id from its start time and first scenario.
+    /// A unique session id: start time, first scenario and 32 random bits (two sessions
+    /// started in the same millisecond must still be recorded apart).
     #[must_use]
     pub fn new_id(started: Timestamp, scenario: &str) -> String {
-        format!("{}-{scenario}", started.0)
+        use std::hash::{BuildHasher, Hasher};
+        let nonce = std::collections::hash_map::RandomState::new().build_hasher().finish();
+        format!("{}-{scenario}-{:08x}", started.0, nonce & 0xffff_ffff)
     }
 }
 
@@ -222,6 +225,13 @@ mod tests {
             flagged: false,
             hints: Vec::new(),
         }
+    }
+
+    #[test]
+    fn session_ids_are_unique_even_in_the_same_millisecond() {
+        let (a, b) = (super::Session::new_id(Timestamp(5), "s"), super::Session::new_id(Timestamp(5), "s"));
+        assert!(a.starts_with("5-s-") && b.starts_with("5-s-"));
+        assert_ne!(a, b);
     }
 
     #[test]
