@@ -72,8 +72,175 @@ pub enum Command {
     /// Create, inspect, reset and remove kubedrill's kind clusters; set a scenario up on one.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Start a timed practice task: prepare the cluster, set the scenario up broken (verified),
+    /// print the task and start the countdown.
+    Start(StartArgs),
+    /// Show the active session: task(s), time left, hints taken.
+    Status(SessionOutputArgs),
+    /// Grade the practice task now without ending it (not during an exam).
+    Check(SessionOutputArgs),
+    /// Show the hints taken so far and take the next one once it is unlocked (`--now`: take it
+    /// early for its point penalty). Not during an exam.
+    Hint(HintArgs),
+    /// Grade and end the active session; the report explains what still fails and why.
+    /// Exit 0 at or above the pass mark, 1 below, 3 when the cluster could not be graded.
+    Submit(SubmitArgs),
+    /// Drop the active session without grading (recorded as abandoned).
+    Abandon(AbandonArgs),
+    /// Print a scenario's reference solution (after an attempt has been graded).
+    Solution(SolutionArgs),
+    /// Timed exam: several tasks, no checking or hints, graded by weight at the end.
+    #[command(subcommand)]
+    Exam(ExamCommand),
+    /// Every recorded attempt, newest first.
+    History(HistoryArgs),
+    /// Attempts, best and median times per scenario, and weak spots.
+    Stats(StatsArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+}
+
+/// `kubedrill start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Scenario id (or path to a scenario folder).
+    pub scenario: String,
+    /// Seed for names, labels and ports (default: a new one each attempt).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Time allowed instead of the scenario's own limit, e.g. `12m`.
+    #[arg(long, value_name = "DURATION")]
+    pub time_limit: Option<graders::Duration>,
+    /// Return at once instead of showing the countdown in this terminal.
+    #[arg(long)]
+    pub detach: bool,
+    /// Print each setup phase's time.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Output format (`json` implies `--detach`).
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Output of the session commands.
+#[derive(Debug, Args)]
+pub struct SessionOutputArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill hint`.
+#[derive(Debug, Args)]
+pub struct HintArgs {
+    /// Take the next hint now even though it is still locked, for its point penalty.
+    #[arg(long)]
+    pub now: bool,
+}
+
+/// `kubedrill submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Report format.
+    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
+    pub format: crate::report::ReportFormat,
+    /// Pass mark in percent.
+    #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
+    pub pass_mark: f64,
+}
+
+/// `kubedrill abandon`.
+#[derive(Debug, Args)]
+pub struct AbandonArgs {
+    /// Also set aside an unreadable session file, and abandon even if history cannot be written.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `kubedrill solution`.
+#[derive(Debug, Args)]
+pub struct SolutionArgs {
+    /// Scenario id (or path to a scenario folder).
+    pub scenario: String,
+    /// Seed (default: the one of your latest graded attempt).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Show it even without a graded attempt.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `kubedrill exam ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExamCommand {
+    /// Draw the tasks, set every one up broken, then start the countdown.
+    Start(ExamStartArgs),
+    /// Show task N (and make it the current one).
+    Task(ExamTaskArgs),
+    /// Flag task N for review (`--off` to clear).
+    Flag(ExamFlagArgs),
+}
+
+/// `kubedrill exam start`.
+#[derive(Debug, Args)]
+pub struct ExamStartArgs {
+    /// How many tasks.
+    #[arg(long, default_value_t = 8)]
+    pub tasks: usize,
+    /// Time for the whole exam.
+    #[arg(long, default_value = "60m", value_name = "DURATION")]
+    pub duration: graders::Duration,
+    /// Only this CKA domain.
+    #[arg(long, value_enum)]
+    pub domain: Option<Domain>,
+    /// Only scenarios of this cluster profile.
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+    /// Seed of the draw and of every task (default: a new one).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print each setup phase's time.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill exam task`.
+#[derive(Debug, Args)]
+pub struct ExamTaskArgs {
+    /// Task number (1-based).
+    pub number: usize,
+}
+
+/// `kubedrill exam flag`.
+#[derive(Debug, Args)]
+pub struct ExamFlagArgs {
+    /// Task number (1-based).
+    pub number: usize,
+    /// Clear the flag.
+    #[arg(long)]
+    pub off: bool,
+}
+
+/// `kubedrill history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this scenario.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `kubedrill stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 /// `kubedrill list`.

@@ -53,3 +53,38 @@ impl Progress for Spinner {
         }
     }
 }
+
+/// The foreground countdown: a bar filling up as time passes, with the time left.
+pub struct CountdownBar {
+    bar: ProgressBar,
+}
+
+impl CountdownBar {
+    /// A bar over `limit_secs` seconds.
+    #[must_use]
+    pub fn new(limit_secs: u64) -> Self {
+        let bar = ProgressBar::new(limit_secs);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {msg}") {
+            bar.set_style(style);
+        }
+        Self { bar }
+    }
+
+    /// Show `elapsed_secs` used and `left` as text.
+    pub fn show(&self, elapsed_secs: u64, left: &str) {
+        self.bar.set_position(elapsed_secs);
+        self.bar.set_message(format!(
+            "{left} left — kubedrill check | hint | submit (Ctrl-C hides this)"
+        ));
+    }
+
+    /// A line above the bar.
+    pub fn note(&self, line: &str) {
+        self.bar.println(line);
+    }
+
+    /// Remove the bar.
+    pub fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+}

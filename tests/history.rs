@@ -83,7 +83,10 @@ fn a_crash_mid_write_keeps_every_committed_attempt_and_none_half_written() {
     let path = dir.path().join("history.sqlite3");
     let mut history = History::open(&path).expect("open");
     history
-        .record(&[attempt("one", "s", 100.0, 1_000, &[]), attempt("two", "s", 50.0, 2_000, &["a"])])
+        .record(&[
+            attempt("one", "s", 100.0, 1_000, &[]),
+            attempt("two", "s", 50.0, 2_000, &["a"]),
+        ])
         .expect("committed");
 
     // A writer is killed mid-transaction: its attempt row is in, its verdicts are not, no commit.
@@ -159,7 +162,13 @@ fn stats_best_and_median_times_and_weak_spots() {
     let dns = stats.scenarios.iter().find(|s| s.scenario == "dns").expect("dns");
     assert_eq!((dns.best_time_ms, dns.median_time_ms), (Some(100_000), Some(100_000)));
     // dns/a failed 2 of 2: the weakest spot.
-    assert_eq!((stats.weak_spots[0].scenario.as_str(), stats.weak_spots[0].check.as_str()), ("dns", "a"));
+    assert_eq!(
+        (
+            stats.weak_spots[0].scenario.as_str(),
+            stats.weak_spots[0].check.as_str()
+        ),
+        ("dns", "a")
+    );
     assert_eq!((stats.weak_spots[0].failed, stats.weak_spots[0].scored), (2, 2));
     assert!(stats.weak_spots.len() <= 5);
     let mean = stats.domains["services-networking"].mean_percent;

@@ -62,7 +62,9 @@ impl FakeLab {
 
 impl Lab for FakeLab {
     fn prepare(&self, profile: Profile, workers: u8, _: &mut Timings) -> Result<Access, Error> {
-        self.calls.borrow_mut().push(format!("prepare {profile} workers={workers}"));
+        self.calls
+            .borrow_mut()
+            .push(format!("prepare {profile} workers={workers}"));
         Ok(Access {
             profile,
             kubeconfig: PathBuf::from(format!("/fake/{profile}/kubeconfig")),
@@ -70,7 +72,7 @@ impl Lab for FakeLab {
         })
     }
 
-    fn set_up(&self, _: &Access, scenario: &str, rendered: &Rendered, _: &mut Timings) -> Result<(), Error> {
+    fn set_up(&self, _: &Access, scenario: &str, _: &Rendered, _: &mut Timings) -> Result<(), Error> {
         self.calls.borrow_mut().push(format!("set up {scenario}"));
         if self.fail_setup.get() {
             return Err(Error::Cluster(kubedrill::cluster::ClusterError::Interrupted {
@@ -84,7 +86,10 @@ impl Lab for FakeLab {
     fn observe(&self, _: &Access, rendered: &Rendered) -> Result<Observation, Error> {
         let id = scenario_id(rendered);
         let state = self.states.borrow()[&id];
-        let path = format!("{}/tests/fixtures/snapshots/{id}/{state}.yaml", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/tests/fixtures/snapshots/{id}/{state}.yaml",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let snapshot = snapshot::parse(&std::fs::read_to_string(path).expect("fixture")).expect("parses");
         with_setup_baseline(snapshot.observation, rendered)
     }
@@ -135,7 +140,10 @@ impl World {
     }
 
     fn attempts(&self) -> Vec<kubedrill::practice::history::Attempt> {
-        History::open(&self.history).expect("open").attempts(None).expect("attempts")
+        History::open(&self.history)
+            .expect("open")
+            .attempts(None)
+            .expect("attempts")
     }
 }
 
@@ -146,7 +154,10 @@ fn practice_attempt_start_check_hints_fix_submit_and_history() {
     assert_eq!(started.session.countdown.started, T0, "the timer starts after setup");
     assert_eq!(started.session.countdown.limit_ms, 6 * MIN, "the scenario's time limit");
     assert!(started.rendered.task.contains("Service"), "{}", started.rendered.task);
-    assert_eq!(*world.lab.calls.borrow(), ["prepare kindnet workers=1", "set up service-wrong-selector"]);
+    assert_eq!(
+        *world.lab.calls.borrow(),
+        ["prepare kindnet workers=1", "set up service-wrong-selector"]
+    );
 
     // Broken: check shows failures and counts the run.
     world.clock.advance(MIN);
@@ -157,14 +168,20 @@ fn practice_attempt_start_check_hints_fix_submit_and_history() {
     assert_eq!(world.store.require().expect("session").checks_run, 1);
 
     // At 1m the first hint (after 2m) is locked; without asking to pay, nothing is taken.
-    let Now::Running(view) = flow::hint(&world.env(), false).expect("hint") else { panic!() };
+    let Now::Running(view) = flow::hint(&world.env(), false).expect("hint") else {
+        panic!()
+    };
     assert!(matches!(view.next, NextHint::Locked { index: 0, unlocks_in_ms, penalty: 0 } if unlocks_in_ms == MIN));
     assert!(!view.took_new && view.taken.is_empty());
     // At 2m30s it is free; the second (after 4m, penalty 1) is then taken early.
     world.clock.advance(90_000);
-    let Now::Running(view) = flow::hint(&world.env(), false).expect("hint") else { panic!() };
+    let Now::Running(view) = flow::hint(&world.env(), false).expect("hint") else {
+        panic!()
+    };
     assert!(view.took_new && view.taken[0].1 == 0);
-    let Now::Running(view) = flow::hint(&world.env(), true).expect("hint") else { panic!() };
+    let Now::Running(view) = flow::hint(&world.env(), true).expect("hint") else {
+        panic!()
+    };
     assert_eq!(view.taken.len(), 2);
     assert_eq!(view.taken[1].1, 1, "taken early: its penalty");
     assert_eq!(view.next, NextHint::AllTaken);
@@ -183,7 +200,10 @@ fn practice_attempt_start_check_hints_fix_submit_and_history() {
     let attempts = world.attempts();
     assert_eq!(attempts.len(), 1);
     let a = &attempts[0];
-    assert_eq!((a.scenario.as_str(), a.seed, a.outcome), ("service-wrong-selector", 1, Outcome::Submitted));
+    assert_eq!(
+        (a.scenario.as_str(), a.seed, a.outcome),
+        ("service-wrong-selector", 1, Outcome::Submitted)
+    );
     assert_eq!((a.hints_used, a.hint_penalty, a.checks_run), (2, 1, 1));
     assert_eq!(a.duration_ms, 3 * MIN + 30_000);
     assert!(a.score.as_ref().is_some_and(|s| s.passed));
@@ -195,17 +215,26 @@ fn one_session_at_a_time_and_a_failed_setup_leaves_no_session() {
     let world = World::new();
     world.lab.fail_setup.set(true);
     let error = world.start("service-wrong-selector", 1).expect_err("interrupted");
-    assert!(error.to_string().contains("interrupted") || error.to_string().contains("Ctrl-C"), "{error}");
+    assert!(
+        error.to_string().contains("interrupted") || error.to_string().contains("Ctrl-C"),
+        "{error}"
+    );
     assert!(world.store.load().expect("read").is_none(), "nothing half-started");
 
     world.lab.fail_setup.set(false);
     world.start("service-wrong-selector", 1).expect("the lock was released");
     let error = world.start("netpol-default-deny", 1).expect_err("one at a time");
-    assert!(matches!(error, Error::Practice(PracticeError::Active { .. })), "{error}");
+    assert!(
+        matches!(error, Error::Practice(PracticeError::Active { .. })),
+        "{error}"
+    );
     assert_eq!(error.exit() as u8, 2);
     let _held = world.store.lock().expect("another command");
     let error = flow::submit(&world.env()).expect_err("locked");
-    assert!(matches!(error, Error::Practice(PracticeError::Locked { .. })), "{error}");
+    assert!(
+        matches!(error, Error::Practice(PracticeError::Locked { .. })),
+        "{error}"
+    );
 }
 
 #[test]
@@ -221,7 +250,10 @@ fn time_running_out_is_graded_by_the_next_command_and_recorded_as_timed_out() {
     assert!(!finished.graded[0].card.passed, "still broken");
     assert!(world.store.load().expect("read").is_none());
     let attempts = world.attempts();
-    assert_eq!((attempts[0].outcome, attempts[0].duration_ms, attempts[0].graded_late_ms), (Outcome::TimedOut, 6 * MIN, 45_000));
+    assert_eq!(
+        (attempts[0].outcome, attempts[0].duration_ms, attempts[0].graded_late_ms),
+        (Outcome::TimedOut, 6 * MIN, 45_000)
+    );
     assert!(flow::status(&world.env()).expect("status").is_none(), "idle now");
 }
 
@@ -232,10 +264,16 @@ fn a_retried_submit_records_once_and_a_broken_history_keeps_the_session() {
     // The history file is not a database: submit fails and the session survives.
     std::fs::write(&world.history, "not a database, but someone's notes").expect("write");
     let error = flow::submit(&world.env()).expect_err("history unusable");
-    assert!(matches!(error, Error::Practice(PracticeError::History { .. })), "{error}");
+    assert!(
+        matches!(error, Error::Practice(PracticeError::History { .. })),
+        "{error}"
+    );
     assert_eq!(error.exit() as u8, 3);
     assert!(world.store.load().expect("read").is_some(), "the attempt is not lost");
-    assert_eq!(std::fs::read_to_string(&world.history).expect("kept"), "not a database, but someone's notes");
+    assert_eq!(
+        std::fs::read_to_string(&world.history).expect("kept"),
+        "not a database, but someone's notes"
+    );
 
     // Moved aside: submit works.
     std::fs::rename(&world.history, world.history.with_extension("bak")).expect("aside");
@@ -256,19 +294,28 @@ fn abandon_records_an_ungraded_attempt_and_solutions_unlock_after_a_graded_one()
         flow::solution_seed(&history, "service-wrong-selector", false),
         Err(Error::Practice(PracticeError::SolutionLocked { .. }))
     ));
-    assert_eq!(flow::solution_seed(&history, "service-wrong-selector", true).expect("forced"), None);
+    assert_eq!(
+        flow::solution_seed(&history, "service-wrong-selector", true).expect("forced"),
+        None
+    );
 
     world.start("service-wrong-selector", 8).expect("start");
     let abandoned = flow::abandon(&world.env(), false).expect("abandon");
     assert_eq!(abandoned.session.expect("session").tasks[0].seed, 8);
     assert_eq!(world.attempts()[0].outcome, Outcome::Abandoned);
     assert!(world.attempts()[0].score.is_none());
-    assert!(flow::solution_seed(&history, "service-wrong-selector", false).is_err(), "abandoning does not unlock it");
+    assert!(
+        flow::solution_seed(&history, "service-wrong-selector", false).is_err(),
+        "abandoning does not unlock it"
+    );
 
     world.start("service-wrong-selector", 9).expect("start");
     let finished = flow::submit(&world.env()).expect("submit");
     assert!(!finished.graded[0].card.passed, "a failed attempt unlocks it too");
-    assert_eq!(flow::solution_seed(&history, "service-wrong-selector", false).expect("unlocked"), Some(9));
+    assert_eq!(
+        flow::solution_seed(&history, "service-wrong-selector", false).expect("unlocked"),
+        Some(9)
+    );
 }
 
 #[test]
@@ -282,16 +329,22 @@ fn a_corrupted_session_file_is_reported_and_set_aside_with_force() {
     let abandoned = flow::abandon(&world.env(), true).expect("force");
     let aside = abandoned.set_aside.expect("renamed");
     assert_eq!(std::fs::read_to_string(aside).expect("kept"), "{ half a session");
-    world.start("service-wrong-selector", 1).expect("a new session can start");
+    world
+        .start("service-wrong-selector", 1)
+        .expect("a new session can start");
 }
 
 #[test]
 fn exam_sets_every_task_up_first_forbids_checking_and_grades_by_weight() {
     let world = World::new();
-    let pool: Vec<_> = ["service-wrong-selector", "netpol-default-deny", "coredns-corefile-error"]
-        .iter()
-        .map(|id| resolve(id, None).expect("builtin"))
-        .collect();
+    let pool: Vec<_> = [
+        "service-wrong-selector",
+        "netpol-default-deny",
+        "coredns-corefile-error",
+    ]
+    .iter()
+    .map(|id| resolve(id, None).expect("builtin"))
+    .collect();
     let started = flow::exam_start(
         &world.env(),
         &ExamRequest {
@@ -308,11 +361,21 @@ fn exam_sets_every_task_up_first_forbids_checking_and_grades_by_weight() {
     // CoreDNS is broken cluster-wide, so it never shares the kindnet cluster with another task.
     assert!(!ids.contains(&"coredns-corefile-error") || ids.len() == 1, "{ids:?}");
     let calls = world.lab.calls.borrow().clone();
-    assert_eq!(calls.iter().filter(|c| c.starts_with("prepare")).count(), 1, "one cluster per profile: {calls:?}");
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("prepare")).count(),
+        1,
+        "one cluster per profile: {calls:?}"
+    );
     assert_eq!(calls.iter().filter(|c| c.starts_with("set up")).count(), ids.len());
 
-    assert!(matches!(flow::check(&world.env()), Err(Error::Practice(PracticeError::ExamForbids { .. }))));
-    assert!(matches!(flow::hint(&world.env(), true), Err(Error::Practice(PracticeError::ExamForbids { .. }))));
+    assert!(matches!(
+        flow::check(&world.env()),
+        Err(Error::Practice(PracticeError::ExamForbids { .. }))
+    ));
+    assert!(matches!(
+        flow::hint(&world.env(), true),
+        Err(Error::Practice(PracticeError::ExamForbids { .. }))
+    ));
     let Now::Running((session, rendered)) = flow::exam_task(&world.env(), ids.len(), Some(true)).expect("task") else {
         panic!()
     };

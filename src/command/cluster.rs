@@ -130,7 +130,9 @@ fn report(printer: &Printer, args: &ClusterArgs, action: &str, timings: &Timings
     }
 }
 
-fn phases(timings: &Timings) -> String {
+/// Each phase's time, one per line.
+#[must_use]
+pub fn phases(timings: &Timings) -> String {
     let mut out = String::new();
     for t in &timings.0 {
         let _ = writeln!(

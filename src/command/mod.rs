@@ -6,9 +6,11 @@ pub mod completions;
 pub mod doctor;
 pub mod explain;
 pub mod grade;
+pub mod history;
 pub mod lint;
 pub mod list;
 pub mod new;
+pub mod practice;
 pub mod render;
 pub mod show;
 
@@ -29,6 +31,16 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::Explain(args) => explain::run(&args, printer),
         Command::Doctor(args) => doctor::run(&args, printer),
         Command::Cluster(command) => cluster::run(&command, user_dir, printer),
+        Command::Start(args) => practice::start(&args, user_dir, printer),
+        Command::Status(args) => practice::status(&args, user_dir, printer),
+        Command::Check(args) => practice::check(&args, user_dir, printer),
+        Command::Hint(args) => practice::hint(&args, user_dir, printer),
+        Command::Submit(args) => practice::submit(&args, user_dir, printer),
+        Command::Abandon(args) => practice::abandon(&args, user_dir, printer),
+        Command::Solution(args) => practice::solution(&args, user_dir, printer),
+        Command::Exam(command) => practice::exam(&command, user_dir, printer),
+        Command::History(args) => history::history(&args, printer),
+        Command::Stats(args) => history::stats(&args, printer),
         Command::Completions(args) => Ok(completions::run(&args, printer)),
     }
 }

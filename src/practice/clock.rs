@@ -38,7 +38,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        if let Some(seconds) = std::env::var("KUBEDRILL_NOW").ok().and_then(|s| s.trim().parse::<i64>().ok()) {
+        if let Some(seconds) = std::env::var("KUBEDRILL_NOW")
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+        {
             return Timestamp(seconds.saturating_mul(1000));
         }
         let ms = std::time::SystemTime::now()
@@ -54,12 +57,40 @@ impl Clock for SystemClock {
 pub fn clock_text(ms: u64) -> String {
     let seconds = ms.div_ceil(1000);
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    if h > 0 { format!("{h}:{m:02}:{s:02}") } else { format!("{m}:{s:02}") }
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// A timestamp as `YYYY-MM-DD HH:MM` UTC (days-to-civil, Howard Hinnant's algorithm).
+#[must_use]
+pub fn utc_text(at: Timestamp) -> String {
+    let seconds = at.0.div_euclid(1000);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rest / 3600, rest / 60 % 60)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Timestamp, clock_text};
+    use super::{Timestamp, clock_text, utc_text};
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_text(Timestamp(0)), "1970-01-01 00:00");
+        assert_eq!(utc_text(Timestamp(951_782_400_000)), "2000-02-29 00:00");
+        assert_eq!(utc_text(Timestamp(1_795_332_180_000)), "2026-11-22 07:23");
+    }
 
     #[test]
     fn timestamps_and_clock_text() {

@@ -86,7 +86,10 @@ impl PracticeError {
     /// Whether it is the user's input or state (exit 2) rather than the environment (exit 3).
     #[must_use]
     pub const fn is_usage(&self) -> bool {
-        !matches!(self, Self::History { .. } | Self::Io { .. } | Self::CorruptSession { .. })
+        !matches!(
+            self,
+            Self::History { .. } | Self::Io { .. } | Self::CorruptSession { .. }
+        )
     }
 
     /// What to do about it.

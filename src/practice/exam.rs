@@ -52,7 +52,12 @@ pub fn draw(candidates: &[Candidate], count: usize, seed: u64) -> Vec<usize> {
         };
         let open: Vec<(usize, u64)> = (0..candidates.len())
             .filter(|&i| fits(i))
-            .map(|i| (i, domain_weight(candidates[i].domain) * u64::from(candidates[i].weight.max(1))))
+            .map(|i| {
+                (
+                    i,
+                    domain_weight(candidates[i].domain) * u64::from(candidates[i].weight.max(1)),
+                )
+            })
             .collect();
         let total: u64 = open.iter().map(|(_, w)| w).sum();
         if total == 0 {

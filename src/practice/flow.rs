@@ -261,7 +261,11 @@ fn grade_task(env: &Env<'_>, session: &Session, index: usize) -> Result<Graded, 
     let rendered = render_task(session, index)?;
     let task = session.tasks[index].clone();
     let observation = env.lab.observe(&task.access, &rendered)?;
-    let card = ScoreCard::new(grade(&rendered.checks, &observation), task.hint_penalty(), env.pass_mark);
+    let card = ScoreCard::new(
+        grade(&rendered.checks, &observation),
+        task.hint_penalty(),
+        env.pass_mark,
+    );
     Ok(Graded {
         index,
         task,
@@ -544,12 +548,19 @@ pub fn exam_pool(scenarios: Vec<Scenario>, domain: Option<Domain>, profile: Opti
 
 /// The seed of `scenario`'s latest graded attempt, or `SolutionLocked` unless `force`.
 pub fn solution_seed(history: &Path, scenario: &str, force: bool) -> Result<Option<u64>, Error> {
-    let attempts = match History::open(history).and_then(|h| h.attempts(Some(scenario))) {
+    let attempts = match Some(history)
+        .filter(|h| h.exists())
+        .map(|h| History::open(h).and_then(|h| h.attempts(Some(scenario))))
+        .unwrap_or(Ok(Vec::new()))
+    {
         Ok(attempts) => attempts,
         Err(_) if force => Vec::new(),
         Err(e) => return Err(e.into()),
     };
-    let latest = attempts.iter().find(|a| a.outcome != Outcome::Abandoned).map(|a| a.seed);
+    let latest = attempts
+        .iter()
+        .find(|a| a.outcome != Outcome::Abandoned)
+        .map(|a| a.seed);
     if latest.is_none() && !force {
         return Err(PracticeError::SolutionLocked {
             scenario: scenario.to_owned(),

@@ -457,7 +457,11 @@ fn weak_spots(attempts: &[Attempt]) -> Vec<WeakSpot> {
         })
         .collect();
     // Highest fail rate first (compared as fractions, exactly), then most failures.
-    spots.sort_by(|a, b| (b.failed * a.scored).cmp(&(a.failed * b.scored)).then(b.failed.cmp(&a.failed)));
+    spots.sort_by(|a, b| {
+        (b.failed * a.scored)
+            .cmp(&(a.failed * b.scored))
+            .then(b.failed.cmp(&a.failed))
+    });
     spots.truncate(5);
     spots
 }

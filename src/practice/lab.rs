@@ -120,4 +120,3 @@ pub fn history_path(data: &DataDir) -> std::path::PathBuf {
 pub fn session_dir(data: &DataDir) -> std::path::PathBuf {
     data.root().join("session")
 }
-

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::Timestamp;
 use super::timer::Countdown;
-use crate::scenario::render::Hint;
 use crate::scenario::model::{Domain, Profile};
+use crate::scenario::render::Hint;
 
 /// Version of the session file format.
 pub const SESSION_VERSION: u32 = 1;
@@ -161,8 +161,16 @@ pub fn next_hint(hints: &[Hint], taken: &[TakenHint], elapsed_ms: u64) -> NextHi
 pub fn take_hint(hints: &[Hint], task: &mut Task, countdown: &Countdown, now: Timestamp, early: bool) -> NextHint {
     let next = next_hint(hints, &task.hints, countdown.elapsed(now));
     match next {
-        NextHint::Unlocked { index } => task.hints.push(TakenHint { index, at: now, penalty: 0 }),
-        NextHint::Locked { index, penalty, .. } if early => task.hints.push(TakenHint { index, at: now, penalty }),
+        NextHint::Unlocked { index } => task.hints.push(TakenHint {
+            index,
+            at: now,
+            penalty: 0,
+        }),
+        NextHint::Locked { index, penalty, .. } if early => task.hints.push(TakenHint {
+            index,
+            at: now,
+            penalty,
+        }),
         NextHint::Locked { .. } | NextHint::AllTaken => {}
     }
     next
@@ -193,8 +201,8 @@ mod tests {
     use super::{Access, NextHint, Task, next_hint, take_hint};
     use crate::practice::clock::Timestamp;
     use crate::practice::timer::Countdown;
-    use crate::scenario::render::Hint;
     use crate::scenario::model::{Domain, Profile};
+    use crate::scenario::render::Hint;
 
     const MIN: u64 = 60_000;
 
@@ -229,7 +237,10 @@ mod tests {
 
     #[test]
     fn session_ids_are_unique_even_in_the_same_millisecond() {
-        let (a, b) = (super::Session::new_id(Timestamp(5), "s"), super::Session::new_id(Timestamp(5), "s"));
+        let (a, b) = (
+            super::Session::new_id(Timestamp(5), "s"),
+            super::Session::new_id(Timestamp(5), "s"),
+        );
         assert!(a.starts_with("5-s-") && b.starts_with("5-s-"));
         assert_ne!(a, b);
     }
@@ -239,7 +250,11 @@ mod tests {
         let hints = hints();
         assert_eq!(
             next_hint(&hints, &[], MIN),
-            NextHint::Locked { index: 0, unlocks_in_ms: MIN, penalty: 1 }
+            NextHint::Locked {
+                index: 0,
+                unlocks_in_ms: MIN,
+                penalty: 1
+            }
         );
         assert_eq!(next_hint(&hints, &[], 2 * MIN), NextHint::Unlocked { index: 0 });
     }
@@ -247,19 +262,31 @@ mod tests {
     #[test]
     fn taking_a_hint_early_costs_its_penalty_only_when_asked() {
         let hints = hints();
-        let countdown = Countdown { started: Timestamp(0), limit_ms: 10 * MIN };
+        let countdown = Countdown {
+            started: Timestamp(0),
+            limit_ms: 10 * MIN,
+        };
         let mut task = task();
         let at = |ms| Timestamp(0).plus(ms);
         // Locked and not forced: nothing taken.
-        assert!(matches!(take_hint(&hints, &mut task, &countdown, at(MIN), false), NextHint::Locked { .. }));
+        assert!(matches!(
+            take_hint(&hints, &mut task, &countdown, at(MIN), false),
+            NextHint::Locked { .. }
+        ));
         assert!(task.hints.is_empty());
         // Unlocked at 3m: free.
-        assert_eq!(take_hint(&hints, &mut task, &countdown, at(3 * MIN), false), NextHint::Unlocked { index: 0 });
+        assert_eq!(
+            take_hint(&hints, &mut task, &countdown, at(3 * MIN), false),
+            NextHint::Unlocked { index: 0 }
+        );
         // The second unlocks at 5m: taken early at 4m for 2 points.
         take_hint(&hints, &mut task, &countdown, at(4 * MIN), true);
         assert_eq!(task.hints.len(), 2);
         assert_eq!(task.hint_penalty(), 2);
-        assert_eq!(take_hint(&hints, &mut task, &countdown, at(9 * MIN), true), NextHint::AllTaken);
+        assert_eq!(
+            take_hint(&hints, &mut task, &countdown, at(9 * MIN), true),
+            NextHint::AllTaken
+        );
         assert_eq!(task.hints.len(), 2);
     }
 }

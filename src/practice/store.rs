@@ -223,7 +223,10 @@ mod tests {
         assert!(matches!(error, PracticeError::CorruptSession { .. }), "{error}");
         assert!(error.to_string().contains("session.json"), "{error}");
         let aside = store.quarantine(Timestamp(42)).expect("rename").expect("moved");
-        assert_eq!(std::fs::read_to_string(aside).expect("kept"), "{\"version\": 1, \"id\": ");
+        assert_eq!(
+            std::fs::read_to_string(aside).expect("kept"),
+            "{\"version\": 1, \"id\": "
+        );
         assert!(store.load().expect("none").is_none());
     }
 
@@ -232,7 +235,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::new(dir.path());
         let held = store.lock().expect("first");
-        assert!(matches!(store.lock(), Err(PracticeError::Locked { .. })), "held by this live process");
+        assert!(
+            matches!(store.lock(), Err(PracticeError::Locked { .. })),
+            "held by this live process"
+        );
         drop(held);
         let again = store.lock().expect("released on drop");
         drop(again);

@@ -94,6 +94,10 @@ mod tests {
         assert_eq!(c.warnings_crossed(at(0), at(11 * MIN + 30_000)), [5 * MIN, MIN]);
         assert!(c.warnings_crossed(at(11 * MIN), at(13 * MIN)).is_empty());
         let short = Countdown { limit_ms: 3 * MIN, ..c };
-        assert_eq!(short.warnings_crossed(at(0), at(2 * MIN + 1)), [MIN], "no 5-minute warning");
+        assert_eq!(
+            short.warnings_crossed(at(0), at(2 * MIN + 1)),
+            [MIN],
+            "no 5-minute warning"
+        );
     }
 }

@@ -7,7 +7,19 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use super::GradeReport;
 use crate::error::Error;
 
-pub(super) fn render(report: &GradeReport) -> Result<String, Error> {
+/// One JUnit document with a test suite per report (an exam's tasks, a batch's students).
+pub(super) fn render_all(reports: &[&GradeReport]) -> Result<String, Error> {
+    let mut junit = Report::new("kubedrill");
+    for report in reports {
+        junit.add_test_suite(suite(report));
+    }
+    junit.to_string().map_err(|e| Error::Template {
+        name: "junit report".to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn suite(report: &GradeReport) -> TestSuite {
     let mut suite = TestSuite::new(format!("{} (seed {})", report.scenario.id, report.scenario.seed));
     for check in &report.score.checks {
         let status = match &check.verdict {
@@ -34,10 +46,5 @@ pub(super) fn render(report: &GradeReport) -> Result<String, Error> {
         case.set_classname(format!("kubedrill.{}", report.scenario.id));
         suite.add_test_case(case);
     }
-    let mut junit = Report::new("kubedrill");
-    junit.add_test_suite(suite);
-    junit.to_string().map_err(|e| Error::Template {
-        name: "junit report".to_owned(),
-        message: e.to_string(),
-    })
+    suite
 }

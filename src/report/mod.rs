@@ -63,6 +63,11 @@ pub struct GradeReport {
     pub explanation: String,
 }
 
+/// Several reports in one JUnit document (one test suite each).
+pub fn junit_all(reports: &[&GradeReport]) -> Result<String, Error> {
+    junit::render_all(reports)
+}
+
 impl GradeReport {
     /// Render in `format`; `printer` decides colour for text.
     pub fn render(&self, format: ReportFormat, printer: &Printer) -> Result<String, Error> {
@@ -77,7 +82,7 @@ impl GradeReport {
                     name: "json report".to_owned(),
                     message: e.to_string(),
                 }),
-            ReportFormat::Junit => junit::render(self),
+            ReportFormat::Junit => junit::render_all(&[self]),
             ReportFormat::Markdown => template::render(self, template::Kind::Markdown),
             ReportFormat::Html => template::render(self, template::Kind::Html),
         }

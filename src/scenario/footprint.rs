@@ -58,7 +58,10 @@ pub fn footprint(rendered: &Rendered) -> Footprint {
                     if m.kind == "Namespace" {
                         print.namespaces.insert(m.name.clone());
                     }
-                    let namespace = m.namespace.as_deref().or_else(|| namespaced(&m.kind).then_some("default"));
+                    let namespace = m
+                        .namespace
+                        .as_deref()
+                        .or_else(|| namespaced(&m.kind).then_some("default"));
                     print.touch(&m.kind, namespace, || format!("applies {} {}", m.kind, m.name));
                 }
             }
