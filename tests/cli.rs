@@ -415,7 +415,7 @@ fn cluster_commands_fail_cleanly_without_kind_or_a_cluster() {
     };
     run(&["cluster", "status"])
         .stderr(predicates::str::contains("error: `kind` was not found on PATH"))
-        .stderr(predicates::str::contains("hint: install kind"));
+        .stderr(predicates::str::contains("hint: run `kubedrill doctor --fix`"));
     run(&["grade", "--scenario", "service-wrong-selector", "--seed", "1"])
         .stderr(predicates::str::contains("no cluster `kubedrill-kindnet`"))
         .stderr(predicates::str::contains("hint: create it with `kubedrill cluster up"));

@@ -77,6 +77,27 @@ fn start_to_grade(profile: Profile) {
 
 #[test]
 #[ignore = "needs docker and kind"]
+fn practice_session_start_check_fix_submit_and_history() {
+    let id = "service-wrong-selector";
+    let seed = SEED.to_string();
+    kubedrill(&["start", id, "--seed", &seed, "--detach", "-v"]).success();
+    kubedrill(&["status"]).success();
+    kubedrill(&["check"]).success();
+    apply_solution(Profile::Kindnet, id);
+    kubedrill(&["submit"]).success();
+    let history = Command::cargo_bin("kubedrill")
+        .expect("binary")
+        .args(["history", "-o", "json"])
+        .output()
+        .expect("history");
+    let attempts: serde_json::Value = serde_json::from_slice(&history.stdout).expect("json");
+    assert_eq!(attempts[0]["scenario"], id);
+    assert_eq!(attempts[0]["score"]["passed"], true);
+    kubedrill(&["solution", id]).success();
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
 fn kindnet_scenarios_start_break_grade_fix_and_reset() {
     start_to_grade(Profile::Kindnet);
 }

@@ -548,11 +548,9 @@ pub fn exam_pool(scenarios: Vec<Scenario>, domain: Option<Domain>, profile: Opti
 
 /// The seed of `scenario`'s latest graded attempt, or `SolutionLocked` unless `force`.
 pub fn solution_seed(history: &Path, scenario: &str, force: bool) -> Result<Option<u64>, Error> {
-    let attempts = match Some(history)
-        .filter(|h| h.exists())
-        .map(|h| History::open(h).and_then(|h| h.attempts(Some(scenario))))
-        .unwrap_or(Ok(Vec::new()))
-    {
+    let attempts = match Some(history).filter(|h| h.exists()).map_or(Ok(Vec::new()), |h| {
+        History::open(h).and_then(|h| h.attempts(Some(scenario)))
+    }) {
         Ok(attempts) => attempts,
         Err(_) if force => Vec::new(),
         Err(e) => return Err(e.into()),

@@ -101,3 +101,32 @@ fn namespaced(kind: &str) -> bool {
             | "PriorityClass"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::footprint;
+    use crate::catalogue::{render, resolve};
+
+    fn of(id: &str) -> super::Footprint {
+        let scenario = resolve(id, None).expect("builtin");
+        footprint(&render(&scenario, 1).expect("renders"))
+    }
+
+    #[test]
+    fn builtin_footprints_name_their_namespaces_and_cluster_wide_reach() {
+        let selector = of("service-wrong-selector");
+        assert!(selector.cluster_wide.is_none(), "{selector:?}");
+        assert_eq!(selector.namespaces.len(), 1, "{selector:?}");
+        assert!(selector.namespaces.iter().all(|n| n.starts_with("shop-")));
+        let coredns = of("coredns-corefile-error");
+        let why = coredns.cluster_wide.clone().expect("CoreDNS is cluster-wide");
+        assert!(why.contains("kube-system/coredns"), "{why}");
+        assert!(!coredns.compatible(&selector) && !selector.compatible(&coredns));
+        let policy = of("netpol-default-deny");
+        assert_eq!(
+            policy.compatible(&selector),
+            policy.namespaces.is_disjoint(&selector.namespaces)
+        );
+        assert!(!selector.compatible(&selector), "the same namespaces clash");
+    }
+}
