@@ -111,6 +111,10 @@ pub struct StartArgs {
     /// Time allowed instead of the scenario's own limit, e.g. `12m`.
     #[arg(long, value_name = "DURATION")]
     pub time_limit: Option<graders::Duration>,
+    /// Run on this cluster profile instead of the scenario's own (a policy scenario needs a
+    /// profile that enforces NetworkPolicy).
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
     /// Return at once instead of showing the countdown in this terminal.
     #[arg(long)]
     pub detach: bool,

@@ -135,6 +135,7 @@ impl World {
                 reference: id.to_owned(),
                 seed,
                 time_limit_ms: None,
+                profile: None,
             },
         )
     }
@@ -235,6 +236,28 @@ fn one_session_at_a_time_and_a_failed_setup_leaves_no_session() {
         matches!(error, Error::Practice(PracticeError::Locked { .. })),
         "{error}"
     );
+}
+
+#[test]
+fn profile_and_time_limit_overrides() {
+    let world = World::new();
+    let scenario = resolve("netpol-default-deny", None).expect("builtin");
+    let request = |profile| StartRequest {
+        scenario: &scenario,
+        reference: "netpol-default-deny".to_owned(),
+        seed: 1,
+        time_limit_ms: Some(3 * MIN),
+        profile: Some(profile),
+    };
+    let error = flow::start(&world.env(), request(Profile::Flannel)).expect_err("flannel does not enforce policy");
+    assert!(
+        matches!(error, Error::Practice(PracticeError::ProfileTooWeak { .. })),
+        "{error}"
+    );
+    assert!(world.lab.calls.borrow().is_empty(), "refused before touching a cluster");
+    let started = flow::start(&world.env(), request(Profile::Calico)).expect("calico enforces policy");
+    assert_eq!(started.session.tasks[0].access.profile, Profile::Calico);
+    assert_eq!(started.session.countdown.limit_ms, 3 * MIN);
 }
 
 #[test]

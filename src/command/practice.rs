@@ -80,6 +80,7 @@ pub fn start(args: &StartArgs, user_dir: Option<&Path>, printer: &Printer) -> Re
         reference: args.scenario.clone(),
         seed: args.seed.unwrap_or_else(fresh_seed),
         time_limit_ms: args.time_limit.map(graders::Duration::as_millis),
+        profile: args.profile,
     };
     let started = context.run(PASS_MARK, |env| flow::start(env, request))?;
     show_started(printer, &started, args.output, args.verbose);

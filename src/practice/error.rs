@@ -74,6 +74,14 @@ pub enum PracticeError {
         /// Scenario id.
         scenario: String,
     },
+    /// `--profile` names a profile the scenario cannot run on.
+    #[error("`{scenario}` needs NetworkPolicy enforcement, which the `{profile}` profile does not have")]
+    ProfileTooWeak {
+        /// Scenario id.
+        scenario: String,
+        /// The profile asked for.
+        profile: crate::scenario::model::Profile,
+    },
     /// The catalogue cannot supply an exam.
     #[error("cannot draw an exam: {reason}")]
     NoExam {
@@ -116,6 +124,9 @@ impl PracticeError {
             Self::SolutionLocked { scenario } => format!(
                 "attempt it first (`kubedrill start {scenario}`), or pass `--force` if you really want to see it now"
             ),
+            Self::ProfileTooWeak { .. } => {
+                "use `--profile kindnet` or `--profile calico`, or leave `--profile` out".to_owned()
+            }
             Self::NoExam { .. } => "lower `--tasks`, or drop `--domain` / `--profile`".to_owned(),
         }
     }

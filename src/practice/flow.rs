@@ -94,6 +94,8 @@ pub struct StartRequest<'s> {
     pub seed: u64,
     /// Overrides the scenario's time limit (milliseconds).
     pub time_limit_ms: Option<u64>,
+    /// Overrides the scenario's cluster profile.
+    pub profile: Option<Profile>,
 }
 
 fn task_for(scenario: &Scenario, reference: String, seed: u64, access: Access) -> Task {
@@ -130,7 +132,15 @@ pub fn start(env: &Env<'_>, request: StartRequest<'_>) -> Result<Started, Error>
     let rendered = render(scenario, request.seed)?;
     let mut timings = Timings::default();
     let cluster = &scenario.file.cluster;
-    let access = env.lab.prepare(cluster.profile, cluster.workers, &mut timings)?;
+    let profile = request.profile.unwrap_or(cluster.profile);
+    if cluster.profile.enforces_network_policy() && !profile.enforces_network_policy() {
+        return Err(PracticeError::ProfileTooWeak {
+            scenario: scenario.id().to_owned(),
+            profile,
+        }
+        .into());
+    }
+    let access = env.lab.prepare(profile, cluster.workers, &mut timings)?;
     env.lab.set_up(&access, scenario.id(), &rendered, &mut timings)?;
     let started = env.clock.now();
     let session = Session {

@@ -72,6 +72,7 @@ const fn default_weight() -> u32 {
 #[serde(rename_all = "kebab-case")]
 pub enum Domain {
     /// Services & Networking.
+    #[value(alias = "networking")]
     ServicesNetworking,
     /// Troubleshooting.
     Troubleshooting,
