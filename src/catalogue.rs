@@ -175,6 +175,29 @@ pub fn resolve(reference: &str, user_dir: Option<&Path>) -> Result<Scenario, Err
     }
 }
 
+/// Render for one student of a shared cluster: every generated name starts with `prefix`
+/// (a `-` is added if missing). Scenarios that reach beyond their namespaces are refused.
+pub fn render_for(scenario: &Scenario, seed: u64, prefix: Option<&str>) -> Result<Rendered, Error> {
+    let Some(prefix) = prefix else {
+        return render(scenario, seed);
+    };
+    let prefix = if prefix.ends_with('-') {
+        prefix.to_owned()
+    } else {
+        format!("{prefix}-")
+    };
+    let rendered = scenario
+        .render_prefixed(seed, Some(&prefix))
+        .map_err(|problems| Error::InvalidScenario { problems })?;
+    if let Some(why) = crate::scenario::footprint::footprint(&rendered).cluster_wide {
+        return Err(Error::NotShareable {
+            id: scenario.id().to_owned(),
+            why,
+        });
+    }
+    Ok(rendered)
+}
+
 /// Render, turning problems into an error.
 pub fn render(scenario: &Scenario, seed: u64) -> Result<Rendered, Error> {
     scenario

@@ -96,8 +96,28 @@ pub enum Command {
     History(HistoryArgs),
     /// Attempts, best and median times per scenario, and weak spots.
     Stats(StatsArgs),
+    /// Work with saved grade reports.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Print shell completions.
     Completions(CompletionsArgs),
+}
+
+/// `kubedrill report ...`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Check that JSON reports (from `grade -o json`, or a batch's) were not edited after
+    /// grading: content digest, signature (with `KUBEDRILL_REPORT_KEY` set), scenario files.
+    /// Exit 0 when every report is intact, 1 when one is not, 2 on unreadable input.
+    Verify(VerifyArgs),
+}
+
+/// `kubedrill report verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// JSON report files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 /// `kubedrill start`.
@@ -417,6 +437,10 @@ pub struct ClusterTarget {
     /// System namespaces and cluster-wide objects stay off limits.
     #[arg(long)]
     pub allow_foreign_cluster: bool,
+    /// One student's share of a shared cluster: every generated name (hence every scenario
+    /// namespace) starts with this prefix. Refused for scenarios that break cluster-wide parts.
+    #[arg(long, value_name = "PREFIX")]
+    pub namespace_prefix: Option<String>,
 }
 
 /// `kubedrill cluster ...`.

@@ -105,6 +105,14 @@ pub enum Error {
     /// Docker, kind or the cluster failed (or a write to a foreign cluster was refused).
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    /// A namespace prefix was given for a scenario that cannot share a cluster.
+    #[error("`{id}` cannot share a cluster (it {why}), so it cannot be graded under a namespace prefix")]
+    NotShareable {
+        /// Scenario id.
+        id: String,
+        /// What reaches beyond its namespaces.
+        why: String,
+    },
     /// A practice session, exam or history problem.
     #[error(transparent)]
     Practice(#[from] crate::practice::error::PracticeError),
@@ -134,7 +142,8 @@ impl Error {
             | Self::BadFlow { .. }
             | Self::InvalidScenario { .. }
             | Self::AlreadyExists { .. }
-            | Self::InvalidId { .. } => Exit::Usage,
+            | Self::InvalidId { .. }
+            | Self::NotShareable { .. } => Exit::Usage,
         }
     }
 
@@ -167,6 +176,10 @@ impl Error {
             Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
             Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],
+            Self::NotShareable { .. } => vec![
+                "give each student their own cluster (e.g. a kind cluster in their CI job) and grade without --namespace-prefix"
+                    .to_owned(),
+            ],
             Self::Cluster(e) => e.hints(),
             Self::Practice(e) => vec![e.hint()],
         }

@@ -37,6 +37,7 @@ fn report(scenario_id: &str, state: &str) -> GradeReport {
         source: format!("snapshot:{scenario_id}/{state}.yaml"),
         score: ScoreCard::new(grade(&rendered.checks, &snapshot.observation), 0, DEFAULT_PASS_MARK),
         explanation: rendered.explanation,
+        integrity: None,
     }
 }
 

@@ -187,7 +187,9 @@ impl ClusterError {
             Self::NoCluster { .. } => {
                 "create it with `kubedrill cluster up --profile <profile>` (the scenario names its profile)"
             }
-            Self::Kubeconfig { .. } => "recreate the cluster's kubeconfig with `kubedrill cluster up`",
+            Self::Kubeconfig { .. } => {
+                "check the file given to `--kubeconfig`; for kubedrill's own cluster, recreate it with `kubedrill cluster up`"
+            }
             Self::Unreachable { .. } => {
                 "is Docker running and the cluster started? `kubedrill cluster status` tells; `kubedrill cluster up` starts it"
             }

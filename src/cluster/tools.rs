@@ -9,7 +9,6 @@
 //!
 //! Downloads with `curl` through a [`Runner`]; never prints.
 
-use std::fmt::Write;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -157,10 +156,7 @@ pub fn sha256_of(path: &Path) -> Result<String, ClusterError> {
         }
         hasher.update(&buffer[..n]);
     }
-    Ok(hasher.finalize().iter().fold(String::with_capacity(64), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    }))
+    Ok(crate::report::integrity::hex(&hasher.finalize()))
 }
 
 /// Download `artifact` to `dest` (made executable when `executable`), verified; nothing is

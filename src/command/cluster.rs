@@ -255,7 +255,7 @@ fn setup(
     spinner: &Spinner,
 ) -> Result<Exit, Error> {
     let scenario = super::resolve(&args.scenario, user_dir)?;
-    let rendered = super::render(&scenario, args.seed)?;
+    let rendered = crate::catalogue::render_for(&scenario, args.seed, args.target.namespace_prefix.as_deref())?;
     let profile = scenario.file.cluster.profile;
     let (kubeconfig, expected) = connection(&args.target, profile, data)?;
     let name = expected.clone().unwrap_or_default();

@@ -38,7 +38,9 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
         source,
         score: card,
         explanation: rendered.explanation,
-    };
+        integrity: None,
+    }
+    .sealed(scenario_sha256(&scenario)?, crate::report::signing_key().as_deref());
     let text = report.render(args.format, printer)?;
     match &args.output_file {
         Some(path) => {
@@ -72,7 +74,7 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
         (Some(seed), _) | (None, Some(seed)) => seed,
         (None, None) => return Err(Error::NoSeed),
     };
-    let rendered = super::render(scenario, seed)?;
+    let rendered = crate::catalogue::render_for(scenario, seed, args.target.namespace_prefix.as_deref())?;
     snapshot
         .baseline_from_setup(&rendered)
         .map_err(|e| Error::InvalidSnapshot {
@@ -92,7 +94,7 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
 /// probe pods, which a foreign cluster only gets with `--allow-foreign-cluster`.
 fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> {
     let seed = args.seed.ok_or(Error::NoSeed)?;
-    let rendered = super::render(scenario, seed)?;
+    let rendered = crate::catalogue::render_for(scenario, seed, args.target.namespace_prefix.as_deref())?;
     let data = DataDir::from_env();
     let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
     let observation = block_on("grading", async {
@@ -118,6 +120,14 @@ pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         path: path.to_path_buf(),
         line: e.line,
         message: e.message,
+    })
+}
+
+/// The scenario folder's files hash, for a report's integrity block.
+pub(crate) fn scenario_sha256(scenario: &Scenario) -> Result<String, Error> {
+    scenario.dir.sha256().map_err(|e| Error::Io {
+        path: scenario.dir.display("").into(),
+        message: e.to_string(),
     })
 }
 

@@ -12,6 +12,7 @@ pub mod list;
 pub mod new;
 pub mod practice;
 pub mod render;
+pub mod report;
 pub mod show;
 
 use crate::cli::{Cli, Command, ScenarioCommand};
@@ -41,6 +42,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::Exam(command) => practice::exam(&command, user_dir, printer),
         Command::History(args) => history::history(&args, printer),
         Command::Stats(args) => history::stats(&args, printer),
+        Command::Report(crate::cli::ReportCommand::Verify(args)) => report::verify(&args, user_dir, printer),
         Command::Completions(args) => Ok(completions::run(&args, printer)),
     }
 }

@@ -377,6 +377,7 @@ fn report_for(graded: &Graded) -> GradeReport {
         source: format!("cluster:{}", graded.task.access.kubeconfig.display()),
         score: graded.card.clone(),
         explanation: graded.rendered.explanation.clone(),
+        integrity: None,
     }
 }
 

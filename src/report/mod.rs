@@ -3,6 +3,7 @@
 //!
 //! Builds strings; the printer writes them. Must not grade or touch a cluster.
 
+pub mod integrity;
 mod junit;
 mod template;
 mod text;
@@ -61,6 +62,9 @@ pub struct GradeReport {
     pub score: ScoreCard,
     /// The scenario's explanation of the root cause.
     pub explanation: String,
+    /// Tamper evidence (JSON reports); see [`integrity`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<integrity::Integrity>,
 }
 
 /// Several reports in one JUnit document (one test suite each).
@@ -68,7 +72,28 @@ pub fn junit_all(reports: &[&GradeReport]) -> Result<String, Error> {
     junit::render_all(reports)
 }
 
+/// The environment variable holding the key reports are signed with.
+pub const KEY_ENV: &str = "KUBEDRILL_REPORT_KEY";
+
+/// The signing key from [`KEY_ENV`], if set and not empty.
+#[must_use]
+pub fn signing_key() -> Option<Vec<u8>> {
+    std::env::var_os(KEY_ENV)
+        .filter(|k| !k.is_empty())
+        .map(|k| k.to_string_lossy().into_owned().into_bytes())
+}
+
 impl GradeReport {
+    /// Attach the integrity block: the scenario's files hash, the content digest, and a
+    /// signature when `key` is given.
+    #[must_use]
+    pub fn sealed(mut self, scenario_sha256: String, key: Option<&[u8]>) -> Self {
+        self.integrity = None;
+        let value = serde_json::to_value(&self).unwrap_or_default();
+        self.integrity = Some(integrity::seal(&value, scenario_sha256, key));
+        self
+    }
+
     /// Render in `format`; `printer` decides colour for text.
     pub fn render(&self, format: ReportFormat, printer: &Printer) -> Result<String, Error> {
         match format {

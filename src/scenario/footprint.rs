@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::Rendered;
-use super::step::Step;
+use super::step::{PatchStep, ScaleStep, Step};
 use crate::cluster::safety::is_system_namespace;
 
 /// A setup's reach.
@@ -29,14 +29,13 @@ impl Footprint {
         self.cluster_wide.is_none() && other.cluster_wide.is_none() && self.namespaces.is_disjoint(&other.namespaces)
     }
 
-    fn touch(&mut self, kind: &str, namespace: Option<&str>, what: impl FnOnce() -> String) {
+    /// An object in `namespace` (`None`: cluster-scoped, so cluster-wide).
+    fn touch(&mut self, namespace: Option<&str>, what: impl FnOnce() -> String) {
         match namespace {
-            Some(ns) if is_system_namespace(ns) => self.wide(what),
-            Some(ns) => {
+            Some(ns) if !is_system_namespace(ns) => {
                 self.namespaces.insert(ns.to_owned());
             }
-            None if kind == "Namespace" => {}
-            None => self.wide(what),
+            _ => self.wide(what),
         }
     }
 
@@ -52,60 +51,48 @@ impl Footprint {
 pub fn footprint(rendered: &Rendered) -> Footprint {
     let mut print = Footprint::default();
     for step in &rendered.setup {
+        if step.is_cluster_wide() {
+            print.wide(|| format!("has a `{}` step on {}", step.name(), target_text(step)));
+            continue;
+        }
         match step {
             Step::Apply(path) => {
                 for m in rendered.files.get(path).into_iter().flat_map(|f| &f.objects) {
                     if m.kind == "Namespace" {
                         print.namespaces.insert(m.name.clone());
+                    } else {
+                        print.touch(m.namespace.as_deref(), || format!("applies {} {}", m.kind, m.name));
                     }
-                    let namespace = m
-                        .namespace
-                        .as_deref()
-                        .or_else(|| namespaced(&m.kind).then_some("default"));
-                    print.touch(&m.kind, namespace, || format!("applies {} {}", m.kind, m.name));
                 }
             }
-            Step::Patch(p) => touch_ref(&mut print, "patches", &p.target),
-            Step::Delete(target) => touch_ref(&mut print, "deletes", target),
-            Step::Scale(s) => touch_ref(&mut print, "scales", &s.target),
-            Step::RestartPods(pods) => print.touch("Pod", Some(&pods.namespace), || {
-                format!("restarts pods in {}", pods.namespace)
-            }),
-            Step::NodeExec(_) => print.wide(|| "runs commands on the nodes".to_owned()),
-            Step::Wait(_) => {}
+            Step::Patch(PatchStep { target, .. }) | Step::Delete(target) | Step::Scale(ScaleStep { target, .. }) => {
+                print.touch(target.namespace.as_deref(), || target_text(step));
+            }
+            Step::RestartPods(pods) => print.touch(Some(&pods.namespace), || target_text(step)),
+            Step::Wait(_) | Step::NodeExec(_) => {}
         }
     }
     print
 }
 
-fn touch_ref(print: &mut Footprint, verb: &str, target: &graders::target::ObjectRef) {
-    let kind = format!("{:?}", target.kind);
-    print.touch(&kind, target.namespace.as_deref(), || {
-        let ns = target.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
-        format!("{verb} {kind} {ns}{}", target.name)
-    });
-}
-
-/// Cluster-scoped kinds a scenario may apply; everything else is namespaced.
-fn namespaced(kind: &str) -> bool {
-    !matches!(
-        kind,
-        "Namespace"
-            | "Node"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "CustomResourceDefinition"
-            | "IngressClass"
-            | "PersistentVolume"
-            | "StorageClass"
-            | "PriorityClass"
-    )
+fn target_text(step: &Step) -> String {
+    match step {
+        Step::Patch(PatchStep { target, .. }) | Step::Delete(target) | Step::Scale(ScaleStep { target, .. }) => {
+            let ns = target.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default();
+            format!("{} {ns}{}", target.kind, target.name)
+        }
+        Step::RestartPods(pods) => format!("pods in {}", pods.namespace),
+        Step::NodeExec(_) => "the nodes".to_owned(),
+        Step::Wait(_) => "kube-system".to_owned(),
+        Step::Apply(path) => path.clone(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::footprint;
-    use crate::catalogue::{render, resolve};
+    use crate::catalogue::{render, render_for, resolve};
+    use crate::error::Error;
 
     fn of(id: &str) -> super::Footprint {
         let scenario = resolve(id, None).expect("builtin");
@@ -120,7 +107,7 @@ mod tests {
         assert!(selector.namespaces.iter().all(|n| n.starts_with("shop-")));
         let coredns = of("coredns-corefile-error");
         let why = coredns.cluster_wide.clone().expect("CoreDNS is cluster-wide");
-        assert!(why.contains("kube-system/coredns"), "{why}");
+        assert!(why.contains("ConfigMap kube-system/coredns"), "{why}");
         assert!(!coredns.compatible(&selector) && !selector.compatible(&coredns));
         let policy = of("netpol-default-deny");
         assert_eq!(
@@ -128,5 +115,29 @@ mod tests {
             policy.namespaces.is_disjoint(&selector.namespaces)
         );
         assert!(!selector.compatible(&selector), "the same namespaces clash");
+    }
+
+    #[test]
+    fn students_under_prefixes_share_one_cluster_but_cluster_wide_scenarios_are_refused() {
+        let scenario = resolve("netpol-default-deny", None).expect("builtin");
+        let alice = render_for(&scenario, 1, Some("alice")).expect("alice");
+        let bob = render_for(&scenario, 1, Some("bob-")).expect("bob");
+        let (a, b) = (footprint(&alice), footprint(&bob));
+        assert!(a.namespaces.iter().all(|n| n.starts_with("alice-")), "{a:?}");
+        assert!(b.namespaces.iter().all(|n| n.starts_with("bob-")), "{b:?}");
+        assert!(a.compatible(&b), "same scenario and seed, disjoint namespaces");
+        let checks = serde_json::to_string(&alice.checks.iter().map(|c| &c.spec).collect::<Vec<_>>()).expect("json");
+        let namespace = a.namespaces.iter().next().expect("one");
+        assert!(checks.contains(namespace.as_str()), "checks follow the prefix");
+        let coredns = resolve("coredns-corefile-error", None).expect("builtin");
+        assert!(matches!(
+            render_for(&coredns, 1, Some("alice")),
+            Err(Error::NotShareable { .. })
+        ));
+        assert!(render_for(&coredns, 1, None).is_ok());
+        assert!(matches!(
+            render_for(&scenario, 1, Some("Alice")),
+            Err(Error::InvalidScenario { .. })
+        ));
     }
 }

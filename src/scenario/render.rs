@@ -115,10 +115,7 @@ impl Rendered {
     /// nodes, cluster-scoped objects): such a scenario cannot share a cluster.
     #[must_use]
     pub fn is_cluster_wide(&self) -> bool {
-        self.setup.iter().any(Step::is_cluster_wide)
-            || self
-                .setup_objects()
-                .any(|m| m.namespace.as_deref() == Some("kube-system"))
+        super::footprint::footprint(self).cluster_wide.is_some()
     }
 }
 
@@ -144,8 +141,26 @@ const NAMESPACED: &[&str] = &[
 /// What every template can see, for hints on template errors.
 const TEMPLATE_HINT: &str = "templates may use the params, `seed`, `scenario_id` and `images`";
 
+/// `prefix` + `name`, which must still be a DNS-1123 label.
+fn prefixed_name(prefix: &str, name: &str) -> Result<Value, super::params::ParamError> {
+    let full = format!("{prefix}{name}");
+    let valid = full.len() <= 63
+        && full
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && full.starts_with(|c: char| c.is_ascii_lowercase());
+    if valid {
+        Ok(Value::String(full))
+    } else {
+        Err(super::params::ParamError::BadName(format!(
+            "`{full}` (namespace prefix `{prefix}`) is not a DNS-1123 label of at most 63 characters"
+        )))
+    }
+}
+
 struct Context<'a> {
     scenario: &'a Scenario,
+    name_prefix: Option<&'a str>,
     renderer: Renderer,
     files: BTreeMap<String, RenderedFile>,
     problems: Vec<Problem>,
@@ -154,8 +169,15 @@ struct Context<'a> {
 impl Scenario {
     /// Render everything for `seed`; all problems found are returned together.
     pub fn render(&self, seed: u64) -> Result<Rendered, Vec<Problem>> {
+        self.render_prefixed(seed, None)
+    }
+
+    /// Render with every generated name (`name` params, hence the scenario's namespaces)
+    /// starting with `name_prefix`, so several students can share one cluster.
+    pub fn render_prefixed(&self, seed: u64, name_prefix: Option<&str>) -> Result<Rendered, Vec<Problem>> {
         let mut cx = Context {
             scenario: self,
+            name_prefix,
             renderer: Renderer::new(Map::new()),
             files: BTreeMap::new(),
             problems: Vec::new(),
@@ -234,7 +256,13 @@ impl Context<'_> {
         self.renderer.insert("scenario_id", json!(self.scenario.id()));
         self.renderer.insert("images", crate::images::as_template_value());
         for (name, spec) in &self.scenario.file.params {
-            match spec.value.generate(name, seed, &self.renderer) {
+            let generated = spec.value.generate(name, seed, &self.renderer).and_then(|value| {
+                match (&spec.value, self.name_prefix, value.as_str()) {
+                    (super::params::ParamSpec::Name(_), Some(prefix), Some(text)) => prefixed_name(prefix, text),
+                    _ => Ok(value),
+                }
+            });
+            match generated {
                 Ok(value) => self.renderer.insert(name, value),
                 Err(e) => {
                     let p = self

@@ -55,6 +55,31 @@ impl ScenarioDir {
         }
     }
 
+    /// Every file in the folder as (`/`-separated relative path, bytes), sorted by path.
+    pub fn files(&self) -> Result<Vec<(String, Vec<u8>)>, ReadError> {
+        let mut files = Vec::new();
+        match self {
+            Self::Builtin(dir) => collect_builtin(dir, dir.path(), &mut files),
+            Self::Disk(root) => collect_disk(root, root, &mut files).map_err(|e| ReadError::Io(e.to_string()))?,
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// SHA-256 over every file (path, length, bytes), lowercase hex: any edit to any file of
+    /// the scenario changes it.
+    pub fn sha256(&self) -> Result<String, ReadError> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for (path, bytes) in self.files()? {
+            hasher.update(path.as_bytes());
+            hasher.update([0]);
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+        Ok(crate::report::integrity::hex(&hasher.finalize()))
+    }
+
     /// The folder's own name (a scenario id when the layout is followed).
     #[must_use]
     pub fn folder_name(&self) -> String {
@@ -66,6 +91,36 @@ impl ScenarioDir {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     }
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn collect_builtin(dir: &Dir<'static>, root: &Path, files: &mut Vec<(String, Vec<u8>)>) {
+    for file in dir.files() {
+        files.push((relative(root, file.path()), file.contents().to_vec()));
+    }
+    for sub in dir.dirs() {
+        collect_builtin(sub, root, files);
+    }
+}
+
+fn collect_disk(dir: &Path, root: &Path, files: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_disk(&path, root, files)?;
+        } else {
+            files.push((relative(root, &path), std::fs::read(&path)?));
+        }
+    }
+    Ok(())
 }
 
 /// A relative path that cannot leave its folder.
