@@ -342,8 +342,17 @@ pub struct NewArgs {
 #[derive(Debug, Args)]
 pub struct GradeArgs {
     /// Scenario id (or path to a scenario folder).
-    #[arg(long)]
-    pub scenario: String,
+    #[arg(long, required_unless_present = "batch")]
+    pub scenario: Option<String>,
+    /// Grade every student of a roster file (see README) concurrently; one combined report.
+    #[arg(long, value_name = "ROSTER", conflicts_with_all = ["scenario", "snapshot", "seed"])]
+    pub batch: Option<PathBuf>,
+    /// With `--batch`: students graded at once.
+    #[arg(long, default_value_t = 4, requires = "batch")]
+    pub jobs: usize,
+    /// With `--batch`: also write each student's report (`<name>.json`, `<name>.junit.xml`) here.
+    #[arg(long, value_name = "DIR", requires = "batch")]
+    pub output_dir: Option<PathBuf>,
     /// The attempt's seed (default: the one the snapshot names).
     #[arg(long)]
     pub seed: Option<u64>,

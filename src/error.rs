@@ -113,6 +113,14 @@ pub enum Error {
         /// What reaches beyond its namespaces.
         why: String,
     },
+    /// A roster file that cannot be used.
+    #[error("roster `{}`: {message}", path.display())]
+    InvalidRoster {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A practice session, exam or history problem.
     #[error(transparent)]
     Practice(#[from] crate::practice::error::PracticeError),
@@ -143,7 +151,8 @@ impl Error {
             | Self::InvalidScenario { .. }
             | Self::AlreadyExists { .. }
             | Self::InvalidId { .. }
-            | Self::NotShareable { .. } => Exit::Usage,
+            | Self::NotShareable { .. }
+            | Self::InvalidRoster { .. } => Exit::Usage,
         }
     }
 
@@ -176,6 +185,10 @@ impl Error {
             Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
             Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],
+            Self::InvalidRoster { .. } => vec![
+                "a roster has `scenario`, `seed` and `students: [{name, kubeconfig, context, namespacePrefix}]` (see README)"
+                    .to_owned(),
+            ],
             Self::NotShareable { .. } => vec![
                 "give each student their own cluster (e.g. a kind cluster in their CI job) and grade without --namespace-prefix"
                     .to_owned(),

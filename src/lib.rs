@@ -4,6 +4,7 @@
 //! (one seed) -> cluster -> observed state + probes -> `graders` -> verdicts -> report.
 //! Only [`output`] prints; only the cluster module (to come) talks to Docker, kind or the API.
 
+pub mod batch;
 pub mod catalogue;
 pub mod cli;
 pub mod cluster;

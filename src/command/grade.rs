@@ -19,7 +19,10 @@ use graders::state::Observation;
 
 /// Run `grade`.
 pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let scenario = super::resolve(&args.scenario, user_dir)?;
+    if let Some(roster) = &args.batch {
+        return super::batch::run(args, roster, user_dir, printer);
+    }
+    let scenario = super::resolve(args.scenario.as_deref().unwrap_or_default(), user_dir)?;
     let (observation, seed, rendered, source) = match &args.snapshot {
         Some(path) => from_snapshot(args, path, &scenario)?,
         None => from_cluster(args, &scenario)?,
@@ -42,17 +45,28 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
     }
     .sealed(scenario_sha256(&scenario)?, crate::report::signing_key().as_deref());
     let text = report.render(args.format, printer)?;
-    match &args.output_file {
+    emit(printer, args.output_file.as_deref(), &text)?;
+    Ok(exit_for(&report.score))
+}
+
+/// Write `text` to `file`, or to stdout.
+pub(crate) fn emit(printer: &Printer, file: Option<&Path>, text: &str) -> Result<(), Error> {
+    match file {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| Error::Io {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            write_file(path, text)?;
             printer.success(&format!("report written to `{}`", path.display()));
         }
-        None => printer.data(&text),
+        None => printer.data(text),
     }
-    Ok(exit_for(&report.score))
+    Ok(())
+}
+
+/// Write a file, naming it in the error.
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 type Graded = (Observation, u64, Rendered, String);

@@ -1,6 +1,7 @@
 //! One file per subcommand. Each turns arguments into data and hands it to the printer; none
 //! prints directly.
 
+pub mod batch;
 pub mod cluster;
 pub mod completions;
 pub mod doctor;

@@ -7,11 +7,29 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use super::GradeReport;
 use crate::error::Error;
 
-/// One JUnit document with a test suite per report (an exam's tasks, a batch's students).
+/// One JUnit document with a test suite per report (an exam's tasks).
 pub(super) fn render_all(reports: &[&GradeReport]) -> Result<String, Error> {
+    let entries: Vec<(Option<&str>, Result<&GradeReport, &str>)> = reports.iter().map(|r| (None, Ok(*r))).collect();
+    render_named(&entries)
+}
+
+/// One JUnit document for a batch: a suite per student (named after them), and for a student
+/// who could not be graded a suite with one errored `grading` case.
+pub(super) fn render_named(entries: &[(Option<&str>, Result<&GradeReport, &str>)]) -> Result<String, Error> {
     let mut junit = Report::new("kubedrill");
-    for report in reports {
-        junit.add_test_suite(suite(report));
+    for (student, entry) in entries {
+        let prefix = student.map(|s| format!("{s}: ")).unwrap_or_default();
+        let suite = match entry {
+            Ok(report) => suite(report, &prefix),
+            Err(message) => {
+                let mut suite = TestSuite::new(format!("{prefix}not graded"));
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(*message);
+                suite.add_test_case(TestCase::new("grading", status));
+                suite
+            }
+        };
+        junit.add_test_suite(suite);
     }
     junit.to_string().map_err(|e| Error::Template {
         name: "junit report".to_owned(),
@@ -19,8 +37,11 @@ pub(super) fn render_all(reports: &[&GradeReport]) -> Result<String, Error> {
     })
 }
 
-fn suite(report: &GradeReport) -> TestSuite {
-    let mut suite = TestSuite::new(format!("{} (seed {})", report.scenario.id, report.scenario.seed));
+fn suite(report: &GradeReport, prefix: &str) -> TestSuite {
+    let mut suite = TestSuite::new(format!(
+        "{prefix}{} (seed {})",
+        report.scenario.id, report.scenario.seed
+    ));
     for check in &report.score.checks {
         let status = match &check.verdict {
             Verdict::Pass { .. } => TestCaseStatus::success(),

@@ -32,6 +32,8 @@ pub enum ReportFormat {
     Markdown,
     /// HTML (from `templates/report.html.tera`).
     Html,
+    /// CSV: one line per report (a batch: per student).
+    Csv,
 }
 
 /// The scenario a report is about.
@@ -72,6 +74,11 @@ pub fn junit_all(reports: &[&GradeReport]) -> Result<String, Error> {
     junit::render_all(reports)
 }
 
+/// A batch in one JUnit document: a suite per student (`Err`: not graded, with why).
+pub fn junit_batch(entries: &[(Option<&str>, Result<&GradeReport, &str>)]) -> Result<String, Error> {
+    junit::render_named(entries)
+}
+
 /// The environment variable holding the key reports are signed with.
 pub const KEY_ENV: &str = "KUBEDRILL_REPORT_KEY";
 
@@ -110,6 +117,10 @@ impl GradeReport {
             ReportFormat::Junit => junit::render_all(&[self]),
             ReportFormat::Markdown => template::render(self, template::Kind::Markdown),
             ReportFormat::Html => template::render(self, template::Kind::Html),
+            ReportFormat::Csv => Ok(crate::batch::csv(&[crate::batch::Row::Graded {
+                student: String::new(),
+                report: Box::new(self.clone()),
+            }])),
         }
     }
 }
