@@ -13,13 +13,12 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use futures::StreamExt;
-use graders::score::{ScoreCard, grade};
 use graders::state::Observation;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::render_for;
 use crate::error::Error;
-use crate::report::{GradeReport, ScenarioInfo};
+use crate::report::GradeReport;
 use crate::scenario::{Rendered, Scenario};
 
 /// A roster file as written.
@@ -230,28 +229,18 @@ impl Batch<'_> {
         let scenario: Scenario = crate::catalogue::resolve(&student.scenario, self.scenarios_dir)?;
         let rendered = render_for(&scenario, student.seed, student.namespace_prefix.as_deref())?;
         let observation = observer.observe(student, &rendered).await?;
-        let card = ScoreCard::new(grade(&rendered.checks, &observation), 0, self.pass_mark);
-        let summary = scenario.summary();
         let source = match &student.source {
             Source::Cluster { kubeconfig, .. } => format!("cluster:{}", kubeconfig.display()),
             Source::Snapshot(path) => format!("snapshot:{}", path.display()),
         };
-        let sha = crate::command::grade::scenario_sha256(&scenario)?;
-        Ok(GradeReport {
-            schema_version: crate::report::SCHEMA_VERSION,
-            kubedrill_version: env!("CARGO_PKG_VERSION"),
-            scenario: ScenarioInfo {
-                id: summary.id,
-                title: summary.title,
-                domain: summary.domain,
-                seed: student.seed,
-            },
+        let attempt = crate::grading::Attempt {
+            scenario: &scenario,
+            rendered,
             source,
-            score: card,
-            explanation: rendered.explanation,
-            integrity: None,
-        }
-        .sealed(sha, self.key))
+            pass_mark: self.pass_mark,
+            key: self.key,
+        };
+        crate::grading::report(attempt, &observation)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod command;
 pub mod error;
+pub mod grading;
 pub mod images;
 pub mod output;
 pub mod practice;

@@ -5,14 +5,13 @@
 
 use std::path::Path;
 
-use graders::score::{ScoreCard, grade};
+use graders::score::ScoreCard;
 
 use crate::cli::GradeArgs;
 use crate::cluster::paths::DataDir;
 use crate::command::cluster::{block_on, connection, open};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
-use crate::report::{GradeReport, ScenarioInfo};
 use crate::scenario::{Rendered, Scenario};
 use crate::snapshot::{self, Snapshot};
 use graders::state::Observation;
@@ -23,27 +22,19 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
         return super::batch::run(args, roster, user_dir, printer);
     }
     let scenario = super::resolve(args.scenario.as_deref().unwrap_or_default(), user_dir)?;
-    let (observation, seed, rendered, source) = match &args.snapshot {
+    let (observation, rendered, source) = match &args.snapshot {
         Some(path) => from_snapshot(args, path, &scenario)?,
         None => from_cluster(args, &scenario)?,
     };
-    let card = ScoreCard::new(grade(&rendered.checks, &observation), 0, args.pass_mark);
-    let summary = scenario.summary();
-    let report = GradeReport {
-        schema_version: crate::report::SCHEMA_VERSION,
-        kubedrill_version: env!("CARGO_PKG_VERSION"),
-        scenario: ScenarioInfo {
-            id: summary.id,
-            title: summary.title,
-            domain: summary.domain,
-            seed,
-        },
+    let key = crate::report::signing_key();
+    let attempt = crate::grading::Attempt {
+        scenario: &scenario,
+        rendered,
         source,
-        score: card,
-        explanation: rendered.explanation,
-        integrity: None,
-    }
-    .sealed(scenario_sha256(&scenario)?, crate::report::signing_key().as_deref());
+        pass_mark: args.pass_mark,
+        key: key.as_deref(),
+    };
+    let report = crate::grading::report(attempt, &observation)?;
     let text = report.render(args.format, printer)?;
     emit(printer, args.output_file.as_deref(), &text)?;
     Ok(exit_for(&report.score))
@@ -69,7 +60,7 @@ pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     })
 }
 
-type Graded = (Observation, u64, Rendered, String);
+type Graded = (Observation, Rendered, String);
 
 fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<Graded, Error> {
     let mut snapshot = load_snapshot(path)?;
@@ -96,12 +87,7 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
             line: e.line,
             message: e.message,
         })?;
-    Ok((
-        snapshot.observation,
-        seed,
-        rendered,
-        format!("snapshot:{}", path.display()),
-    ))
+    Ok((snapshot.observation, rendered, format!("snapshot:{}", path.display())))
 }
 
 /// Grade the live cluster: one list per kind and namespace, probes by exec. Read-only except
@@ -117,7 +103,7 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     })?;
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
     let source = format!("cluster:{}", kubeconfig.display());
-    Ok((observation, seed, rendered, source))
+    Ok((observation, rendered, source))
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
@@ -134,14 +120,6 @@ pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
         path: path.to_path_buf(),
         line: e.line,
         message: e.message,
-    })
-}
-
-/// The scenario folder's files hash, for a report's integrity block.
-pub(crate) fn scenario_sha256(scenario: &Scenario) -> Result<String, Error> {
-    scenario.dir.sha256().map_err(|e| Error::Io {
-        path: scenario.dir.display("").into(),
-        message: e.to_string(),
     })
 }
 

@@ -195,7 +195,7 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use graders::Duration;
 
     use super::{Access, NextHint, Task, next_hint, take_hint};
@@ -217,7 +217,8 @@ mod tests {
             .collect()
     }
 
-    fn task() -> Task {
+    /// A task for tests.
+    pub(crate) fn task() -> Task {
         Task {
             scenario: "s".into(),
             reference: "s".into(),

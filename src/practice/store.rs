@@ -164,9 +164,8 @@ mod tests {
     use super::Store;
     use crate::practice::clock::Timestamp;
     use crate::practice::error::PracticeError;
-    use crate::practice::session::{Access, Mode, SESSION_VERSION, Session, Task};
+    use crate::practice::session::{Mode, SESSION_VERSION, Session, Task};
     use crate::practice::timer::Countdown;
-    use crate::scenario::model::{Domain, Profile};
 
     pub(crate) fn session() -> Session {
         Session {
@@ -179,19 +178,8 @@ mod tests {
             },
             scenarios_dir: None,
             tasks: vec![Task {
-                scenario: "s".into(),
-                reference: "s".into(),
-                title: "t".into(),
-                domain: Domain::ServicesNetworking,
-                weight: 1,
                 seed: 7,
-                access: Access {
-                    profile: Profile::Kindnet,
-                    kubeconfig: "/k".into(),
-                    context: None,
-                },
-                flagged: false,
-                hints: Vec::new(),
+                ..crate::practice::session::tests::task()
             }],
             current: 0,
             checks_run: 0,
