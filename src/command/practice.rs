@@ -21,6 +21,7 @@ use crate::practice::history::Outcome;
 use crate::practice::lab::{KindLab, history_path, session_dir};
 use crate::practice::session::{Mode, NextHint, Session};
 use crate::practice::store::Store;
+use crate::practice::timer::{Tick, tick};
 use crate::progress::{CountdownBar, Spinner};
 use crate::report::{GradeReport, ReportFormat, ScenarioInfo};
 
@@ -184,19 +185,24 @@ fn foreground(context: &Context, session: &Session, printer: &Printer) -> Result
             printer.hint("the timer keeps running: `kubedrill status` shows it, `kubedrill submit` ends it");
             return Ok(Exit::Success);
         }
-        if !matches!(context.store.load(), Ok(Some(s)) if s.id == session.id) {
-            bar.clear();
-            printer.success("the session ended in another terminal");
-            return Ok(Exit::Success);
-        }
-        for left in countdown.warnings_crossed(last, now) {
-            bar.note(&format!("⏰ {} left", clock_text(left)));
-        }
-        if countdown.expired(now) {
-            bar.clear();
-            printer.warning("time is up: grading now");
-            let finished = context.run(PASS_MARK, flow::submit)?;
-            return show_finished(printer, &finished, ReportFormat::Text);
+        let running = matches!(context.store.load(), Ok(Some(s)) if s.id == session.id);
+        match tick(&countdown, last, now, running) {
+            Tick::Ended => {
+                bar.clear();
+                printer.success("the session ended in another terminal");
+                return Ok(Exit::Success);
+            }
+            Tick::Expired => {
+                bar.clear();
+                printer.warning("time is up: grading now");
+                let finished = context.run(PASS_MARK, flow::submit)?;
+                return show_finished(printer, &finished, ReportFormat::Text);
+            }
+            Tick::Continue(warnings) => {
+                for left in warnings {
+                    bar.note(&format!("⏰ {} left", clock_text(left)));
+                }
+            }
         }
         bar.show(countdown.elapsed(now) / 1000, &clock_text(countdown.remaining(now)));
         last = now;

@@ -55,9 +55,32 @@ impl Countdown {
     }
 }
 
+/// What the foreground countdown does after one tick.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tick {
+    /// Keep showing the bar; print these warnings (remaining milliseconds) first.
+    Continue(Vec<u64>),
+    /// Time is up: grade now.
+    Expired,
+    /// The session ended elsewhere (submitted or abandoned in another terminal): stop.
+    Ended,
+}
+
+/// Decide a tick from the previous and current time and whether the session still runs.
+#[must_use]
+pub fn tick(countdown: &Countdown, before: Timestamp, now: Timestamp, still_running: bool) -> Tick {
+    if !still_running {
+        Tick::Ended
+    } else if countdown.expired(now) {
+        Tick::Expired
+    } else {
+        Tick::Continue(countdown.warnings_crossed(before, now))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Countdown;
+    use super::{Countdown, Tick, tick};
     use crate::practice::clock::Timestamp;
 
     const MIN: u64 = 60_000;
@@ -80,6 +103,23 @@ mod tests {
         assert!(c.expired(at(12 * MIN)));
         assert_eq!(c.remaining(at(20 * MIN)), 0);
         assert_eq!(c.elapsed(at(20 * MIN)), 12 * MIN, "capped at the limit");
+    }
+
+    #[test]
+    fn the_foreground_tick_warns_grades_at_the_deadline_and_stops_when_ended_elsewhere() {
+        let c = twelve_minutes();
+        let at = |ms: u64| c.started.plus(ms);
+        assert_eq!(tick(&c, at(0), at(1_000), true), Tick::Continue(vec![]));
+        assert_eq!(
+            tick(&c, at(7 * MIN - 500), at(7 * MIN + 500), true),
+            Tick::Continue(vec![5 * MIN])
+        );
+        assert_eq!(tick(&c, at(12 * MIN - 500), at(12 * MIN + 500), true), Tick::Expired);
+        assert_eq!(
+            tick(&c, at(0), at(13 * MIN), false),
+            Tick::Ended,
+            "ended elsewhere wins"
+        );
     }
 
     #[test]
