@@ -303,6 +303,26 @@ pub enum ScenarioCommand {
     Render(RenderArgs),
     /// Scaffold a new scenario folder that passes lint.
     New(NewArgs),
+    /// Self-test a scenario on kubedrill's kind cluster: set up broken (checks fail), apply the
+    /// reference solution (full marks), each shortcut from broken (below full marks), reset.
+    /// Exit 0 when every stage behaves, 1 when one does not, 3 on cluster problems.
+    Verify(VerifyScenarioArgs),
+}
+
+/// `kubedrill scenario verify`.
+#[derive(Debug, Args)]
+pub struct VerifyScenarioArgs {
+    /// A catalogue id or a scenario folder.
+    pub scenario: String,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Cluster profile (default: the scenario's own).
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 /// `kubedrill scenario lint`.

@@ -77,6 +77,21 @@ fn start_to_grade(profile: Profile) {
 
 #[test]
 #[ignore = "needs docker and kind"]
+fn scenario_verify_passes_every_kindnet_scenario() {
+    kubedrill(&["cluster", "up", "--profile", "kindnet"]).success();
+    let catalogue = Catalogue::load(None).expect("catalogue");
+    for entry in catalogue
+        .entries
+        .iter()
+        .filter(|e| e.scenario.file.cluster.profile == Profile::Kindnet)
+    {
+        // Broken fails, the solution gets full marks, every shortcut scores below full.
+        kubedrill(&["scenario", "verify", entry.scenario.id(), "--seed", "2"]).success();
+    }
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
 fn practice_session_start_check_fix_submit_and_history() {
     let id = "service-wrong-selector";
     let seed = SEED.to_string();

@@ -4,7 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use graders::state::Observation;
 use kubedrill::catalogue::resolve;
@@ -19,6 +19,7 @@ use kubedrill::practice::session::{Access, Mode, NextHint};
 use kubedrill::practice::store::Store;
 use kubedrill::scenario::Rendered;
 use kubedrill::scenario::model::Profile;
+use kubedrill::scenario::step::Step;
 use kubedrill::snapshot;
 
 const MIN: u64 = 60_000;
@@ -43,9 +44,20 @@ impl Clock for FakeClock {
 /// recorded for seed 1); records what it was asked to do.
 #[derive(Default)]
 struct FakeLab {
-    states: RefCell<BTreeMap<String, &'static str>>,
+    states: RefCell<BTreeMap<String, String>>,
     calls: RefCell<Vec<String>>,
     fail_setup: Cell<bool>,
+    /// The reference solution changes nothing (a scenario bug `scenario verify` must catch).
+    ineffective_solution: Cell<bool>,
+    /// Every shortcut fixes everything (a grading hole `scenario verify` must catch).
+    leaky_shortcuts: Cell<bool>,
+}
+
+fn fixture_path(scenario: &str, state: &str) -> String {
+    format!(
+        "{}/tests/fixtures/snapshots/{scenario}/{state}.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn scenario_id(rendered: &Rendered) -> String {
@@ -56,7 +68,9 @@ impl FakeLab {
     /// The learner fixes the scenario.
     fn fix(&self, rendered: &Rendered) {
         assert_eq!(rendered.seed, 1, "fixtures are recorded for seed 1");
-        self.states.borrow_mut().insert(scenario_id(rendered), "fixed");
+        self.states
+            .borrow_mut()
+            .insert(scenario_id(rendered), "fixed".to_owned());
     }
 }
 
@@ -79,17 +93,42 @@ impl Lab for FakeLab {
                 phase: "scenario setup".into(),
             }));
         }
-        self.states.borrow_mut().insert(scenario.to_owned(), "broken");
+        self.states
+            .borrow_mut()
+            .insert(scenario.to_owned(), "broken".to_owned());
+        Ok(())
+    }
+
+    /// The solution leads to the `fixed` fixture; a shortcut to its `shortcut-<id>` fixture
+    /// when one was recorded, else it leaves the state as it was.
+    fn apply(&self, _: &Access, rendered: &Rendered, steps: &[Step]) -> Result<(), Error> {
+        let id = scenario_id(rendered);
+        let next = if steps == rendered.solution.as_slice() {
+            (!self.ineffective_solution.get()).then(|| "fixed".to_owned())
+        } else {
+            let shortcut = rendered
+                .shortcuts
+                .iter()
+                .find(|s| s.steps == steps)
+                .expect("a known shortcut");
+            let name = format!("shortcut-{}", shortcut.id);
+            if self.leaky_shortcuts.get() {
+                Some("fixed".to_owned())
+            } else {
+                Path::new(&fixture_path(&id, &name)).exists().then_some(name)
+            }
+        };
+        self.calls.borrow_mut().push(format!("apply {} step(s)", steps.len()));
+        if let Some(next) = next {
+            self.states.borrow_mut().insert(id, next);
+        }
         Ok(())
     }
 
     fn observe(&self, _: &Access, rendered: &Rendered) -> Result<Observation, Error> {
         let id = scenario_id(rendered);
-        let state = self.states.borrow()[&id];
-        let path = format!(
-            "{}/tests/fixtures/snapshots/{id}/{state}.yaml",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let state = self.states.borrow()[&id].clone();
+        let path = fixture_path(&id, &state);
         let snapshot = snapshot::parse(&std::fs::read_to_string(path).expect("fixture")).expect("parses");
         with_setup_baseline(snapshot.observation, rendered)
     }
@@ -422,4 +461,52 @@ fn exam_sets_every_task_up_first_forbids_checking_and_grades_by_weight() {
     let attempts = world.attempts();
     assert_eq!(attempts.len(), ids.len());
     assert!(attempts.iter().all(|a| a.mode == "exam" && a.session_id == session.id));
+}
+
+#[test]
+fn scenario_verify_passes_the_builtin_scenarios_and_catches_broken_ones() {
+    for id in [
+        "service-wrong-selector",
+        "netpol-default-deny",
+        "coredns-corefile-error",
+    ] {
+        let lab = FakeLab::default();
+        let scenario = resolve(id, None).expect("builtin");
+        let stages = kubedrill::practice::verify::verify(&lab, &scenario, 1, None).expect("verify");
+        let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names[..2], ["broken", "solution"], "{id}");
+        assert_eq!(stages.len(), 2 + scenario.file.shortcuts.len(), "{id}");
+        // Shortcuts without a recorded fixture leave the fake's state as it was, which proves
+        // nothing about them: only the recorded ones are held to `ok`.
+        let recorded = |s: &&kubedrill::practice::verify::Stage| {
+            s.name
+                .strip_prefix("shortcut ")
+                .is_none_or(|shortcut| Path::new(&fixture_path(id, &format!("shortcut-{shortcut}"))).exists())
+        };
+        assert!(stages.iter().filter(recorded).all(|s| s.ok), "{id}: {stages:#?}");
+        let prepares = lab.calls.borrow().iter().filter(|c| c.starts_with("prepare")).count();
+        assert_eq!(
+            prepares,
+            2 + scenario.file.shortcuts.len(),
+            "a fresh broken state per shortcut, and a final reset"
+        );
+    }
+    let scenario = resolve("service-wrong-selector", None).expect("builtin");
+    let lab = FakeLab::default();
+    lab.ineffective_solution.set(true);
+    let stages = kubedrill::practice::verify::verify(&lab, &scenario, 1, None).expect("verify");
+    assert!(
+        !stages[1].ok && stages[1].detail.starts_with("still failing"),
+        "{:?}",
+        stages[1]
+    );
+    let lab = FakeLab::default();
+    lab.leaky_shortcuts.set(true);
+    let stages = kubedrill::practice::verify::verify(&lab, &scenario, 1, None).expect("verify");
+    assert!(
+        stages[2..]
+            .iter()
+            .all(|s| !s.ok && s.detail.starts_with("should fail but passed")),
+        "{stages:#?}"
+    );
 }

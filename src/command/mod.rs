@@ -29,6 +29,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::Scenario(ScenarioCommand::Lint(args)) => lint::run(&args, user_dir, printer),
         Command::Scenario(ScenarioCommand::Render(args)) => render::run(&args, user_dir, printer),
         Command::Scenario(ScenarioCommand::New(args)) => new::run(&args, printer),
+        Command::Scenario(ScenarioCommand::Verify(args)) => practice::verify(&args, user_dir, printer),
         Command::Grade(args) => grade::run(&args, user_dir, printer),
         Command::Explain(args) => explain::run(&args, printer),
         Command::Doctor(args) => doctor::run(&args, printer),

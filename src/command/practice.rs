@@ -503,6 +503,51 @@ pub fn solution(args: &SolutionArgs, user_dir: Option<&Path>, printer: &Printer)
     Ok(Exit::Success)
 }
 
+/// `kubedrill scenario verify`.
+pub fn verify(
+    args: &crate::cli::VerifyScenarioArgs,
+    user_dir: Option<&Path>,
+    printer: &Printer,
+) -> Result<Exit, Error> {
+    let context = Context::new(user_dir, printer);
+    super::cluster::offer_missing_tools(&context.data, printer)?;
+    let scenario = super::resolve(&args.scenario, user_dir)?;
+    let lab = KindLab {
+        data: context.data.clone(),
+        progress: &context.spinner,
+    };
+    let stages = crate::practice::verify::verify(&lab, &scenario, args.seed, args.profile)?;
+    match args.output {
+        OutputFormat::Json => printer.json(&stages),
+        OutputFormat::Yaml => printer.yaml(&stages),
+        OutputFormat::Text => {
+            let mut rows = vec![
+                ["STAGE", "RESULT", "POINTS", "DETAIL"]
+                    .map(|h| printer.heading(h))
+                    .to_vec(),
+            ];
+            for s in &stages {
+                rows.push(vec![
+                    s.name.clone(),
+                    if s.ok { printer.good("ok") } else { printer.bad("WRONG") },
+                    format!("{}/{}", s.earned, s.possible),
+                    s.detail.clone(),
+                ]);
+            }
+            printer.data(&crate::output::table(&rows));
+        }
+    }
+    if stages.iter().all(|s| s.ok) {
+        printer.success(&format!(
+            "`{}` behaves: broken fails, the solution gets full marks, every shortcut is caught",
+            scenario.id()
+        ));
+        Ok(Exit::Success)
+    } else {
+        Ok(Exit::Failed)
+    }
+}
+
 /// `kubedrill exam ...`.
 pub fn exam(command: &ExamCommand, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);

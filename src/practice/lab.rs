@@ -13,11 +13,13 @@ use crate::cluster::lifecycle::{self, KindNodes, Progress, Timings};
 use crate::cluster::live::Live;
 use crate::cluster::paths::DataDir;
 use crate::cluster::process::SystemRunner;
+use crate::cluster::steps::StepContext;
 use crate::cluster::tools;
 use crate::command::cluster::block_on;
 use crate::error::Error;
 use crate::scenario::Rendered;
 use crate::scenario::model::Profile;
+use crate::scenario::step::Step;
 use crate::snapshot::Snapshot;
 
 /// Where practice happens.
@@ -29,6 +31,8 @@ pub trait Lab {
     fn set_up(&self, access: &Access, scenario: &str, rendered: &Rendered, timings: &mut Timings) -> Result<(), Error>;
     /// Observe and probe what `rendered`'s checks need (with the setup as the baseline).
     fn observe(&self, access: &Access, rendered: &Rendered) -> Result<Observation, Error>;
+    /// Run `steps` (a reference solution, a shortcut) as the learner would.
+    fn apply(&self, access: &Access, rendered: &Rendered, steps: &[Step]) -> Result<(), Error>;
 }
 
 /// kubedrill's own kind clusters.
@@ -40,6 +44,14 @@ pub struct KindLab<'p> {
 }
 
 impl KindLab<'_> {
+    fn nodes(&self, profile: Profile) -> KindNodes<'static> {
+        KindNodes {
+            runner: &SystemRunner,
+            kind: tools::program("kind", &self.data.bin()),
+            cluster: cluster_name(profile),
+        }
+    }
+
     fn exists(&self, profile: Profile) -> Result<bool, ClusterError> {
         let kind = Kind::with_program(&SystemRunner, tools::program("kind", &self.data.bin()));
         Ok(kind.clusters()?.contains(&cluster_name(profile)) && self.data.kubeconfig(profile).is_file())
@@ -69,11 +81,7 @@ impl Lab for KindLab<'_> {
 
     fn set_up(&self, access: &Access, scenario: &str, rendered: &Rendered, timings: &mut Timings) -> Result<(), Error> {
         let name = cluster_name(access.profile);
-        let nodes = KindNodes {
-            runner: &SystemRunner,
-            kind: tools::program("kind", &self.data.bin()),
-            cluster: name.clone(),
-        };
+        let nodes = self.nodes(access.profile);
         let saved = self.data.saved(access.profile);
         block_on("scenario setup", async {
             let live = Live::open(&access.kubeconfig, None, Some(&name), false).await?;
@@ -92,6 +100,22 @@ impl Lab for KindLab<'_> {
         })
         .map_err(Error::from)
         .and_then(|observation| with_setup_baseline(observation, rendered))
+    }
+
+    fn apply(&self, access: &Access, rendered: &Rendered, steps: &[Step]) -> Result<(), Error> {
+        let name = cluster_name(access.profile);
+        let nodes = self.nodes(access.profile);
+        let saved = self.data.saved(access.profile);
+        let context = StepContext {
+            files: &rendered.files,
+            nodes: Some(&nodes),
+            saved: Some(&saved),
+        };
+        block_on("steps", async {
+            let live = Live::open(&access.kubeconfig, None, Some(&name), false).await?;
+            live.run_steps(steps, &context).await
+        })?;
+        Ok(())
     }
 }
 

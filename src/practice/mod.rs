@@ -14,3 +14,4 @@ pub mod lab;
 pub mod session;
 pub mod store;
 pub mod timer;
+pub mod verify;

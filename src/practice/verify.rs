@@ -1,0 +1,118 @@
+//! `kubedrill scenario verify`: a scenario's self-test on a real cluster, so an instructor can
+//! prove a new scenario before sharing it. Set up broken (its checks must not all pass), apply
+//! the reference solution (full marks), then for each known shortcut start again from broken,
+//! apply the shortcut (below full marks, and every check it names fails); reset at the end.
+//!
+//! Runs through the [`Lab`] trait (tested with a fake); never prints.
+
+use graders::score::{ScoreCard, grade};
+use serde::Serialize;
+
+use super::lab::Lab;
+use crate::cluster::lifecycle::Timings;
+use crate::error::Error;
+use crate::scenario::model::Profile;
+use crate::scenario::{Rendered, Scenario};
+
+/// One stage of the self-test.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stage {
+    /// `broken`, `solution`, or `shortcut <id>`.
+    pub name: String,
+    /// Points earned of those possible.
+    pub earned: u32,
+    /// Points possible.
+    pub possible: u32,
+    /// Whether the stage behaved as it must.
+    pub ok: bool,
+    /// What it showed (the failing checks, or what went wrong).
+    pub detail: String,
+}
+
+fn failing(card: &ScoreCard) -> Vec<&str> {
+    card.checks
+        .iter()
+        .filter(|c| !c.verdict.is_pass())
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+fn full(card: &ScoreCard) -> bool {
+    card.is_complete() && card.earned == card.total
+}
+
+fn stage(name: String, card: &ScoreCard, ok: bool, detail: String) -> Stage {
+    Stage {
+        name,
+        earned: card.earned,
+        possible: card.possible,
+        ok,
+        detail,
+    }
+}
+
+/// Run the self-test of `scenario` with `seed` on `profile`'s cluster (default: its own).
+pub fn verify(lab: &dyn Lab, scenario: &Scenario, seed: u64, profile: Option<Profile>) -> Result<Vec<Stage>, Error> {
+    let rendered = crate::catalogue::render(scenario, seed)?;
+    let cluster = &scenario.file.cluster;
+    let profile = profile.unwrap_or(cluster.profile);
+    let mut timings = Timings::default();
+    let mut stages = Vec::new();
+    let grade_now = |access: &_| -> Result<ScoreCard, Error> {
+        let observation = lab.observe(access, &rendered)?;
+        Ok(ScoreCard::new(grade(&rendered.checks, &observation), 0, 100.0))
+    };
+    // Broken, then the reference solution.
+    let access = lab.prepare(profile, cluster.workers, &mut timings)?;
+    lab.set_up(&access, scenario.id(), &rendered, &mut timings)?;
+    let broken = grade_now(&access)?;
+    let fails = failing(&broken).join(", ");
+    stages.push(stage(
+        "broken".into(),
+        &broken,
+        !full(&broken),
+        format!("failing: {fails}"),
+    ));
+    lab.apply(&access, &rendered, &rendered.solution)?;
+    let solved = grade_now(&access)?;
+    let detail = if full(&solved) {
+        "full marks".to_owned()
+    } else {
+        format!("still failing: {}", failing(&solved).join(", "))
+    };
+    stages.push(stage("solution".into(), &solved, full(&solved), detail));
+    for shortcut in &rendered.shortcuts {
+        stages.push(try_shortcut(lab, scenario, &rendered, shortcut, profile, &grade_now)?);
+    }
+    lab.prepare(profile, cluster.workers, &mut timings)?;
+    Ok(stages)
+}
+
+fn try_shortcut(
+    lab: &dyn Lab,
+    scenario: &Scenario,
+    rendered: &Rendered,
+    shortcut: &crate::scenario::render::Shortcut,
+    profile: Profile,
+    grade_now: &dyn Fn(&super::session::Access) -> Result<ScoreCard, Error>,
+) -> Result<Stage, Error> {
+    let mut timings = Timings::default();
+    let access = lab.prepare(profile, scenario.file.cluster.workers, &mut timings)?;
+    lab.set_up(&access, scenario.id(), rendered, &mut timings)?;
+    lab.apply(&access, rendered, &shortcut.steps)?;
+    let card = grade_now(&access)?;
+    let failed = failing(&card);
+    let missed: Vec<&str> = shortcut
+        .fails
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !failed.contains(id))
+        .collect();
+    let ok = !full(&card) && missed.is_empty();
+    let detail = if missed.is_empty() {
+        format!("caught by: {}", failed.join(", "))
+    } else {
+        format!("should fail but passed: {}", missed.join(", "))
+    };
+    Ok(stage(format!("shortcut {}", shortcut.id), &card, ok, detail))
+}
