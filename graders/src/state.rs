@@ -373,15 +373,27 @@ pub fn pod_labels(pod: &Pod) -> BTreeMap<String, String> {
     pod.metadata.labels.clone().unwrap_or_default()
 }
 
-/// The value at a dotted path (`spec.template.metadata.labels`) in a JSON object.
+/// The value at a dotted path (`spec.template.metadata.labels`) in a JSON object; a numeric
+/// part indexes a list (`spec.template.spec.containers.0.image`).
 #[must_use]
 pub fn value_at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(object, |value, key| value.get(key))
+    path.split('.').try_fold(object, |value, key| match value {
+        Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+        other => other.get(key),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn dotted_paths_index_lists() {
+        let object = json!({"spec": {"containers": [{"image": "a"}, {"image": "b"}]}});
+        assert_eq!(super::value_at(&object, "spec.containers.1.image"), Some(&json!("b")));
+        assert_eq!(super::value_at(&object, "spec.containers.2.image"), None);
+        assert_eq!(super::value_at(&object, "spec.containers.x"), None);
+    }
 
     use super::{ClusterState, StateError};
     use crate::target::ObjectKind;

@@ -71,7 +71,11 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
     for seed in LINT_SEEDS {
         let found = match scenario.render(seed) {
             Ok(first) => match scenario.render(seed) {
-                Ok(second) if second == first => traffic_proof(&file, &first),
+                Ok(second) if second == first => {
+                    let mut found = traffic_proof(&file, &first);
+                    found.extend(unchanged_paths(&file, &first));
+                    found
+                }
                 _ => vec![
                     Problem::new(&file, format!("rendering seed {seed} twice gave different results"))
                         .hint("params and templates must depend only on the seed"),
@@ -127,6 +131,34 @@ pub fn lint_folders(dirs: Vec<ScenarioDir>) -> Vec<FolderReport> {
 }
 
 /// Checks whose outcome is traffic, which the reachability analyzer can predict.
+/// An `unchanged` path that does not exist in the object the setup applies compares nothing
+/// with nothing and always passes: a grading hole.
+fn unchanged_paths(file: &str, rendered: &Rendered) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for check in &rendered.checks {
+        let CheckSpec::Unchanged(params) = &check.spec else {
+            continue;
+        };
+        let target = &params.target;
+        let applied = rendered
+            .setup_objects()
+            .find(|m| m.kind == target.kind.to_string() && m.name == target.name && m.namespace == target.namespace);
+        let Some(applied) = applied else {
+            continue;
+        };
+        for path in &params.paths {
+            if graders::state::value_at(&applied.object, path).is_none() {
+                problems.push(
+                    Problem::new(file, format!("`{path}` is not in {} {} as the setup applies it", target.kind, target.name))
+                        .field(format!("checks.{}.with.paths", check.id))
+                        .hint("an `unchanged` path that does not exist always passes; use dotted names, with numbers for list items (`spec.template.spec.containers.0.image`)"),
+                );
+            }
+        }
+    }
+    problems
+}
+
 fn is_traffic(check: &Check) -> bool {
     matches!(
         check.spec,
