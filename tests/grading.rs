@@ -121,6 +121,23 @@ const EXPECTED: &[Expected] = &[
         &["client-gets-http-200", "endpoints-from-deployment", "service-port-kept"],
     ),
     (
+        "intra-pod-port-conflict",
+        "broken",
+        7,
+        13,
+        false,
+        &["pods-ready", "client-gets-http-200"],
+    ),
+    ("intra-pod-port-conflict", "fixed", 13, 13, true, &[]),
+    (
+        "intra-pod-port-conflict",
+        "shortcut-delete-sidecar",
+        8,
+        13,
+        false,
+        &["both-containers-kept"],
+    ),
+    (
         "readiness-probe-failing",
         "broken",
         8,
