@@ -121,6 +121,23 @@ const EXPECTED: &[Expected] = &[
         &["client-gets-http-200", "endpoints-from-deployment", "service-port-kept"],
     ),
     (
+        "dns-wrong-namespace",
+        "broken",
+        5,
+        10,
+        false,
+        &["configured-host-resolves"],
+    ),
+    ("dns-wrong-namespace", "fixed", 10, 10, true, &[]),
+    (
+        "dns-wrong-namespace",
+        "shortcut-alias-service",
+        6,
+        10,
+        false,
+        &["no-alias-service"],
+    ),
+    (
         "intra-pod-port-conflict",
         "broken",
         7,
