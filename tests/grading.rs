@@ -180,6 +180,23 @@ const EXPECTED: &[Expected] = &[
         &["canary-ready", "canary-keeps-probe"],
     ),
     (
+        "coredns-scaled-down",
+        "broken",
+        1,
+        10,
+        false,
+        &["coredns-pods-ready", "service-name-resolves", "coredns-two-replicas"],
+    ),
+    ("coredns-scaled-down", "fixed", 10, 10, true, &[]),
+    (
+        "coredns-scaled-down",
+        "shortcut-scale-to-one",
+        5,
+        10,
+        false,
+        &["coredns-pods-ready", "coredns-two-replicas"],
+    ),
+    (
         "netpol-default-deny",
         "broken",
         8,

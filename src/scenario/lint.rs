@@ -131,8 +131,9 @@ pub fn lint_folders(dirs: Vec<ScenarioDir>) -> Vec<FolderReport> {
 }
 
 /// Checks whose outcome is traffic, which the reachability analyzer can predict.
-/// An `unchanged` path that does not exist in the object the setup applies compares nothing
-/// with nothing and always passes: a grading hole.
+/// An `unchanged` check compares with the objects the setup applies: a target the setup does
+/// not apply has no baseline, and a path that does not exist compares nothing with nothing and
+/// always passes. Both are grading holes.
 fn unchanged_paths(file: &str, rendered: &Rendered) -> Vec<Problem> {
     let mut problems = Vec::new();
     for check in &rendered.checks {
@@ -144,6 +145,17 @@ fn unchanged_paths(file: &str, rendered: &Rendered) -> Vec<Problem> {
             .setup_objects()
             .find(|m| m.kind == target.kind.to_string() && m.name == target.name && m.namespace == target.namespace);
         let Some(applied) = applied else {
+            problems.push(
+                Problem::new(
+                    file,
+                    format!(
+                        "{} {} is not applied by the setup, so `unchanged` has nothing to compare it with",
+                        target.kind, target.name
+                    ),
+                )
+                .field(format!("checks.{}.with.target", check.id))
+                .hint("compare objects the setup applies; for system objects use `assert` on the fields that matter"),
+            );
             continue;
         };
         for path in &params.paths {
