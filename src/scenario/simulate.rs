@@ -129,7 +129,17 @@ impl Simulation {
                     );
                     objects.push(service);
                 }
-                "Namespace" | "NetworkPolicy" | "ConfigMap" => objects.push(object.clone()),
+                "Namespace" => {
+                    // The API server labels every namespace with its own name (since 1.21);
+                    // policies select namespaces by it.
+                    let mut namespace = object.clone();
+                    merge_patch(
+                        &mut namespace,
+                        &json!({"metadata": {"labels": {"kubernetes.io/metadata.name": name}}}),
+                    );
+                    objects.push(namespace);
+                }
+                "NetworkPolicy" | "ConfigMap" => objects.push(object.clone()),
                 _ => {}
             }
         }
