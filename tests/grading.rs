@@ -247,6 +247,32 @@ const EXPECTED: &[Expected] = &[
         &["other-monitoring-pods-blocked", "lookalike-blocked"],
     ),
     (
+        "netpol-egress-dns",
+        "broken",
+        4,
+        11,
+        false,
+        &["web-resolves-api", "web-reaches-api-by-name", "dns-over-tcp-allowed"],
+    ),
+    ("netpol-egress-dns", "fixed", 11, 11, true, &[]),
+    // Forgetting TCP 53 is an incomplete fix, not a cheat: it loses a point, not the pass.
+    (
+        "netpol-egress-dns",
+        "shortcut-udp-only",
+        10,
+        11,
+        true,
+        &["dns-over-tcp-allowed"],
+    ),
+    (
+        "netpol-egress-dns",
+        "shortcut-allow-all-egress",
+        7,
+        11,
+        false,
+        &["db-still-blocked"],
+    ),
+    (
         "coredns-corefile-error",
         "broken",
         1,
@@ -270,7 +296,7 @@ const EXPECTED: &[Expected] = &[
 ];
 
 #[test]
-fn broken_states_fail_solutions_pass_and_shortcuts_stay_below_the_pass_mark() {
+fn broken_states_fail_solutions_get_full_marks_and_shortcuts_do_not() {
     for (scenario, state, earned, possible, passed, fails) in EXPECTED {
         let card = report(scenario, state).score;
         let label = format!("{scenario}/{state}");
@@ -280,6 +306,11 @@ fn broken_states_fail_solutions_pass_and_shortcuts_stay_below_the_pass_mark() {
             "{label}"
         );
         assert_eq!(failing(&card), *fails, "{label}");
+        match *state {
+            "fixed" => assert!(card.passed && card.earned == card.total, "{label}: full marks"),
+            "broken" => assert!(!card.passed, "{label}: the broken state fails"),
+            _ => assert!(card.earned < card.total, "{label}: a shortcut never gets full marks"),
+        }
         assert_eq!(card.errors, 0, "{label}: no environment errors in fixtures");
     }
 }

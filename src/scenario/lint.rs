@@ -182,7 +182,7 @@ fn is_traffic(check: &Check) -> bool {
 /// when the simulation cannot model the steps.
 #[must_use]
 pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Verdict)>> {
-    let simulation = Simulation::default()
+    let simulation = Simulation::kind()
         .replay(rendered, &rendered.setup)?
         .replay(rendered, steps)?;
     let observation = Observation {

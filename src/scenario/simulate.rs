@@ -55,6 +55,31 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 impl Simulation {
+    /// What a fresh kind cluster already runs that scenarios' traffic depends on: the
+    /// `kube-system` namespace, CoreDNS (2 replicas, `k8s-app=kube-dns`, DNS on UDP and TCP 53)
+    /// and the `kube-dns` Service at 10.96.0.10.
+    #[must_use]
+    pub fn kind() -> Self {
+        let coredns = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                "template": {"metadata": {"labels": {"k8s-app": "kube-dns"}},
+                    "spec": {"containers": [{"name": "coredns", "ports": [
+                        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                        {"name": "metrics", "containerPort": 9153, "protocol": "TCP"}]}]}}}});
+        let kube_dns = json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            "spec": {"clusterIP": "10.96.0.10", "selector": {"k8s-app": "kube-dns"}, "ports": [
+                {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}});
+        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}});
+        Self {
+            objects: vec![namespace, coredns, kube_dns],
+        }
+    }
+
     /// Replay `steps` (manifests come from `rendered`). `None` when a step cannot be modelled.
     #[must_use]
     pub fn replay(mut self, rendered: &Rendered, steps: &[Step]) -> Option<Self> {
@@ -123,10 +148,12 @@ impl Simulation {
                 "Service" => {
                     services += 1;
                     let mut service = object.clone();
-                    merge_patch(
-                        &mut service,
-                        &json!({"spec": {"clusterIP": format!("10.96.{}.{}", services / 250, services % 250 + 1)}}),
-                    );
+                    if service.pointer("/spec/clusterIP").is_none() {
+                        merge_patch(
+                            &mut service,
+                            &json!({"spec": {"clusterIP": format!("10.96.{}.{}", services / 250 + 1, services % 250 + 1)}}),
+                        );
+                    }
                     objects.push(service);
                 }
                 "Namespace" => {
