@@ -197,6 +197,23 @@ const EXPECTED: &[Expected] = &[
         &["coredns-pods-ready", "coredns-two-replicas"],
     ),
     (
+        "nodeport-misconfigured",
+        "broken",
+        2,
+        11,
+        false,
+        &["node-port-answers", "service-is-nodeport", "client-gets-http-200"],
+    ),
+    ("nodeport-misconfigured", "fixed", 11, 11, true, &[]),
+    (
+        "nodeport-misconfigured",
+        "shortcut-host-port",
+        6,
+        11,
+        false,
+        &["service-is-nodeport", "client-gets-http-200"],
+    ),
+    (
         "netpol-default-deny",
         "broken",
         8,
