@@ -315,6 +315,31 @@ const EXPECTED: &[Expected] = &[
         &["stranger-blocked", "checkout-kept-from-db", "default-deny-unchanged"],
     ),
     (
+        "kube-proxy-broken",
+        "broken",
+        1,
+        10,
+        false,
+        &[
+            "kube-proxy-rolled-out",
+            "clusterip-answers",
+            "kube-proxy-reads-its-config",
+        ],
+    ),
+    ("kube-proxy-broken", "fixed", 10, 10, true, &[]),
+    (
+        "kube-proxy-broken",
+        "shortcut-restart-kube-proxy",
+        1,
+        10,
+        false,
+        &[
+            "kube-proxy-rolled-out",
+            "clusterip-answers",
+            "kube-proxy-reads-its-config",
+        ],
+    ),
+    (
         "coredns-corefile-error",
         "broken",
         1,
