@@ -339,6 +339,35 @@ const EXPECTED: &[Expected] = &[
             "kube-proxy-reads-its-config",
         ],
     ),
+    // No probe results while the CNI is down (a probe pod could not start): the analyzer
+    // predicts the HTTP check from state.
+    (
+        "flannel-cni-broken",
+        "broken",
+        0,
+        10,
+        false,
+        &[
+            "flannel-on-every-node",
+            "app-pods-ready",
+            "client-gets-http-200",
+            "no-node-selector",
+        ],
+    ),
+    ("flannel-cni-broken", "fixed", 10, 10, true, &[]),
+    (
+        "flannel-cni-broken",
+        "shortcut-delete-stuck-pods",
+        0,
+        10,
+        false,
+        &[
+            "flannel-on-every-node",
+            "app-pods-ready",
+            "client-gets-http-200",
+            "no-node-selector",
+        ],
+    ),
     (
         "coredns-corefile-error",
         "broken",
