@@ -214,6 +214,34 @@ const EXPECTED: &[Expected] = &[
         &["service-is-nodeport", "client-gets-http-200"],
     ),
     (
+        "service-wrong-selector",
+        "shortcut-recreate-deployment-relabelled",
+        4,
+        10,
+        false,
+        &["endpoints-from-deployment", "deployment-unchanged"],
+    ),
+    (
+        "netpol-default-deny",
+        "shortcut-ingress-only",
+        8,
+        13,
+        false,
+        &["frontend-reaches-api", "frontend-resolves-api"],
+    ),
+    (
+        "coredns-corefile-error",
+        "shortcut-restart-only",
+        1,
+        8,
+        false,
+        &[
+            "corefile-serves-cluster-domain",
+            "coredns-rolled-out",
+            "service-name-resolves",
+        ],
+    ),
+    (
         "netpol-default-deny",
         "broken",
         8,
@@ -390,6 +418,31 @@ const EXPECTED: &[Expected] = &[
         &["corefile-serves-cluster-domain", "service-name-resolves"],
     ),
 ];
+
+#[test]
+fn every_scenario_has_broken_fixed_and_every_shortcut_in_the_fixtures() {
+    let catalogue = Catalogue::load(None).expect("catalogue");
+    assert!(catalogue.entries.len() >= 15, "the catalogue");
+    for entry in &catalogue.entries {
+        let id = entry.scenario.id();
+        let mut wanted = vec!["broken".to_owned(), "fixed".to_owned()];
+        wanted.extend(
+            entry
+                .scenario
+                .file
+                .shortcuts
+                .iter()
+                .map(|s| format!("shortcut-{}", s.value.id)),
+        );
+        for state in wanted {
+            assert!(fixture(id, &state).is_file(), "{id}: no fixture `{state}.yaml`");
+            assert!(
+                EXPECTED.iter().any(|e| e.0 == id && e.1 == state),
+                "{id}/{state}: no expected score in EXPECTED"
+            );
+        }
+    }
+}
 
 #[test]
 fn broken_states_fail_solutions_get_full_marks_and_shortcuts_do_not() {
