@@ -78,15 +78,30 @@ fn start_to_grade(profile: Profile) {
 #[test]
 #[ignore = "needs docker and kind"]
 fn scenario_verify_passes_every_kindnet_scenario() {
-    kubedrill(&["cluster", "up", "--profile", "kindnet"]).success();
+    verify_profile(Profile::Kindnet);
+}
+
+#[test]
+#[ignore = "needs docker and kind"]
+fn scenario_verify_passes_every_flannel_scenario() {
+    verify_profile(Profile::Flannel);
+}
+
+/// `scenario verify` for every scenario of `profile`: broken fails, the solution gets full
+/// marks, every shortcut (each from a fresh broken state) scores below full.
+fn verify_profile(profile: Profile) {
+    let profile_arg = profile.to_string();
+    kubedrill(&["cluster", "up", "--profile", &profile_arg]).success();
     let catalogue = Catalogue::load(None).expect("catalogue");
-    for entry in catalogue
+    let ids: Vec<&str> = catalogue
         .entries
         .iter()
-        .filter(|e| e.scenario.file.cluster.profile == Profile::Kindnet)
-    {
-        // Broken fails, the solution gets full marks, every shortcut scores below full.
-        kubedrill(&["scenario", "verify", entry.scenario.id(), "--seed", "2"]).success();
+        .filter(|e| e.scenario.file.cluster.profile == profile)
+        .map(|e| e.scenario.id())
+        .collect();
+    assert!(!ids.is_empty(), "no scenario for {profile}");
+    for id in ids {
+        kubedrill(&["scenario", "verify", id, "--seed", "2"]).success();
     }
 }
 
