@@ -241,6 +241,16 @@ const EXPECTED: &[Expected] = &[
             "service-name-resolves",
         ],
     ),
+    ("ingress-misrouted", "broken", 8, 14, false, &["api-route"]),
+    ("ingress-misrouted", "fixed", 14, 14, true, &[]),
+    (
+        "ingress-misrouted",
+        "shortcut-lookalike-service",
+        9,
+        14,
+        false,
+        &["no-lookalike-service"],
+    ),
     (
         "netpol-default-deny",
         "broken",

@@ -71,23 +71,29 @@ pub fn calico_installation() -> Result<Vec<Manifest>, ClusterError> {
 /// The tigera operator's CRDs and the operator itself, each downloaded once into `cache` and
 /// verified against its pinned SHA-256 (never applied unverified).
 pub fn calico_operator(runner: &dyn Runner, cache: &Path) -> Result<[Vec<Manifest>; 2], ClusterError> {
-    let parse = |artifact: &tools::Artifact| -> Result<Vec<Manifest>, ClusterError> {
-        let path = tools::cached(
-            runner,
-            artifact,
-            &cache.join(format!("calico-{}-{}", artifact.version, file_name(&artifact.url))),
-        )?;
-        let text = std::fs::read_to_string(&path).map_err(|e| ClusterError::io(&path, &e))?;
-        parse_manifests(&text).map_err(|problems| {
-            let first = problems.first().map(|p| p.message.clone()).unwrap_or_default();
-            ClusterError::Io {
-                path: path.clone(),
-                message: first,
-            }
-        })
-    };
     let [crds, operator] = tools::calico_manifests();
-    Ok([parse(&crds)?, parse(&operator)?])
+    Ok([
+        pinned_manifests(runner, cache, &crds)?,
+        pinned_manifests(runner, cache, &operator)?,
+    ])
+}
+
+/// A pinned manifest file: downloaded once into `cache`, verified against its SHA-256, parsed.
+pub fn pinned_manifests(
+    runner: &dyn Runner,
+    cache: &Path,
+    artifact: &tools::Artifact,
+) -> Result<Vec<Manifest>, ClusterError> {
+    let name = format!("{}-{}", artifact.version, file_name(&artifact.url));
+    let path = tools::cached(runner, artifact, &cache.join(name))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| ClusterError::io(&path, &e))?;
+    parse_manifests(&text).map_err(|problems| {
+        let first = problems.first().map(|p| p.message.clone()).unwrap_or_default();
+        ClusterError::Io {
+            path: path.clone(),
+            message: first,
+        }
+    })
 }
 
 fn file_name(url: &str) -> &str {

@@ -5,6 +5,7 @@
 //!
 //! Runs docker and kind through a [`Runner`]; never prints.
 
+use super::addons::{INGRESS_CERTGEN_IMAGE, INGRESS_CONTROLLER_IMAGE};
 use super::cni::{CALICO_OPERATOR_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE, FLANNEL_IMAGE, check};
 use super::error::ClusterError;
 use super::process::Runner;
@@ -14,7 +15,8 @@ use crate::scenario::model::Profile;
 /// The images a profile's scenarios and probes need.
 #[must_use]
 pub fn for_profile(profile: Profile) -> Vec<&'static str> {
-    let mut images = vec![AGNHOST];
+    // Ingress scenarios install ingress-nginx on any profile.
+    let mut images = vec![AGNHOST, INGRESS_CONTROLLER_IMAGE, INGRESS_CERTGEN_IMAGE];
     match profile {
         Profile::Flannel => images.extend([FLANNEL_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE]),
         // The operator pulls calico's own images itself once it runs.
@@ -98,7 +100,7 @@ mod tests {
 
     #[test]
     fn loads_directly_or_through_an_archive() {
-        let images = for_profile(Profile::Kindnet);
+        let images = [crate::images::AGNHOST];
         let direct = Scripted {
             calls: Mutex::default(),
             docker_image_fails: false,
@@ -118,6 +120,14 @@ mod tests {
         let calls = fallback.calls.lock().map(|c| c.clone()).unwrap_or_default();
         assert!(calls[2].starts_with("docker save -o "), "{calls:?}");
         assert!(calls[3].starts_with("kind load image-archive ") && calls[3].ends_with("--name kubedrill-kindnet"));
-        assert_eq!(for_profile(Profile::Flannel).len(), 3);
+        let kindnet = for_profile(Profile::Kindnet);
+        assert!(
+            kindnet.contains(&crate::images::AGNHOST) && kindnet.iter().any(|i| i.contains("ingress-nginx/controller"))
+        );
+        assert_eq!(
+            for_profile(Profile::Flannel).len(),
+            kindnet.len() + 2,
+            "plus flannel's two images"
+        );
     }
 }

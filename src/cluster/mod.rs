@@ -9,6 +9,7 @@
 //!
 //! Nothing above this module starts a process or opens a connection; nothing here prints.
 
+pub mod addons;
 pub mod apply;
 pub mod canary;
 pub mod client;

@@ -136,6 +136,24 @@ pub fn calico_manifests() -> [Artifact; 2] {
     ]
 }
 
+/// The ingress-nginx release the Ingress scenarios install.
+pub const INGRESS_NGINX_VERSION: &str = "controller-v1.15.1";
+
+/// ingress-nginx's manifest for kind at [`INGRESS_NGINX_VERSION`] (its images pinned by digest
+/// inside); the SHA-256 is of `deploy/static/provider/kind/deploy.yaml` in the
+/// kubernetes/ingress-nginx git tree at that tag.
+#[must_use]
+pub fn ingress_nginx_manifest() -> Artifact {
+    Artifact {
+        tool: "ingress-nginx deploy.yaml",
+        version: INGRESS_NGINX_VERSION,
+        url: format!(
+            "https://raw.githubusercontent.com/kubernetes/ingress-nginx/{INGRESS_NGINX_VERSION}/deploy/static/provider/kind/deploy.yaml"
+        ),
+        sha256: "2a3ae008c8786431115502644e77ab398fdebfb721a5d1195ed3089cde3299df",
+    }
+}
+
 /// `dest` when it already holds `artifact` (hash matches), else downloaded and verified.
 pub fn cached(runner: &dyn Runner, artifact: &Artifact, dest: &Path) -> Result<PathBuf, ClusterError> {
     if sha256_of(dest).ok().as_deref() == Some(artifact.sha256) {

@@ -268,6 +268,16 @@ fn setup(
     let mut timings = Timings::default();
     let observation = block_on("scenario setup", async {
         let live = open(&args.target, &kubeconfig, expected.as_deref()).await?;
+        if crate::cluster::addons::needs_ingress(&rendered) {
+            let cache = data.root().join("cache");
+            timings
+                .run(
+                    spinner,
+                    "ingress controller",
+                    live.ensure_ingress(&SystemRunner, &cache),
+                )
+                .await?;
+        }
         let nodes: Option<&dyn crate::cluster::steps::Nodes> = if live.guard.is_owned() { Some(&nodes) } else { None };
         let saved = live.guard.is_owned().then_some(saved.as_path());
         live.setup(scenario.id(), &rendered, nodes, saved, &mut timings, spinner)

@@ -83,8 +83,18 @@ impl Lab for KindLab<'_> {
         let name = cluster_name(access.profile);
         let nodes = self.nodes(access.profile);
         let saved = self.data.saved(access.profile);
+        let cache = self.data.root().join("cache");
         block_on("scenario setup", async {
             let live = Live::open(&access.kubeconfig, None, Some(&name), false).await?;
+            if crate::cluster::addons::needs_ingress(rendered) {
+                timings
+                    .run(
+                        self.progress,
+                        "ingress controller",
+                        live.ensure_ingress(&SystemRunner, &cache),
+                    )
+                    .await?;
+            }
             live.setup(scenario, rendered, Some(&nodes), Some(&saved), timings, self.progress)
                 .await
                 .map(drop)

@@ -182,9 +182,12 @@ fn is_traffic(check: &Check) -> bool {
 /// when the simulation cannot model the steps.
 #[must_use]
 pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Verdict)>> {
-    let simulation = Simulation::kind()
-        .replay(rendered, &rendered.setup)?
-        .replay(rendered, steps)?;
+    let base = if crate::cluster::addons::needs_ingress(rendered) {
+        Simulation::kind().with_ingress_controller()
+    } else {
+        Simulation::kind()
+    };
+    let simulation = base.replay(rendered, &rendered.setup)?.replay(rendered, steps)?;
     let observation = Observation {
         state: simulation.state()?,
         ..Observation::default()

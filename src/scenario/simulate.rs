@@ -80,6 +80,28 @@ impl Simulation {
         }
     }
 
+    /// Add the ingress-nginx controller kubedrill installs for scenarios that apply an Ingress:
+    /// its namespace, one controller pod and the `ingress-nginx-controller` Service on port 80.
+    #[must_use]
+    pub fn with_ingress_controller(mut self) -> Self {
+        let labels = json!({"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"});
+        self.objects.extend([
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ingress-nginx"}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
+                "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                    "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "controller",
+                        "ports": [{"name": "http", "containerPort": 80, "protocol": "TCP"},
+                                  {"name": "https", "containerPort": 443, "protocol": "TCP"}]}]}}}}),
+            json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
+                "spec": {"selector": labels, "ports": [
+                    {"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"},
+                    {"name": "https", "port": 443, "protocol": "TCP", "targetPort": "https"}]}}),
+        ]);
+        self
+    }
+
     /// Replay `steps` (manifests come from `rendered`). `None` when a step cannot be modelled.
     #[must_use]
     pub fn replay(mut self, rendered: &Rendered, steps: &[Step]) -> Option<Self> {
