@@ -81,16 +81,20 @@ pub fn offer_missing_tools(data: &DataDir, printer: &Printer) -> Result<(), Erro
     Ok(())
 }
 
-/// Run `work` on a single-threaded runtime, stopping it on Ctrl-C.
-pub fn block_on<T>(phase: &str, work: impl Future<Output = Result<T, ClusterError>>) -> Result<T, ClusterError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// A single-threaded async runtime with timers and signals.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| ClusterError::Io {
             path: ".".into(),
             message: format!("cannot start the async runtime: {e}"),
-        })?;
-    runtime.block_on(async {
+        })
+}
+
+/// Run `work` on a single-threaded runtime, stopping it on Ctrl-C.
+pub fn block_on<T>(phase: &str, work: impl Future<Output = Result<T, ClusterError>>) -> Result<T, ClusterError> {
+    runtime()?.block_on(async {
         tokio::select! {
             result = work => result,
             _ = tokio::signal::ctrl_c() => Err(ClusterError::Interrupted { phase: phase.to_owned() }),

@@ -162,13 +162,7 @@ fn foreground(context: &Context, session: &Session, printer: &Printer) -> Result
     if printer.is_quiet() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return Ok(Exit::Success);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            path: ".".into(),
-            message: format!("cannot start the timer: {e}"),
-        })?;
+    let runtime = super::cluster::runtime()?;
     let countdown = session.countdown;
     let bar = CountdownBar::new(countdown.limit_ms / 1000);
     let mut last = SystemClock.now();
