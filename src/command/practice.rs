@@ -392,6 +392,17 @@ fn show_finished(printer: &Printer, finished: &Finished, format: ReportFormat) -
     match (&finished.exam, format) {
         (Some(exam), ReportFormat::Json) => printer.json(&ExamView { exam, reports }),
         (_, ReportFormat::Junit) => printer.data(&crate::report::junit_all(&reports.iter().collect::<Vec<_>>())?),
+        // One CSV document (one header) for all tasks.
+        (_, ReportFormat::Csv) => {
+            let rows: Vec<crate::batch::Row> = reports
+                .iter()
+                .map(|r| crate::batch::Row::Graded {
+                    student: String::new(),
+                    report: Box::new(r.clone()),
+                })
+                .collect();
+            printer.data(&crate::batch::csv(&rows));
+        }
         (exam, format) => {
             let mut out = String::new();
             for report in &reports {
