@@ -360,6 +360,12 @@ impl Live {
     }
 }
 
+/// Whether the profile's kind cluster exists and kubedrill has its kubeconfig.
+pub fn exists(profile: Profile, data: &DataDir, runner: &dyn Runner) -> Result<bool, ClusterError> {
+    let kind = Kind::with_program(runner, super::tools::program("kind", &data.bin()));
+    Ok(kind.clusters()?.contains(&cluster_name(profile)) && data.kubeconfig(profile).is_file())
+}
+
 /// Create (or reuse) the profile's cluster, install its CNI and wait for our gate.
 pub async fn up(
     profile: Profile,
@@ -373,7 +379,7 @@ pub async fn up(
     let kind_program = super::tools::program("kind", &data.bin());
     let kind = Kind::with_program(runner, kind_program.clone());
     let kubeconfig = data.kubeconfig(profile);
-    let exists = kind.clusters()?.contains(&name) && kubeconfig.is_file();
+    let exists = exists(profile, data, runner)?;
     if !exists {
         let dir = data.cluster(profile);
         std::fs::create_dir_all(&dir).map_err(|e| ClusterError::io(&dir, &e))?;

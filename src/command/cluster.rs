@@ -160,9 +160,8 @@ struct Status {
 
 fn status(args: &ClusterArgs, data: &DataDir, printer: &Printer) -> Result<Exit, Error> {
     let name = cluster_name(args.profile);
-    let kind = crate::cluster::kind::Kind::with_program(&SystemRunner, tools::program("kind", &data.bin()));
     let kubeconfig = data.kubeconfig(args.profile);
-    let exists = kind.clusters().map_err(ClusterError::from)?.contains(&name) && kubeconfig.is_file();
+    let exists = lifecycle::exists(args.profile, data, &SystemRunner)?;
     let health = exists.then(|| {
         block_on("cluster status", async {
             let live = Live::open(&kubeconfig, None, Some(&name), false).await?;

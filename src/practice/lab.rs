@@ -7,8 +7,7 @@
 use graders::state::Observation;
 
 use super::session::Access;
-use crate::cluster::error::ClusterError;
-use crate::cluster::kind::{Kind, cluster_name};
+use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::{self, KindNodes, Progress, Timings};
 use crate::cluster::live::Live;
 use crate::cluster::paths::DataDir;
@@ -51,16 +50,11 @@ impl KindLab<'_> {
             cluster: cluster_name(profile),
         }
     }
-
-    fn exists(&self, profile: Profile) -> Result<bool, ClusterError> {
-        let kind = Kind::with_program(&SystemRunner, tools::program("kind", &self.data.bin()));
-        Ok(kind.clusters()?.contains(&cluster_name(profile)) && self.data.kubeconfig(profile).is_file())
-    }
 }
 
 impl Lab for KindLab<'_> {
     fn prepare(&self, profile: Profile, workers: u8, timings: &mut Timings) -> Result<Access, Error> {
-        if self.exists(profile)? {
+        if lifecycle::exists(profile, &self.data, &SystemRunner)? {
             block_on(
                 "cluster reset",
                 lifecycle::reset(profile, workers, &self.data, &SystemRunner, self.progress, timings),

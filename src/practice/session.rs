@@ -177,13 +177,6 @@ pub fn take_hint(hints: &[Hint], task: &mut Task, countdown: &Countdown, now: Ti
 }
 
 impl Session {
-    /// The task `number` (1-based, as shown to the learner), or the current one.
-    #[must_use]
-    pub fn task(&self, number: Option<usize>) -> Option<(usize, &Task)> {
-        let index = number.map_or(self.current, |n| n.wrapping_sub(1));
-        self.tasks.get(index).map(|t| (index, t))
-    }
-
     /// A unique session id: start time, first scenario and 32 random bits (two sessions
     /// started in the same millisecond must still be recorded apart).
     #[must_use]
