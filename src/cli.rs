@@ -78,7 +78,7 @@ pub enum Command {
     /// Show the active session: task(s), time left, hints taken.
     Status(SessionOutputArgs),
     /// Grade the practice task now without ending it (not during an exam).
-    Check(SessionOutputArgs),
+    Check(CheckArgs),
     /// Show the hints taken so far and take the next one once it is unlocked (`--now`: take it
     /// early for its point penalty). Not during an exam.
     Hint(HintArgs),
@@ -144,6 +144,13 @@ pub struct StartArgs {
     /// Output format (`json` implies `--detach`).
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
+    /// Practise on this cluster instead of kubedrill's kind cluster (one whose nodes carry
+    /// kubedrill's label, or any with `--allow-foreign-cluster`).
+    #[command(flatten)]
+    pub cluster: GivenCluster,
+    /// How traffic checks are judged (while verifying the setup is broken).
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// Output of the session commands.
@@ -152,6 +159,20 @@ pub struct SessionOutputArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// `kubedrill check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+    /// The cluster, when not the one the session was started on.
+    #[command(flatten)]
+    pub cluster: GivenCluster,
+    /// How traffic checks are judged.
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// `kubedrill hint`.
@@ -171,6 +192,12 @@ pub struct SubmitArgs {
     /// Pass mark in percent.
     #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
     pub pass_mark: f64,
+    /// The cluster, when not the one the session was started on.
+    #[command(flatten)]
+    pub cluster: GivenCluster,
+    /// How traffic checks are judged.
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// `kubedrill abandon`.
@@ -229,6 +256,13 @@ pub struct ExamStartArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
+    /// Run every task on this cluster instead of kubedrill's kind clusters (then only
+    /// scenarios that stay in their own namespaces are drawn).
+    #[command(flatten)]
+    pub cluster: GivenCluster,
+    /// How traffic checks are judged (while verifying the setup is broken).
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// `kubedrill exam task`.
@@ -323,6 +357,12 @@ pub struct VerifyScenarioArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
+    /// Self-test on this cluster instead of kubedrill's kind cluster.
+    #[command(flatten)]
+    pub cluster: GivenCluster,
+    /// How traffic checks are judged.
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// `kubedrill scenario lint`.
@@ -384,6 +424,9 @@ pub struct GradeArgs {
     /// Which live cluster.
     #[command(flatten)]
     pub target: ClusterTarget,
+    /// How traffic checks are judged on a live cluster.
+    #[command(flatten)]
+    pub probes: ProbeArgs,
     /// Report format.
     #[arg(short = 'o', long = "format", value_enum, default_value_t)]
     pub format: crate::report::ReportFormat,
@@ -453,23 +496,44 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Which live cluster to talk to.
+/// A cluster the user names instead of kubedrill's own kind cluster.
 #[derive(Debug, Args, Clone, Default)]
-pub struct ClusterTarget {
-    /// Use this kubeconfig instead of kubedrill's own cluster of the scenario's profile.
+pub struct GivenCluster {
+    /// Use this kubeconfig instead of kubedrill's own cluster of the scenario's profile. A
+    /// cluster whose nodes lack kubedrill's label is foreign: nothing is written to it without
+    /// `--allow-foreign-cluster`.
     #[arg(long, value_name = "FILE", env = "KUBEDRILL_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
     /// Context in `--kubeconfig` (default: its current context).
     #[arg(long, requires = "kubeconfig")]
     pub context: Option<String>,
     /// Allow writes (scenario namespaces, probe pods) to a cluster kubedrill did not create.
-    /// System namespaces and cluster-wide objects stay off limits.
+    /// System namespaces and cluster-wide objects stay off limits, so only namespaced
+    /// scenarios run there.
     #[arg(long)]
     pub allow_foreign_cluster: bool,
+}
+
+/// Which live cluster to talk to.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ClusterTarget {
+    /// The cluster, when not kubedrill's own.
+    #[command(flatten)]
+    pub cluster: GivenCluster,
     /// One student's share of a shared cluster: every generated name (hence every scenario
     /// namespace) starts with this prefix. Refused for scenarios that break cluster-wide parts.
     #[arg(long, value_name = "PREFIX")]
     pub namespace_prefix: Option<String>,
+}
+
+/// How live traffic checks are judged.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct ProbeArgs {
+    /// `exec`: real traffic from probe pods (default). `predict`: no traffic; the reachability
+    /// analyzer judges connectivity, DNS and HTTP checks from the live state, and every report
+    /// marks them "predicted" (for clusters whose RBAC forbids exec).
+    #[arg(long, value_enum, default_value_t)]
+    pub probes: crate::cluster::live::ProbeMode,
 }
 
 /// `kubedrill cluster ...`.
@@ -524,4 +588,7 @@ pub struct SetupArgs {
     /// Which live cluster.
     #[command(flatten)]
     pub target: ClusterTarget,
+    /// How traffic checks are judged (while verifying the setup is broken).
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }

@@ -83,6 +83,8 @@ impl Lab for FakeLab {
             profile,
             kubeconfig: PathBuf::from(format!("/fake/{profile}/kubeconfig")),
             context: Some(format!("kind-kubedrill-{profile}")),
+            given: false,
+            allow_foreign: false,
         })
     }
 

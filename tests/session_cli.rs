@@ -48,6 +48,8 @@ fn seed_session(home: &Path, mode: Mode) -> Session {
                 profile: Profile::Kindnet,
                 kubeconfig: home.join("clusters/kubedrill-kindnet/kubeconfig"),
                 context: Some("kind-kubedrill-kindnet".into()),
+                given: false,
+                allow_foreign: false,
             },
             flagged: false,
             hints: Vec::new(),

@@ -67,8 +67,14 @@ impl Live {
     /// Run the canary (with the deny-all step when `policy`); `Err` names what did not behave.
     pub async fn canary(&self, policy: bool) -> Result<(), ClusterError> {
         let result = self.canary_steps(policy).await;
-        let _ = self.remove_scenario_namespaces().await;
-        result
+        // Only the canary's own namespace: a learner's scenario namespaces survive `cluster up`.
+        let cleanup = async {
+            self.delete_namespace(NAMESPACE).await?;
+            self.await_namespaces_gone(&[NAMESPACE.to_owned()], super::lifecycle::NAMESPACE_DELETION_TIMEOUT)
+                .await
+        };
+        let cleaned = cleanup.await;
+        result.and(cleaned)
     }
 
     async fn canary_steps(&self, policy: bool) -> Result<(), ClusterError> {

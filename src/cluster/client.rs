@@ -10,6 +10,9 @@ use kube::{Client, Config};
 
 use super::error::ClusterError;
 
+/// The user agent of every request kubedrill sends (`kubedrill/<version>`).
+pub const USER_AGENT: &str = concat!("kubedrill/", env!("CARGO_PKG_VERSION"));
+
 /// Where a client points: the file, the context, and the API server URL (for messages).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
@@ -43,9 +46,13 @@ pub async fn connect(kubeconfig: &Path, context: Option<&str>) -> Result<(Client
         context: context.map(str::to_owned),
         ..KubeConfigOptions::default()
     };
-    let config = Config::from_custom_kubeconfig(file, &options)
+    let mut config = Config::from_custom_kubeconfig(file, &options)
         .await
         .map_err(|e| problem(e.to_string()))?;
+    // API servers' audit logs name the client by its user agent; kube-rs sends none.
+    config
+        .headers
+        .push((http::header::USER_AGENT, http::HeaderValue::from_static(USER_AGENT)));
     let target = Target {
         kubeconfig: kubeconfig.display().to_string(),
         context: context.map(str::to_owned),

@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::cni;
 use super::error::ClusterError;
 use super::kind::{Kind, cluster_name, render_config};
-use super::live::Live;
+use super::live::{Live, ProbeMode};
 use super::paths::DataDir;
 use super::process::Runner;
 use super::safety::{Scope, is_system_namespace};
@@ -33,6 +33,8 @@ use crate::scenario::render::Rendered;
 
 /// Annotation kubedrill puts on the Namespaces it applies, so reset knows what to remove.
 pub const NAMESPACE_ANNOTATION: &str = "kubedrill.dev/scenario";
+/// How long removing scenario namespaces may take before kubedrill names the one stuck.
+pub const NAMESPACE_DELETION_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the readiness gate waits after a create.
 pub const GATE_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -173,7 +175,9 @@ impl Live {
         .await
     }
 
-    /// Remove every Namespace kubedrill applied (annotated), and any probe pod left elsewhere.
+    /// Remove every Namespace kubedrill applied (annotated), and any probe pod left elsewhere,
+    /// and wait until they are gone: namespace deletion is asynchronous, and the API server
+    /// refuses to create into a namespace that is still terminating (403).
     pub async fn remove_scenario_namespaces(&self) -> Result<Vec<String>, ClusterError> {
         let namespaces: Api<Namespace> = Api::all(self.client.clone());
         let list = namespaces
@@ -190,17 +194,61 @@ impl Live {
             let Some(name) = ns.metadata.name.filter(|n| annotated && !is_system_namespace(n)) else {
                 continue;
             };
-            self.guard
-                .allow(&format!("delete namespace {name}"), Scope::Namespace(&name))?;
-            match namespaces.delete(&name, &DeleteParams::default()).await {
-                Ok(_) => removed.push(name),
-                Err(kube::Error::Api(s)) if s.code == 404 => {}
-                Err(e) => return Err(ClusterError::api("delete", format!("namespace {name}"), &e)),
-            }
+            self.delete_namespace(&name).await?;
+            removed.push(name);
         }
         self.sweep_probe_pods(super::probe::script::NODE_PROBE_NAMESPACE)
             .await?;
+        self.await_namespaces_gone(&removed, NAMESPACE_DELETION_TIMEOUT).await?;
         Ok(removed)
+    }
+
+    /// Ask for `name`'s deletion. A namespace already terminating answers 409 and a missing
+    /// one 404: both mean "it is going".
+    pub async fn delete_namespace(&self, name: &str) -> Result<(), ClusterError> {
+        self.guard
+            .allow(&format!("delete namespace {name}"), Scope::Namespace(name))?;
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
+        match namespaces.delete(name, &DeleteParams::default()).await {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(()),
+            Err(e) => Err(ClusterError::api("delete", format!("namespace {name}"), &e)),
+        }
+    }
+
+    /// Poll until none of `names` exists; on timeout name the first one left and why it is
+    /// stuck (its finalizers and the conditions the namespace controller reports).
+    pub async fn await_namespaces_gone(&self, names: &[String], timeout: Duration) -> Result<(), ClusterError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let namespaces: Api<Namespace> = Api::all(self.client.clone());
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let mut left = None;
+            for name in names {
+                let found = namespaces
+                    .get_opt(name)
+                    .await
+                    .map_err(|e| ClusterError::api("read", format!("namespace {name}"), &e))?;
+                if let Some(ns) = found {
+                    left = Some(ns);
+                    break;
+                }
+            }
+            let Some(ns) = left else { return Ok(()) };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClusterError::Timeout {
+                    what: format!(
+                        "namespace `{}` to be deleted",
+                        ns.metadata.name.as_deref().unwrap_or("?")
+                    ),
+                    after: timeout,
+                    last: namespace_blockers(&ns),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
     }
 
     /// Delete probe pods (marked by annotation) a cancelled run left in `namespace`.
@@ -347,17 +395,47 @@ impl Live {
         Ok(observation)
     }
 
-    /// Observe and probe what `checks` need.
+    /// Observe what `checks` need, and probe their traffic unless the probe mode is
+    /// [`ProbeMode::Predict`] (then the graders predict it from the state).
     pub async fn observe_checks(&self, checks: &[Check]) -> Result<Observation, ClusterError> {
         let needs = Needs::of(checks);
         let state = self.observe(&needs.lists).await?;
-        let probes = self.probe(checks, &state).await;
+        let probes = match self.probes {
+            ProbeMode::Exec => self.probe(checks, &state).await,
+            ProbeMode::Predict => std::collections::BTreeMap::new(),
+        };
         Ok(Observation {
             state,
             baseline: None,
             probes,
         })
     }
+}
+
+/// What keeps a terminating namespace alive: its finalizers and the namespace controller's
+/// conditions that are true (remaining content, failed deletions).
+#[must_use]
+pub fn namespace_blockers(ns: &Namespace) -> String {
+    let finalizers = ns.spec.as_ref().and_then(|s| s.finalizers.clone()).unwrap_or_default();
+    let conditions: Vec<String> = ns
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|c| c.status == "True")
+        .map(|c| format!("{}: {}", c.type_, c.message.as_deref().unwrap_or("")))
+        .collect();
+    let phase = ns
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.clone())
+        .unwrap_or_else(|| "?".to_owned());
+    let mut text = format!("phase {phase}, finalizers [{}]", finalizers.join(", "));
+    if !conditions.is_empty() {
+        text.push_str(&format!("; {}", conditions.join("; ")));
+    }
+    text
 }
 
 /// Whether the profile's kind cluster exists and kubedrill has its kubeconfig.

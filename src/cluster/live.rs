@@ -23,6 +23,20 @@ pub struct Live {
     pub guard: Guard,
     /// Kind resolution (discovery cached).
     pub kinds: Kinds,
+    /// How traffic checks are judged.
+    pub probes: ProbeMode,
+}
+
+/// How connectivity, DNS and HTTP checks are judged on a live cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeMode {
+    /// Real traffic: probe pods and `exec` into pods (the default).
+    #[default]
+    Exec,
+    /// No traffic: the reachability analyzer judges them from the live state, and every
+    /// report marks them "predicted" (for clusters whose RBAC forbids exec, and the test bed).
+    Predict,
 }
 
 impl Live {
@@ -47,6 +61,14 @@ impl Live {
             client,
             target,
             guard,
+            probes: ProbeMode::Exec,
         }
+    }
+
+    /// The same connection, judging traffic checks as `probes` says.
+    #[must_use]
+    pub fn with_probes(mut self, probes: ProbeMode) -> Self {
+        self.probes = probes;
+        self
     }
 }

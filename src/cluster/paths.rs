@@ -36,6 +36,22 @@ impl DataDir {
         Self { root: root.into() }
     }
 
+    /// Saved copies of system objects for a cluster the user named by kubeconfig, keyed by
+    /// its API server URL (`https://127.0.0.1:6443` -> `given/https-127-0-0-1-6443/saved`).
+    #[must_use]
+    pub fn given_saved(&self, server: &str) -> PathBuf {
+        let key: String = server
+            .trim_end_matches('/')
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        self.root.join("given").join(key).join("saved")
+    }
+
     /// The root folder.
     #[must_use]
     pub fn root(&self) -> &Path {

@@ -123,7 +123,20 @@ impl Guard {
         &self.ownership
     }
 
-    /// May `action` write to `scope`?
+    /// Refuse at once, before any request, when no write at all may happen (a foreign
+    /// cluster without `--allow-foreign-cluster`), so nothing is half-done.
+    pub fn allow_any_write(&self) -> Result<(), ClusterError> {
+        if self.is_owned() || self.allow_foreign {
+            Ok(())
+        } else {
+            Err(ClusterError::ForeignCluster {
+                action: "practise on it".to_owned(),
+                context: self.target.clone(),
+            })
+        }
+    }
+
+    /// Whether `action` on `scope` may happen.
     pub fn allow(&self, action: &str, scope: Scope<'_>) -> Result<(), ClusterError> {
         if self.is_owned() {
             return Ok(());

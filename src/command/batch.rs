@@ -17,8 +17,10 @@ use crate::output::{Printer, table};
 use crate::report::{GradeReport, ReportFormat};
 use crate::scenario::Rendered;
 
-/// Live clusters through kube, snapshots from files.
-struct LiveObserver;
+/// Live clusters through kube (traffic judged as `probes` says), snapshots from files.
+struct LiveObserver {
+    probes: crate::cluster::live::ProbeMode,
+}
 
 impl Observer for LiveObserver {
     fn observe<'a>(&'a self, student: &'a Student, rendered: &'a Rendered) -> Observing<'a> {
@@ -36,7 +38,9 @@ impl Observer for LiveObserver {
                     Ok(snapshot.observation)
                 }
                 Source::Cluster { kubeconfig, context } => {
-                    let live = Live::open(kubeconfig, context.as_deref(), None, student.allow_foreign_cluster).await?;
+                    let live = Live::open(kubeconfig, context.as_deref(), None, student.allow_foreign_cluster)
+                        .await?
+                        .with_probes(self.probes);
                     let observation = live.observe_checks(&rendered.checks).await?;
                     crate::practice::lab::with_setup_baseline(observation, rendered)
                 }
@@ -69,7 +73,10 @@ pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &P
         scenarios_dir: user_dir,
         key: key.as_deref(),
     };
-    let rows = super::cluster::block_on("batch grading", async { Ok(batch.run(&students, &LiveObserver).await) })?;
+    let observer = LiveObserver {
+        probes: args.probes.probes,
+    };
+    let rows = super::cluster::block_on("batch grading", async { Ok(batch.run(&students, &observer).await) })?;
     let summary = summarize(&rows);
     let combined = match args.format {
         ReportFormat::Json => serde_json::to_string_pretty(&BatchReport {

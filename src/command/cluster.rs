@@ -213,7 +213,7 @@ pub fn connection(
     profile: Profile,
     data: &DataDir,
 ) -> Result<(std::path::PathBuf, Option<String>), ClusterError> {
-    if let Some(path) = &target.kubeconfig {
+    if let Some(path) = &target.cluster.kubeconfig {
         return Ok((path.clone(), None));
     }
     let path = data.kubeconfig(profile);
@@ -234,9 +234,9 @@ pub async fn open(
 ) -> Result<Live, ClusterError> {
     Live::open(
         kubeconfig,
-        target.context.as_deref(),
+        target.cluster.context.as_deref(),
         expected,
-        target.allow_foreign_cluster,
+        target.cluster.allow_foreign_cluster,
     )
     .await
 }
@@ -270,7 +270,9 @@ fn setup(
     let saved = data.saved(profile);
     let mut timings = Timings::default();
     let observation = block_on("scenario setup", async {
-        let live = open(&args.target, &kubeconfig, expected.as_deref()).await?;
+        let live = open(&args.target, &kubeconfig, expected.as_deref())
+            .await?
+            .with_probes(args.probes.probes);
         if crate::cluster::addons::needs_ingress(&rendered) {
             let cache = data.root().join("cache");
             timings

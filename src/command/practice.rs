@@ -8,17 +8,18 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::{
-    AbandonArgs, ExamCommand, ExamStartArgs, HintArgs, OutputFormat, SessionOutputArgs, SolutionArgs, StartArgs,
-    SubmitArgs,
+    AbandonArgs, CheckArgs, ExamCommand, ExamStartArgs, GivenCluster, HintArgs, OutputFormat, ProbeArgs,
+    SessionOutputArgs, SolutionArgs, StartArgs, SubmitArgs,
 };
 use crate::cluster::lifecycle::Timings;
+use crate::cluster::live::ProbeMode;
 use crate::cluster::paths::DataDir;
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::practice::clock::{Clock, SystemClock, clock_text};
 use crate::practice::flow::{self, Env, ExamRequest, Finished, Graded, Now, StartRequest, Started};
 use crate::practice::history::Outcome;
-use crate::practice::lab::{KindLab, history_path, session_dir};
+use crate::practice::lab::{Given, KindLab, history_path, session_dir};
 use crate::practice::session::{Mode, NextHint, Session};
 use crate::practice::store::Store;
 use crate::practice::timer::{Tick, tick};
@@ -32,6 +33,8 @@ struct Context {
     store: Store,
     history: PathBuf,
     user_dir: Option<PathBuf>,
+    given: Option<Given>,
+    probes: ProbeMode,
 }
 
 impl Context {
@@ -43,14 +46,37 @@ impl Context {
             history: history_path(&data),
             user_dir: user_dir.map(Path::to_path_buf),
             data,
+            given: None,
+            probes: ProbeMode::Exec,
         }
     }
 
-    fn run<T>(&self, pass_mark: f64, f: impl FnOnce(&Env<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        let lab = KindLab {
+    /// On the cluster named on the command line (if any), judging traffic as `probes` says.
+    fn on(mut self, cluster: &GivenCluster, probes: ProbeArgs) -> Self {
+        self.given = Given::from_args(cluster);
+        self.probes = probes.probes;
+        self
+    }
+
+    fn lab(&self) -> KindLab<'_> {
+        KindLab {
             data: self.data.clone(),
             progress: &self.spinner,
-        };
+            given: self.given.clone(),
+            probes: self.probes,
+        }
+    }
+
+    /// Offer kind and kubectl when kubedrill's own kind clusters will be used.
+    fn offer_tools(&self, printer: &Printer) -> Result<(), Error> {
+        if self.given.is_none() {
+            super::cluster::offer_missing_tools(&self.data, printer)?;
+        }
+        Ok(())
+    }
+
+    fn run<T>(&self, pass_mark: f64, f: impl FnOnce(&Env<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let lab = self.lab();
         let env = Env {
             lab: &lab,
             clock: &SystemClock,
@@ -73,8 +99,8 @@ fn fresh_seed() -> u64 {
 
 /// `kubedrill start`.
 pub fn start(args: &StartArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer);
-    super::cluster::offer_missing_tools(&context.data, printer)?;
+    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
+    context.offer_tools(printer)?;
     let scenario = super::resolve(&args.scenario, user_dir)?;
     let request = StartRequest {
         scenario: &scenario,
@@ -283,8 +309,8 @@ fn exam_tasks(printer: &Printer, session: &Session) -> String {
 }
 
 /// `kubedrill check`.
-pub fn check(args: &SessionOutputArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer);
+pub fn check(args: &CheckArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
+    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
     let graded = match context.run(PASS_MARK, flow::check)? {
         Now::TimeUp(finished) => return time_up(printer, &finished),
         Now::Running(graded) => graded,
@@ -351,7 +377,7 @@ pub fn hint(args: &HintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
 
 /// `kubedrill submit`.
 pub fn submit(args: &SubmitArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer);
+    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
     let finished = context.run(args.pass_mark, flow::submit)?;
     show_finished(printer, &finished, args.format)
 }
@@ -514,13 +540,10 @@ pub fn verify(
     user_dir: Option<&Path>,
     printer: &Printer,
 ) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer);
-    super::cluster::offer_missing_tools(&context.data, printer)?;
+    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
+    context.offer_tools(printer)?;
     let scenario = super::resolve(&args.scenario, user_dir)?;
-    let lab = KindLab {
-        data: context.data.clone(),
-        progress: &context.spinner,
-    };
+    let lab = context.lab();
     let stages = crate::practice::verify::verify(&lab, &scenario, args.seed, args.profile)?;
     match args.output {
         OutputFormat::Json => printer.json(&stages),
@@ -557,17 +580,26 @@ pub fn verify(
 pub fn exam(command: &ExamCommand, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
     match command {
-        ExamCommand::Start(args) => exam_start(&context, args, printer),
+        ExamCommand::Start(args) => exam_start(&context.on(&args.cluster, args.probes), args, printer),
         ExamCommand::Task(args) => exam_task(&context, args.number, None, printer),
         ExamCommand::Flag(args) => exam_task(&context, args.number, Some(!args.off), printer),
     }
 }
 
 fn exam_start(context: &Context, args: &ExamStartArgs, printer: &Printer) -> Result<Exit, Error> {
-    super::cluster::offer_missing_tools(&context.data, printer)?;
+    context.offer_tools(printer)?;
     let catalogue = crate::catalogue::Catalogue::load(context.user_dir.as_deref())?;
     let scenarios = catalogue.entries.into_iter().map(|e| e.scenario).collect();
-    let pool = flow::exam_pool(scenarios, args.domain, args.profile);
+    let pool = if context.given.is_some() {
+        // One cluster for every task: one profile's scenarios that stay in their namespaces.
+        let profile = args.profile.unwrap_or(crate::scenario::model::Profile::Kindnet);
+        flow::exam_pool(scenarios, args.domain, Some(profile))
+            .into_iter()
+            .filter(|s| crate::catalogue::render(s, 1).is_ok_and(|r| !r.is_cluster_wide()))
+            .collect()
+    } else {
+        flow::exam_pool(scenarios, args.domain, args.profile)
+    };
     let request = ExamRequest {
         pool: &pool,
         tasks: args.tasks,

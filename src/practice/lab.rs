@@ -4,15 +4,19 @@
 //!
 //! Never grades or prints: phases are reported through a [`Progress`].
 
+use std::path::PathBuf;
+
 use graders::state::Observation;
 
 use super::session::Access;
+use crate::cli::GivenCluster;
+use crate::cluster::error::ClusterError;
 use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::{self, KindNodes, Progress, Timings};
-use crate::cluster::live::Live;
+use crate::cluster::live::{Live, ProbeMode};
 use crate::cluster::paths::DataDir;
 use crate::cluster::process::SystemRunner;
-use crate::cluster::steps::StepContext;
+use crate::cluster::steps::{Nodes, StepContext};
 use crate::cluster::tools;
 use crate::command::cluster::block_on;
 use crate::error::Error;
@@ -34,15 +38,53 @@ pub trait Lab {
     fn apply(&self, access: &Access, rendered: &Rendered, steps: &[Step]) -> Result<(), Error>;
 }
 
-/// kubedrill's own kind clusters.
+/// A cluster the user names with `--kubeconfig` instead of kubedrill's own kind cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Given {
+    /// The kubeconfig file.
+    pub kubeconfig: PathBuf,
+    /// The context in it (`None`: its current context).
+    pub context: Option<String>,
+    /// Writes allowed although its nodes lack kubedrill's label (namespaced scenarios only).
+    pub allow_foreign: bool,
+}
+
+impl Given {
+    /// From the command line's cluster target, when it names a kubeconfig.
+    #[must_use]
+    pub fn from_args(cluster: &GivenCluster) -> Option<Self> {
+        cluster.kubeconfig.as_ref().map(|kubeconfig| Self {
+            kubeconfig: kubeconfig.clone(),
+            context: cluster.context.clone(),
+            allow_foreign: cluster.allow_foreign_cluster,
+        })
+    }
+}
+
+/// kubedrill's own kind clusters, or one cluster the user names (`given`).
 pub struct KindLab<'p> {
     /// kubedrill's data folder.
     pub data: DataDir,
     /// Phase reporting.
     pub progress: &'p dyn Progress,
+    /// The user's cluster instead of kubedrill's kind clusters.
+    pub given: Option<Given>,
+    /// How traffic checks are judged.
+    pub probes: ProbeMode,
 }
 
-impl KindLab<'_> {
+impl<'p> KindLab<'p> {
+    /// kubedrill's kind clusters, real probes.
+    #[must_use]
+    pub fn new(data: DataDir, progress: &'p dyn Progress) -> Self {
+        Self {
+            data,
+            progress,
+            given: None,
+            probes: ProbeMode::Exec,
+        }
+    }
+
     fn nodes(&self, profile: Profile) -> KindNodes<'static> {
         KindNodes {
             runner: &SystemRunner,
@@ -50,10 +92,90 @@ impl KindLab<'_> {
             cluster: cluster_name(profile),
         }
     }
+
+    /// Open the task's cluster: kubedrill's kind cluster (which must be the one named), or the
+    /// given one (owned when its nodes carry kubedrill's label).
+    async fn open(&self, access: &Access) -> Result<Live, ClusterError> {
+        let access = &self.effective(access);
+        let expected = (!access.given).then(|| cluster_name(access.profile));
+        let live = Live::open(
+            &access.kubeconfig,
+            access.context.as_deref(),
+            expected.as_deref(),
+            access.allow_foreign,
+        )
+        .await?;
+        Ok(live.with_probes(self.probes))
+    }
+
+    /// The task's cluster, or the one named on this command's line (`check --kubeconfig`).
+    fn effective(&self, access: &Access) -> Access {
+        match &self.given {
+            Some(given) => Access {
+                profile: access.profile,
+                kubeconfig: given.kubeconfig.clone(),
+                context: given.context.clone(),
+                given: true,
+                allow_foreign: given.allow_foreign,
+            },
+            None => access.clone(),
+        }
+    }
+
+    /// Where saved system objects go: per profile for kind clusters, per API server otherwise.
+    fn saved(&self, access: &Access, live: &Live) -> PathBuf {
+        if access.given {
+            self.data.given_saved(&live.target.server)
+        } else {
+            self.data.saved(access.profile)
+        }
+    }
+
+    /// Clean the given cluster for a new scenario: scenario namespaces removed (and gone),
+    /// saved system objects put back and, on a cluster kubedrill owns, the health gate.
+    /// Nothing is created, and a foreign cluster without the opt-in gets no write at all.
+    fn prepare_given(&self, given: &Given, profile: Profile, timings: &mut Timings) -> Result<Access, Error> {
+        let access = Access {
+            profile,
+            kubeconfig: given.kubeconfig.clone(),
+            context: given.context.clone(),
+            given: true,
+            allow_foreign: given.allow_foreign,
+        };
+        block_on("cluster reset", async {
+            let live = self.open(&access).await?;
+            live.guard.allow_any_write()?;
+            timings
+                .run(
+                    self.progress,
+                    "remove scenario namespaces",
+                    live.remove_scenario_namespaces(),
+                )
+                .await?;
+            if live.guard.is_owned() {
+                let saved = self.saved(&access, &live);
+                timings
+                    .run(self.progress, "restore system objects", live.restore_saved(&saved))
+                    .await?;
+                timings
+                    .run(
+                        self.progress,
+                        "health gate",
+                        live.gate(profile, std::time::Duration::from_secs(90)),
+                    )
+                    .await?;
+            }
+            Ok(())
+        })?;
+        Ok(access)
+    }
 }
 
 impl Lab for KindLab<'_> {
     fn prepare(&self, profile: Profile, workers: u8, timings: &mut Timings) -> Result<Access, Error> {
+        if let Some(given) = &self.given {
+            return self.prepare_given(given, profile, timings);
+        }
         if lifecycle::exists(profile, &self.data, &SystemRunner)? {
             block_on(
                 "cluster reset",
@@ -70,16 +192,17 @@ impl Lab for KindLab<'_> {
             profile,
             kubeconfig: self.data.kubeconfig(profile),
             context: Some(format!("kind-{}", cluster_name(profile))),
+            given: false,
+            allow_foreign: false,
         })
     }
 
     fn set_up(&self, access: &Access, scenario: &str, rendered: &Rendered, timings: &mut Timings) -> Result<(), Error> {
-        let name = cluster_name(access.profile);
+        let access = &self.effective(access);
         let nodes = self.nodes(access.profile);
-        let saved = self.data.saved(access.profile);
         let cache = self.data.root().join("cache");
         block_on("scenario setup", async {
-            let live = Live::open(&access.kubeconfig, None, Some(&name), false).await?;
+            let live = self.open(access).await?;
             if crate::cluster::addons::needs_ingress(rendered) {
                 timings
                     .run(
@@ -89,7 +212,10 @@ impl Lab for KindLab<'_> {
                     )
                     .await?;
             }
-            live.setup(scenario, rendered, Some(&nodes), Some(&saved), timings, self.progress)
+            // Node steps reach kind's node containers; a given cluster has none to reach.
+            let nodes: Option<&dyn Nodes> = (!access.given).then_some(&nodes as &dyn Nodes);
+            let saved = live.guard.is_owned().then(|| self.saved(access, &live));
+            live.setup(scenario, rendered, nodes, saved.as_deref(), timings, self.progress)
                 .await
                 .map(drop)
         })?;
@@ -97,26 +223,24 @@ impl Lab for KindLab<'_> {
     }
 
     fn observe(&self, access: &Access, rendered: &Rendered) -> Result<Observation, Error> {
-        let name = cluster_name(access.profile);
         block_on("grading", async {
-            let live = Live::open(&access.kubeconfig, access.context.as_deref(), Some(&name), false).await?;
-            live.observe_checks(&rendered.checks).await
+            self.open(access).await?.observe_checks(&rendered.checks).await
         })
         .map_err(Error::from)
         .and_then(|observation| with_setup_baseline(observation, rendered))
     }
 
     fn apply(&self, access: &Access, rendered: &Rendered, steps: &[Step]) -> Result<(), Error> {
-        let name = cluster_name(access.profile);
+        let access = &self.effective(access);
         let nodes = self.nodes(access.profile);
-        let saved = self.data.saved(access.profile);
-        let context = StepContext {
-            files: &rendered.files,
-            nodes: Some(&nodes),
-            saved: Some(&saved),
-        };
         block_on("steps", async {
-            let live = Live::open(&access.kubeconfig, None, Some(&name), false).await?;
+            let live = self.open(access).await?;
+            let saved = live.guard.is_owned().then(|| self.saved(access, &live));
+            let context = StepContext {
+                files: &rendered.files,
+                nodes: (!access.given).then_some(&nodes as &dyn Nodes),
+                saved: saved.as_deref(),
+            };
             live.run_steps(steps, &context).await
         })?;
         Ok(())

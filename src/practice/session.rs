@@ -57,6 +57,12 @@ pub struct Access {
     pub kubeconfig: PathBuf,
     /// The context in it (kind names it `kind-<cluster>`).
     pub context: Option<String>,
+    /// A cluster the learner named with `--kubeconfig`, not kubedrill's own kind cluster.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub given: bool,
+    /// Writes to it were allowed although kubedrill did not create it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_foreign: bool,
 }
 
 /// One task of a session.
@@ -223,6 +229,8 @@ pub(crate) mod tests {
                 profile: Profile::Kindnet,
                 kubeconfig: "/k".into(),
                 context: None,
+                given: false,
+                allow_foreign: false,
             },
             flagged: false,
             hints: Vec::new(),

@@ -27,6 +27,22 @@ pub struct Stage {
     pub ok: bool,
     /// What it showed (the failing checks, or what went wrong).
     pub detail: String,
+    /// Every check's verdict (`pass`, `fail`, `error`, `not-evaluated`) and whether it was
+    /// predicted rather than probed.
+    pub checks: Vec<CheckOutcome>,
+}
+
+/// One check's outcome in a stage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckOutcome {
+    /// Check id.
+    pub id: String,
+    /// Verdict status word.
+    pub verdict: &'static str,
+    /// Judged by the analyzer, not by traffic.
+    pub predicted: bool,
+    /// The verdict's sentence (empty for a pass).
+    pub message: String,
 }
 
 fn failing(card: &ScoreCard) -> Vec<&str> {
@@ -41,13 +57,36 @@ fn full(card: &ScoreCard) -> bool {
     card.is_complete() && card.earned == card.total
 }
 
-fn stage(name: String, card: &ScoreCard, ok: bool, detail: String) -> Stage {
+/// Checks that could not be judged (no traffic in predict mode, an environment error).
+fn unjudged(card: &ScoreCard) -> Vec<&str> {
+    card.checks
+        .iter()
+        .filter(|c| !c.verdict.is_scored())
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+fn stage(name: String, card: &ScoreCard, ok: bool, mut detail: String) -> Stage {
+    let unjudged = unjudged(card);
+    if !unjudged.is_empty() {
+        detail.push_str(&format!("; not judged: {}", unjudged.join(", ")));
+    }
     Stage {
         name,
         earned: card.earned,
         possible: card.possible,
         ok,
         detail,
+        checks: card
+            .checks
+            .iter()
+            .map(|c| CheckOutcome {
+                id: c.id.clone(),
+                verdict: c.verdict.status(),
+                predicted: c.predicted,
+                message: c.verdict.message().to_owned(),
+            })
+            .collect(),
     }
 }
 
