@@ -54,6 +54,22 @@ bench-cli:
       "$pin target/release/kubedrill list" \
       "$pin target/release/kubedrill scenario lint $corpus"
 
+# Build the test bed's control plane from the Go module proxy (cached by version).
+testbed-build:
+    bash tests/testbed/build.sh
+
+# Start the test bed: a real kube-apiserver, etcd, controllers and scheduler, kwok nodes.
+testbed-up profile="kindnet":
+    bash tests/testbed/up.sh --profile {{profile}}
+
+# Stop the test bed and remove its state.
+testbed-down:
+    bash tests/testbed/down.sh
+
+# Build, start, run the test-bed suite, always tear down (CI runs this).
+testbed-test *args:
+    bash tests/testbed/test.sh --nocapture {{args}}
+
 # End-to-end tests on a real kind cluster named kubedrill-e2e (needs docker, kind, kubectl).
 e2e:
     cargo test --test e2e -- --ignored --test-threads=1

@@ -546,8 +546,8 @@ pub enum ClusterCommand {
     /// Show whether the profile's cluster exists and is healthy.
     Status(ClusterArgs),
     /// Remove scenario namespaces, restore what scenarios broke in kube-system, check health;
-    /// recreate the cluster only if that fails.
-    Reset(ClusterArgs),
+    /// recreate the cluster only if that fails (never a cluster named with `--kubeconfig`).
+    Reset(ResetArgs),
     /// Pull every image the profile needs and load it into the cluster's nodes (offline practice).
     LoadImages(ClusterArgs),
     /// Set a scenario up on its profile's cluster: apply, break, verify it is broken.
@@ -569,6 +569,17 @@ pub struct ClusterArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
+}
+
+/// Arguments of `cluster reset`.
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The profile's cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Reset this cluster instead of kubedrill's kind cluster.
+    #[command(flatten)]
+    pub given: GivenCluster,
 }
 
 /// Arguments of `cluster setup`.

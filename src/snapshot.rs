@@ -185,13 +185,7 @@ impl Snapshot {
     /// checks still compare with what setup applied.
     pub fn baseline_from_setup(&mut self, rendered: &Rendered) -> Result<(), SnapshotError> {
         if self.observation.baseline.is_none() {
-            let objects = rendered.setup_objects().map(|m| m.object.clone());
-            let state =
-                ClusterState::from_objects(objects).map_err(|e| SnapshotError::new(format!("rendered setup: {e}")))?;
-            self.observation.baseline = Some(Baseline {
-                state,
-                source: BaselineSource::Manifests,
-            });
+            self.observation.baseline = Some(rendered.setup_baseline().map_err(SnapshotError::new)?);
         }
         Ok(())
     }

@@ -378,9 +378,16 @@ impl Live {
         timings
             .run(progress, "apply and break", self.run_steps(&rendered.setup, &context))
             .await?;
-        let observation = timings
+        let mut observation = timings
             .run(progress, "verify broken", self.observe_checks(&rendered.checks))
             .await?;
+        // `unchanged` checks compare with what setup applied; without it they would error and
+        // count as "not passing", hiding a breakage that did not stick.
+        observation.baseline = Some(rendered.setup_baseline().map_err(|message| ClusterError::Api {
+            action: "verify",
+            object: format!("scenario {scenario}"),
+            message,
+        })?);
         let passing = graders::score::grade(&rendered.checks, &observation)
             .iter()
             .filter(|r| r.verdict.is_pass())

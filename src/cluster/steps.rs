@@ -54,6 +54,9 @@ pub struct StepContext<'a> {
     pub saved: Option<&'a Path>,
 }
 
+/// How long restarted pods may take to terminate.
+const RESTART_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 impl Live {
     /// Run `steps` in order; the first failure stops them.
     pub async fn run_steps(&self, steps: &[Step], context: &StepContext<'_>) -> Result<(), ClusterError> {
@@ -150,10 +153,41 @@ impl Live {
         self.guard
             .allow(&format!("delete pods `{query}`"), Scope::Namespaced(&set.namespace))?;
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &set.namespace);
-        pods.delete_collection(&DeleteParams::default(), &ListParams::default().labels(&query))
+        let what = || format!("pods -n {} -l {query}", set.namespace);
+        let deleted = pods
+            .delete_collection(&DeleteParams::default(), &ListParams::default().labels(&query))
             .await
-            .map(drop)
-            .map_err(|e| ClusterError::api("delete", format!("pods -n {} -l {query}", set.namespace), &e))
+            .map_err(|e| ClusterError::api("delete", what(), &e))?;
+        let old: std::collections::BTreeSet<String> = deleted
+            .left()
+            .into_iter()
+            .flat_map(|list| list.items)
+            .filter_map(|pod| pod.metadata.uid)
+            .collect();
+        // Until the old pods are gone their controllers' status still counts them Ready, and a
+        // rollout wait right after this step would pass on that stale status.
+        let deadline = tokio::time::Instant::now() + RESTART_TIMEOUT;
+        loop {
+            let left = pods
+                .list_metadata(&ListParams::default().labels(&query))
+                .await
+                .map_err(|e| ClusterError::api("list", what(), &e))?
+                .items
+                .into_iter()
+                .filter_map(|pod| pod.metadata.uid.filter(|uid| old.contains(uid)).and(pod.metadata.name))
+                .collect::<Vec<_>>();
+            if left.is_empty() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClusterError::Timeout {
+                    what: format!("the restarted {} to terminate", what()),
+                    after: RESTART_TIMEOUT,
+                    last: format!("still terminating: {}", left.join(", ")),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
     }
 
     fn node_exec(&self, step: &NodeExecStep, nodes: Option<&dyn Nodes>) -> Result<(), ClusterError> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, SetupArgs};
+use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, ResetArgs, SetupArgs};
 use crate::cluster::error::ClusterError;
 use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::{self, KindNodes, Timings};
@@ -38,7 +38,10 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
             printer.success(&format!("deleted cluster `{}`", cluster_name(args.profile)));
         }
         ClusterCommand::Status(args) => return status(args, &data, printer),
-        ClusterCommand::Reset(args) => {
+        ClusterCommand::Reset(ResetArgs { cluster: args, given }) => {
+            if let Some(given) = crate::practice::lab::Given::from_args(given) {
+                return reset_given(args, given, &data, printer, &spinner);
+            }
             let mut timings = Timings::default();
             let recreated = block_on(
                 "cluster reset",
@@ -57,6 +60,27 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
         }
         ClusterCommand::Setup(args) => return setup(args, user_dir, &data, printer, &spinner),
     }
+    Ok(Exit::Success)
+}
+
+/// `cluster reset --kubeconfig F`: clean a cluster the user named (scenario namespaces gone,
+/// saved system objects restored and the health gate on a cluster kubedrill owns); never
+/// recreated.
+fn reset_given(
+    args: &ClusterArgs,
+    given: crate::practice::lab::Given,
+    data: &DataDir,
+    printer: &Printer,
+    spinner: &Spinner,
+) -> Result<Exit, Error> {
+    use crate::practice::lab::{KindLab, Lab};
+    let lab = KindLab {
+        given: Some(given),
+        ..KindLab::new(data.clone(), spinner)
+    };
+    let mut timings = Timings::default();
+    lab.prepare(args.profile, args.workers, &mut timings)?;
+    report(printer, args, "reset", &timings);
     Ok(Exit::Success)
 }
 
@@ -267,7 +291,6 @@ fn setup(
         kind: tools::program("kind", &data.bin()),
         cluster: name,
     };
-    let saved = data.saved(profile);
     let mut timings = Timings::default();
     let observation = block_on("scenario setup", async {
         let live = open(&args.target, &kubeconfig, expected.as_deref())
@@ -283,8 +306,15 @@ fn setup(
                 )
                 .await?;
         }
-        let nodes: Option<&dyn crate::cluster::steps::Nodes> = if live.guard.is_owned() { Some(&nodes) } else { None };
-        let saved = live.guard.is_owned().then_some(saved.as_path());
+        // Node steps reach kind's node containers: only on kubedrill's own kind cluster.
+        let own_kind = live.guard.is_owned() && args.target.cluster.kubeconfig.is_none();
+        let nodes: Option<&dyn crate::cluster::steps::Nodes> = if own_kind { Some(&nodes) } else { None };
+        let saved = match (live.guard.is_owned(), args.target.cluster.kubeconfig.is_some()) {
+            (false, _) => None,
+            (true, true) => Some(data.given_saved(&live.target.server)),
+            (true, false) => Some(data.saved(profile)),
+        };
+        let saved = saved.as_deref();
         live.setup(scenario.id(), &rendered, nodes, saved, &mut timings, spinner)
             .await
     })?;

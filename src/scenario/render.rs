@@ -111,6 +111,17 @@ impl Rendered {
             .flat_map(|f| &f.objects)
     }
 
+    /// The objects setup applies, as the baseline `unchanged` checks compare with when no
+    /// copy of the live objects was recorded.
+    pub fn setup_baseline(&self) -> Result<graders::state::Baseline, String> {
+        let objects = self.setup_objects().map(|m| m.object.clone());
+        let state = graders::state::ClusterState::from_objects(objects).map_err(|e| format!("rendered setup: {e}"))?;
+        Ok(graders::state::Baseline {
+            state,
+            source: graders::state::BaselineSource::Manifests,
+        })
+    }
+
     /// Whether setup breaks something outside the scenario's own namespaces (kube-system,
     /// nodes, cluster-scoped objects): such a scenario cannot share a cluster.
     #[must_use]

@@ -126,7 +126,8 @@ for node in "${nodes[@]}"; do
   node_manifest "$node" "$cluster" "$role" "$kwok_port"
 done > "$state/nodes.yaml"
 kubectl apply -f "$state/nodes.yaml" > /dev/null
-spawn "$state" kwok "$bin/kwok" --kubeconfig "$kubeconfig" \
+# KWOK_WORKDIR keeps a developer's own ~/.kwok/kwok.yaml out of the test bed.
+KWOK_WORKDIR="$state/kwok" spawn "$state" kwok "$bin/kwok" --kubeconfig "$kubeconfig" \
   --config "$here/kwok/kwok.yaml" --config "$here/kwok/stages.yaml" --config "$here/kwok/exec.yaml" \
   --manage-all-nodes=false --manage-nodes-with-label-selector "kubedrill.dev/testbed-node" \
   --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-port "$kwok_port" --server-address "127.0.0.1:$kwok_port" \

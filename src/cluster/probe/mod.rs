@@ -165,19 +165,28 @@ impl Live {
         }
     }
 
-    /// Run `script` with `sh -c` in a pod's first container; its combined output.
+    /// Run `script` with `sh -c` in a pod's default container (see [`default_container`]);
+    /// its standard output. The API server refuses exec into a pod of several containers
+    /// when no container is named, so one always is.
     pub async fn exec(&self, namespace: &str, pod: &str, script: &str) -> Result<String, ClusterError> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
-        let params = AttachParams::default().stdout(true).stderr(false).stdin(false);
         let what = format!("pod {namespace}/{pod}");
+        let found = pods
+            .get(pod)
+            .await
+            .map_err(|e| ClusterError::api("read", what.clone(), &e))?;
+        let mut params = AttachParams::default().stdout(true).stderr(false).stdin(false);
+        if let Some(container) = default_container(&found) {
+            params = params.container(container);
+        }
         let mut process = pods
             .exec(pod, ["sh", "-c", script], &params)
             .await
             .map_err(|e| ClusterError::api("exec in", what.clone(), &e))?;
-        let mut output = String::new();
+        let mut bytes = Vec::new();
         if let Some(mut stdout) = process.stdout() {
             stdout
-                .read_to_string(&mut output)
+                .read_to_end(&mut bytes)
                 .await
                 .map_err(|e| ClusterError::Api {
                     action: "read exec output of",
@@ -190,8 +199,30 @@ impl Live {
             object: what,
             message: e.to_string(),
         })?;
-        Ok(output)
+        // A multi-byte character cut by the pod's output must not lose the whole probe group.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
+}
+
+/// The annotation kubectl reads to choose a pod's container for exec and logs.
+pub const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
+
+/// The container `kubectl exec` would choose: the one the
+/// `kubectl.kubernetes.io/default-container` annotation names when the pod has it, else the
+/// first container (as kubectl's `podcmd.FindOrDefaultContainerByName` in
+/// `staging/src/k8s.io/kubectl/pkg/cmd/util/podcmd/podcmd.go` does).
+#[must_use]
+pub fn default_container(pod: &Pod) -> Option<String> {
+    let containers = &pod.spec.as_ref()?.containers;
+    let annotated = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(DEFAULT_CONTAINER_ANNOTATION))
+        .filter(|name| containers.iter().any(|c| &c.name == *name));
+    annotated
+        .cloned()
+        .or_else(|| containers.first().map(|c| c.name.clone()))
 }
 
 /// A result for a probe that could not be planned: a missing destination is the learner's
@@ -261,5 +292,23 @@ mod tests {
         let error = results["c"].error.clone().unwrap_or_default();
         assert!(error.contains("not created by kubedrill"), "{error}");
         assert!(requests(&log).is_empty());
+    }
+
+    #[test]
+    fn exec_chooses_the_annotated_container_else_the_first() {
+        let pod = |annotation: Option<&str>| -> k8s_openapi::api::core::v1::Pod {
+            let mut pod = serde_json::json!({
+                "metadata": {"name": "p", "namespace": "n"},
+                "spec": {"containers": [{"name": "app"}, {"name": "sidecar"}]}
+            });
+            if let Some(name) = annotation {
+                pod["metadata"]["annotations"] = serde_json::json!({super::DEFAULT_CONTAINER_ANNOTATION: name});
+            }
+            serde_json::from_value(pod).expect("pod")
+        };
+        assert_eq!(super::default_container(&pod(None)).as_deref(), Some("app"));
+        assert_eq!(super::default_container(&pod(Some("sidecar"))).as_deref(), Some("sidecar"));
+        // kubectl ignores an annotation naming no container of the pod.
+        assert_eq!(super::default_container(&pod(Some("gone"))).as_deref(), Some("app"));
     }
 }
