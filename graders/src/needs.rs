@@ -94,6 +94,46 @@ impl Needs {
         }
     }
 
+    /// What `checks` need when their traffic is predicted from the live state instead of
+    /// probed: on top of [`Needs::of`], what the reachability analyzer reasons over for each
+    /// probe check (pods, Services, EndpointSlices and NetworkPolicies of the source's and the
+    /// destination's namespaces, the Namespaces' labels) and, for names, the DNS hop's inputs
+    /// (kube-system's pods, policies and the CoreDNS ConfigMap).
+    #[must_use]
+    pub fn for_prediction(checks: &[Check]) -> Self {
+        let mut needs = Self::of(checks);
+        for check in checks {
+            let (namespaces, by_name) = match &check.spec {
+                CheckSpec::Connectivity(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
+                CheckSpec::Http(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
+                CheckSpec::Dns(p) => {
+                    let named = p.name.split('.').nth(1).map(str::to_owned);
+                    (vec![p.from.namespace.clone(), named], true)
+                }
+                _ => continue,
+            };
+            let mut namespaces: Vec<String> = namespaces.into_iter().flatten().collect();
+            if by_name {
+                namespaces.push("kube-system".to_owned());
+                needs
+                    .lists
+                    .insert((ObjectKind::ConfigMap, Some("kube-system".to_owned())));
+            }
+            for namespace in namespaces {
+                for kind in [
+                    ObjectKind::Pod,
+                    ObjectKind::Service,
+                    ObjectKind::EndpointSlice,
+                    ObjectKind::NetworkPolicy,
+                ] {
+                    needs.lists.insert((kind, Some(namespace.clone())));
+                }
+            }
+            needs.lists.insert((ObjectKind::Namespace, None));
+        }
+        needs
+    }
+
     fn probe(&mut self, check: &Check, from: &Source, to: Option<&Destination>) {
         self.probes.insert(check.id.clone());
         if let (Some(namespace), Some(_)) = (&from.namespace, &from.selector) {
@@ -175,5 +215,33 @@ mod tests {
         );
         assert_eq!(needs.probes.into_iter().collect::<Vec<_>>(), ["c"]);
         assert!(needs.baseline);
+    }
+
+    #[test]
+    fn predicting_traffic_needs_what_the_analyzer_reads() {
+        let checks = [check(
+            "c",
+            "connectivity",
+            &json!({"from": {"namespace": "a", "probeLabels": {"x": "y"}},
+                    "to": {"service": "s", "namespace": "b", "port": 80, "byName": true}, "expect": "allowed"}),
+        )];
+        let probed = Needs::of(&checks);
+        let predicted = Needs::for_prediction(&checks);
+        assert!(!probed.lists.contains(&(ObjectKind::Namespace, None)));
+        for namespace in ["a", "b", "kube-system"] {
+            for kind in [ObjectKind::Pod, ObjectKind::EndpointSlice, ObjectKind::NetworkPolicy] {
+                assert!(
+                    predicted.lists.contains(&(kind, Some(namespace.to_owned()))),
+                    "{kind:?} {namespace}"
+                );
+            }
+        }
+        assert!(predicted.lists.contains(&(ObjectKind::Namespace, None)));
+        assert!(
+            predicted
+                .lists
+                .contains(&(ObjectKind::ConfigMap, Some("kube-system".to_owned())))
+        );
+        assert!(predicted.lists.is_superset(&probed.lists));
     }
 }

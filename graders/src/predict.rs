@@ -155,14 +155,34 @@ fn judge(trace: &Trace, expect: Expectation, source: &Endpoint, to: &Destination
     }
 }
 
+/// The Service a pod in `namespace` reaches by `name`, as the pod's DNS search path
+/// (`<ns>.svc.cluster.local svc.cluster.local cluster.local`, `ndots:5`) resolves it:
+/// `web` is `web.<namespace>.svc.cluster.local`, `web.shop` and `web.shop.svc` are Service
+/// `web` in `shop`, and a fully qualified `web.shop.svc.cluster.local.` is itself. Other
+/// shapes (pod or external names) are not Service names.
+#[must_use]
+pub fn service_named(name: &str, namespace: &str) -> Option<(String, String)> {
+    let name = name.trim_end_matches('.');
+    let relative = name
+        .strip_suffix(".svc.cluster.local")
+        .or_else(|| name.strip_suffix(".svc"))
+        .unwrap_or(name);
+    let labels: Vec<&str> = relative.split('.').collect();
+    match labels.as_slice() {
+        [service] if !service.is_empty() && relative == name => Some(((*service).to_owned(), namespace.to_owned())),
+        [service, ns] if !service.is_empty() && !ns.is_empty() => Some(((*service).to_owned(), (*ns).to_owned())),
+        _ => None,
+    }
+}
+
 fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'_>) -> Verdict {
     let Some(source) = source(state, &params.from) else {
         return unpredictable();
     };
-    let name = params.name.trim_end_matches('.');
-    let Some((service, namespace)) = name.strip_suffix(".svc.cluster.local").and_then(|n| n.split_once('.')) else {
+    let Some((service, namespace)) = service_named(&params.name, &source.namespace) else {
         return unpredictable();
     };
+    let (service, namespace) = (service.as_str(), namespace.as_str());
     let hop = analyzer.dns_hop(&source, namespace, service);
     let evidence = Evidence::new(
         format!(
@@ -274,5 +294,26 @@ pub fn cross_check(
             }
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_named;
+
+    #[test]
+    fn names_resolve_as_a_pods_search_path_does() {
+        let named = |name: &str| service_named(name, "shop");
+        let service = |s: &str, ns: &str| Some((s.to_owned(), ns.to_owned()));
+        assert_eq!(named("web"), service("web", "shop"));
+        assert_eq!(named("web.billing"), service("web", "billing"));
+        assert_eq!(named("web.billing.svc"), service("web", "billing"));
+        assert_eq!(named("web.billing.svc.cluster.local"), service("web", "billing"));
+        assert_eq!(named("web.billing.svc.cluster.local."), service("web", "billing"));
+        // Pod names, external names and empty labels are not Service names.
+        assert_eq!(named("a.b.c.svc.cluster.local"), None);
+        assert_eq!(named("example.com.au"), None);
+        assert_eq!(named("web..svc"), None);
+        assert_eq!(named(""), None);
     }
 }

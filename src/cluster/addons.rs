@@ -38,6 +38,7 @@ impl Live {
                 namespace: Some("ingress-nginx".to_owned()),
             }),
             deleted: None,
+            pods_gone: None,
             pods_ready: None,
             timeout: Some(graders::Duration::from_secs(240)),
         })

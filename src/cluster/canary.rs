@@ -89,6 +89,7 @@ impl Live {
         self.wait(&crate::scenario::step::WaitStep {
             rollout: None,
             deleted: None,
+            pods_gone: None,
             pods_ready: Some(graders::target::PodSet {
                 namespace: NAMESPACE.to_owned(),
                 selector: graders::selector::LabelSelector::from_labels(

@@ -405,7 +405,10 @@ impl Live {
     /// Observe what `checks` need, and probe their traffic unless the probe mode is
     /// [`ProbeMode::Predict`] (then the graders predict it from the state).
     pub async fn observe_checks(&self, checks: &[Check]) -> Result<Observation, ClusterError> {
-        let needs = Needs::of(checks);
+        let needs = match self.probes {
+            ProbeMode::Exec => Needs::of(checks),
+            ProbeMode::Predict => Needs::for_prediction(checks),
+        };
         let state = self.observe(&needs.lists).await?;
         let probes = match self.probes {
             ProbeMode::Exec => self.probe(checks, &state).await,
@@ -440,7 +443,7 @@ pub fn namespace_blockers(ns: &Namespace) -> String {
         .unwrap_or_else(|| "?".to_owned());
     let mut text = format!("phase {phase}, finalizers [{}]", finalizers.join(", "));
     if !conditions.is_empty() {
-        text.push_str(&format!("; {}", conditions.join("; ")));
+        text = format!("{text}; {}", conditions.join("; "));
     }
     text
 }

@@ -72,6 +72,19 @@ pub fn wait_check(step: &WaitStep) -> Check {
     internal_check("wait", description, spec)
 }
 
+/// `Ok` when no pod of `set` is left; else the ones that are.
+fn pods_left(state: &graders::state::ClusterState, set: &graders::target::PodSet) -> Result<(), String> {
+    let left: Vec<String> = graders::address::matching_pods(state, &set.namespace, &set.selector)
+        .iter()
+        .filter_map(|p| p.metadata.name.clone())
+        .collect();
+    if left.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} pod(s) left: {}", left.len(), left.join(", ")))
+    }
+}
+
 /// A check kubedrill uses for itself (waits, health gates): no points, no hint, no bindings.
 #[must_use]
 pub fn internal_check(id: impl Into<String>, description: String, spec: CheckSpec) -> Check {
@@ -101,8 +114,15 @@ fn unmet(verdict: &Verdict) -> Result<(), String> {
 impl Live {
     /// Carry out a `wait` step.
     pub async fn wait(&self, step: &WaitStep) -> Result<(), ClusterError> {
-        let check = wait_check(step);
         let poll = Poll::for_up_to(step.timeout.map_or(DEFAULT_WAIT, graders::Duration::as_std));
+        if let Some(set) = &step.pods_gone {
+            let lists = BTreeSet::from([(graders::target::ObjectKind::Pod, Some(set.namespace.clone()))]);
+            let what = format!("pods `{}` in {} to be gone", set.selector.to_query(), set.namespace);
+            return self
+                .poll_until(&what, &lists, poll, |state| pods_left(state, set))
+                .await;
+        }
+        let check = wait_check(step);
         self.wait_for_check(&check, poll).await
     }
 
@@ -194,6 +214,7 @@ mod tests {
         WaitStep {
             rollout: None,
             deleted: None,
+            pods_gone: None,
             pods_ready: Some(PodSet {
                 namespace: "shop".into(),
                 selector: graders::selector::LabelSelector::from_labels([("app".to_owned(), "web".to_owned())].into()),

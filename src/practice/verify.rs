@@ -37,6 +37,8 @@ pub struct Stage {
 pub struct CheckOutcome {
     /// Check id.
     pub id: String,
+    /// Its grader.
+    pub grader: &'static str,
     /// Verdict status word.
     pub verdict: &'static str,
     /// Judged by the analyzer, not by traffic.
@@ -69,7 +71,7 @@ fn unjudged(card: &ScoreCard) -> Vec<&str> {
 fn stage(name: String, card: &ScoreCard, ok: bool, mut detail: String) -> Stage {
     let unjudged = unjudged(card);
     if !unjudged.is_empty() {
-        detail.push_str(&format!("; not judged: {}", unjudged.join(", ")));
+        detail = format!("{detail}; not judged: {}", unjudged.join(", "));
     }
     Stage {
         name,
@@ -82,6 +84,7 @@ fn stage(name: String, card: &ScoreCard, ok: bool, mut detail: String) -> Stage 
             .iter()
             .map(|c| CheckOutcome {
                 id: c.id.clone(),
+                grader: c.grader,
                 verdict: c.verdict.status(),
                 predicted: c.predicted,
                 message: c.verdict.message().to_owned(),

@@ -5,6 +5,8 @@
 
 use graders::target::{ObjectKind, ObjectRef, PodSet};
 use graders::{Duration, ParamProblem};
+
+use crate::cluster::safety::is_system_namespace;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -28,7 +30,7 @@ pub enum Step {
     NodeExec(NodeExecStep),
 }
 
-/// A wait: exactly one of `rollout`, `deleted`, `podsReady`.
+/// A wait: exactly one of `rollout`, `deleted`, `podsReady`, `podsGone`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WaitStep {
@@ -41,6 +43,10 @@ pub struct WaitStep {
     /// Every matching pod Ready (and at least one exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pods_ready: Option<PodSet>,
+    /// No pod matches any more (e.g. a DaemonSet made to schedule nowhere: it then reports
+    /// `desiredNumberScheduled: 0`, which is no rollout to wait for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pods_gone: Option<PodSet>,
     /// Give up after this long (default 2m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
@@ -143,7 +149,7 @@ impl Step {
             Self::NodeExec(_) => true,
             Self::Wait(w) => {
                 w.rollout.iter().chain(&w.deleted).any(system)
-                    || w.pods_ready.as_ref().is_some_and(|p| p.namespace == "kube-system")
+                    || w.pods_ready.iter().chain(&w.pods_gone).any(|p| is_system_namespace(&p.namespace))
             }
             Self::Patch(PatchStep { target, .. }) | Self::Delete(target) | Self::Scale(ScaleStep { target, .. }) => {
                 system(target)
@@ -187,12 +193,13 @@ impl WaitStep {
             self.rollout.is_some(),
             self.deleted.is_some(),
             self.pods_ready.is_some(),
+            self.pods_gone.is_some(),
         ];
         let mut problems = Vec::new();
         if chosen.iter().filter(|c| **c).count() != 1 {
             problems.push(ParamProblem::new(
                 "wait",
-                "set exactly one of `rollout`, `deleted` or `podsReady`",
+                "set exactly one of `rollout`, `deleted`, `podsReady` or `podsGone`",
             ));
         }
         if let Some(target) = &self.rollout {
@@ -212,6 +219,9 @@ impl WaitStep {
         }
         if let Some(pods) = &self.pods_ready {
             problems.extend(pods_problems(pods, "wait.podsReady"));
+        }
+        if let Some(pods) = &self.pods_gone {
+            problems.extend(pods_problems(pods, "wait.podsGone"));
         }
         if self.timeout == Some(Duration::from_secs(0)) {
             problems.push(ParamProblem::new("wait.timeout", "a zero timeout can never be met"));

@@ -185,14 +185,11 @@ impl Live {
             .map_err(|e| ClusterError::api("exec in", what.clone(), &e))?;
         let mut bytes = Vec::new();
         if let Some(mut stdout) = process.stdout() {
-            stdout
-                .read_to_end(&mut bytes)
-                .await
-                .map_err(|e| ClusterError::Api {
-                    action: "read exec output of",
-                    object: what.clone(),
-                    message: e.to_string(),
-                })?;
+            stdout.read_to_end(&mut bytes).await.map_err(|e| ClusterError::Api {
+                action: "read exec output of",
+                object: what.clone(),
+                message: e.to_string(),
+            })?;
         }
         process.join().await.map_err(|e| ClusterError::Api {
             action: "exec in",
@@ -307,7 +304,10 @@ mod tests {
             serde_json::from_value(pod).expect("pod")
         };
         assert_eq!(super::default_container(&pod(None)).as_deref(), Some("app"));
-        assert_eq!(super::default_container(&pod(Some("sidecar"))).as_deref(), Some("sidecar"));
+        assert_eq!(
+            super::default_container(&pod(Some("sidecar"))).as_deref(),
+            Some("sidecar")
+        );
         // kubectl ignores an annotation naming no container of the pod.
         assert_eq!(super::default_container(&pod(Some("gone"))).as_deref(), Some("app"));
     }
