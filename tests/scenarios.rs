@@ -144,3 +144,49 @@ fn the_analyzer_proves_the_policy_scenario_without_a_cluster() {
         "patching kube-system objects is left to the e2e tests"
     );
 }
+
+/// coredns-corefile-error's reference solution restores kubeadm's own Corefile, byte for byte,
+/// and its breakage changes only the `kubernetes` plugin's name. The reference is the ConfigMap
+/// a kubeadm v1.36.3 binary prints (`kubeadm init phase addon coredns --print-manifest`, kept in
+/// tests/testbed/manifests/kubeadm.yaml; template in kubeadm's
+/// `cmd/kubeadm/app/phases/addons/dns/manifests.go`), whose cache block is
+/// `cache 30 { disable success cluster.local  disable denial cluster.local }`, not `cache 30`.
+#[test]
+fn the_corefile_scenario_restores_kubeadms_exact_corefile() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/testbed/manifests/kubeadm.yaml"
+    ))
+    .expect("kubeadm manifests");
+    let manifests = kubedrill::scenario::manifest::parse_manifests(&text).expect("parse");
+    let kubeadm = manifests
+        .iter()
+        .find(|m| m.kind == "ConfigMap" && m.name == "coredns")
+        .and_then(|m| m.object["data"]["Corefile"].as_str())
+        .expect("kubeadm's Corefile")
+        .to_owned();
+    let catalogue = Catalogue::load(None).expect("loads");
+    let scenario = &catalogue
+        .entries
+        .iter()
+        .find(|e| e.scenario.id() == "coredns-corefile-error")
+        .expect("scenario")
+        .scenario;
+    let rendered = kubedrill::catalogue::render(scenario, 1).expect("renders");
+    let corefile = |steps: &[Step]| -> String {
+        steps
+            .iter()
+            .find_map(|s| match s {
+                Step::Patch(p) => p.patch["data"]["Corefile"].as_str().map(str::to_owned),
+                _ => None,
+            })
+            .expect("a Corefile patch")
+    };
+    assert_eq!(corefile(&rendered.solution), kubeadm);
+    let broken = corefile(&rendered.setup);
+    let typo = rendered.params["typo"].as_str().expect("typo");
+    assert_eq!(
+        broken.replacen(&format!("{typo} cluster.local"), "kubernetes cluster.local", 1),
+        kubeadm
+    );
+}

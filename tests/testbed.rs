@@ -731,7 +731,11 @@ fn practice_loop_on_a_cluster_you_own() {
     assert_eq!(code(&out), 0, "{}", describe(&out));
     let out = bed.kubedrill(home.path(), &["check", "--probes", "predict"]);
     assert_eq!(code(&out), 0, "{}", describe(&out));
-    assert!(text(&out.stdout).contains("NOT PASSED"), "broken, so below the pass mark: {}", describe(&out));
+    assert!(
+        text(&out.stdout).contains("NOT PASSED"),
+        "broken, so below the pass mark: {}",
+        describe(&out)
+    );
     fix_selector(&bed, 7, None);
     let out = bed.kubedrill(home.path(), &["submit", "--probes", "predict"]);
     assert_eq!(code(&out), 0, "fixed, so passed: {}", describe(&out));

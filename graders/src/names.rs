@@ -36,6 +36,19 @@ pub fn check_dns1123_subdomain(name: &str) -> Result<(), String> {
     name.split('.').try_for_each(check_dns1123_label)
 }
 
+/// A path-segment name, as RBAC objects (Role, ClusterRole and their bindings) use
+/// (`system:coredns`, `kubeadm:node-proxier`): anything but `.`, `..`, `/` and `%`
+/// (apimachinery's `path.IsValidPathSegmentName`, which `pkg/apis/rbac/validation` applies).
+pub fn check_path_segment_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(format!("`{name}` is not a valid name"));
+    }
+    if name.contains(['/', '%']) {
+        return Err(format!("`{name}` may not contain `/` or `%`"));
+    }
+    Ok(())
+}
+
 fn check_label_name_part(part: &str, what: &str) -> Result<(), String> {
     let ok_len = !part.is_empty() && part.len() <= 63;
     let ok_chars = part
@@ -127,6 +140,17 @@ mod tests {
         }
         for bad in ["", "8080", "HTTP", "-http", "a--b", "sixteen-chars-xx"] {
             assert!(check_port_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rbac_names_are_path_segments() {
+        for ok in ["system:coredns", "kubeadm:node-proxier", "Admin_Role"] {
+            assert!(super::check_path_segment_name(ok).is_ok(), "{ok}");
+            assert!(super::check_dns1123_subdomain(ok).is_err(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "50%"] {
+            assert!(super::check_path_segment_name(bad).is_err(), "{bad}");
         }
     }
 }

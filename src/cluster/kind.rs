@@ -13,8 +13,17 @@ use crate::scenario::model::Profile;
 /// (`pkg/apis/config/defaults/image.go` at that tag).
 pub const NODE_IMAGE: &str =
     "kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5";
-/// Host port (on 127.0.0.1) that NodePort 30080 is published on.
-pub const NODE_PORT_HOST: u16 = 30080;
+/// Host port (on 127.0.0.1) that NodePort 30080 is published on, one per profile: Docker
+/// refuses a second binding of the same host port, so two profiles' clusters (an exam across
+/// profiles, the e2e suite) could not exist side by side with one port.
+#[must_use]
+pub const fn node_port_host(profile: Profile) -> u16 {
+    match profile {
+        Profile::Kindnet => 30080,
+        Profile::Flannel => 30081,
+        Profile::Calico => 30082,
+    }
+}
 
 const CLUSTER_TEMPLATE: &str = include_str!("../../templates/kind/cluster.yaml.tera");
 
@@ -64,7 +73,7 @@ pub fn render_config(profile: Profile, workers: u8) -> Result<String, KindError>
     context.insert("profile", &profile.to_string());
     context.insert("workers", &workers);
     context.insert("node_image", NODE_IMAGE);
-    context.insert("node_port_host", &NODE_PORT_HOST);
+    context.insert("node_port_host", &node_port_host(profile));
     tera::Tera::new()
         .render_str(CLUSTER_TEMPLATE, &context, false)
         .map_err(|e| KindError::Template(e.to_string()))
@@ -230,6 +239,12 @@ mod tests {
         let calico: Value = serde_saphyr::from_str(&render_config(Profile::Calico, 0).expect("renders")).expect("yaml");
         assert_eq!(calico["nodes"].as_array().map(Vec::len), Some(1));
         assert_eq!(cluster_name(Profile::Calico), "kubedrill-calico");
+        // Docker refuses a host port bound twice: each profile's cluster publishes its own, so
+        // all three can exist at once (kindnet keeps 30080, which its NodePort task names).
+        let host_port = |config: &Value| config["nodes"][0]["extraPortMappings"][0]["hostPort"].as_u64();
+        let ports: std::collections::BTreeSet<_> = [&kindnet, &flannel, &calico].into_iter().map(host_port).collect();
+        assert_eq!(ports.len(), 3, "{ports:?}");
+        assert_eq!(host_port(&kindnet), Some(30080));
     }
 
     #[test]

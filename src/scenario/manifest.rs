@@ -172,11 +172,12 @@ fn parse_document(chunk: &str, start_line: u64) -> Result<Option<Manifest>, Mani
     let label = format!("{kind}/{name}");
     let namespace = meta_field("namespace");
     let mut found = Vec::new();
-    found.extend(
-        graders::names::check_dns1123_subdomain(&name)
-            .err()
-            .map(|e| format!("metadata.name: {e}")),
-    );
+    let name_rule = if api_version.starts_with("rbac.authorization.k8s.io/") {
+        graders::names::check_path_segment_name
+    } else {
+        graders::names::check_dns1123_subdomain
+    };
+    found.extend(name_rule(&name).err().map(|e| format!("metadata.name: {e}")));
     if let Some(ns) = &namespace {
         found.extend(
             graders::names::check_dns1123_label(ns)

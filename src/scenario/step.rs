@@ -149,7 +149,10 @@ impl Step {
             Self::NodeExec(_) => true,
             Self::Wait(w) => {
                 w.rollout.iter().chain(&w.deleted).any(system)
-                    || w.pods_ready.iter().chain(&w.pods_gone).any(|p| is_system_namespace(&p.namespace))
+                    || w.pods_ready
+                        .iter()
+                        .chain(&w.pods_gone)
+                        .any(|p| is_system_namespace(&p.namespace))
             }
             Self::Patch(PatchStep { target, .. }) | Self::Delete(target) | Self::Scale(ScaleStep { target, .. }) => {
                 system(target)
