@@ -86,18 +86,15 @@ impl Live {
             .filter_map(|n| n.metadata.name.clone())
             .collect();
         self.apply_all(&manifests(SERVERS, &nodes)?).await?;
-        self.wait(&crate::scenario::step::WaitStep {
-            rollout: None,
-            deleted: None,
-            pods_gone: None,
-            pods_ready: Some(graders::target::PodSet {
-                namespace: NAMESPACE.to_owned(),
-                selector: graders::selector::LabelSelector::from_labels(
-                    [("app".to_owned(), "canary-server".to_owned())].into(),
-                ),
-            }),
-            timeout: Some(graders::Duration::from_secs(120)),
-        })
+        // Every node's server Ready with an IP before any probe: a server still starting
+        // would be a "Refused" with no retry.
+        let lists = std::collections::BTreeSet::from([(graders::target::ObjectKind::Pod, Some(NAMESPACE.to_owned()))]);
+        self.poll_until(
+            "a Ready canary server on every node",
+            &lists,
+            super::wait::Poll::for_up_to(std::time::Duration::from_secs(120)),
+            |state| servers_ready(state, nodes.len()),
+        )
         .await?;
         self.expect_traffic(&nodes, "allowed").await?;
         if policy {
@@ -112,6 +109,24 @@ impl Live {
         let observation: Observation = self.observe_checks(&checks).await?;
         first_failure(&checks, &observation, expect)
     }
+}
+
+/// `Ok` when the server of each of `nodes` nodes (labelled with its index) is Ready with a pod
+/// IP; else the first that is not.
+fn servers_ready(state: &graders::state::ClusterState, nodes: usize) -> Result<(), String> {
+    for index in 0..nodes {
+        let ready = state.pods_in(NAMESPACE).any(|pod| {
+            let labels = graders::state::pod_labels(pod);
+            labels.get("app").map(String::as_str) == Some("canary-server")
+                && labels.get(NODE_LABEL) == Some(&index.to_string())
+                && graders::state::pod_is_ready(pod)
+                && pod.status.as_ref().and_then(|s| s.pod_ip.as_ref()).is_some()
+        });
+        if !ready {
+            return Err(format!("canary server-{index} is not Ready with an IP yet"));
+        }
+    }
+    Ok(())
 }
 
 /// `Ok` when every canary check passed; otherwise the first that did not, as an error.
@@ -145,7 +160,7 @@ fn first_failure(checks: &[Check], observation: &Observation, expect: &str) -> R
 mod tests {
     use graders::state::{ClusterState, Observation};
 
-    use super::{DENY, SERVERS, checks, first_failure, manifests};
+    use super::{DENY, SERVERS, checks, first_failure, manifests, servers_ready};
 
     fn nodes() -> Vec<String> {
         vec!["kd-control-plane".to_owned(), "kd-worker".to_owned()]
@@ -169,6 +184,30 @@ mod tests {
             );
         }
         assert_eq!(manifests(DENY, &nodes()).expect("deny")[0].kind, "NetworkPolicy");
+    }
+
+    /// The canary probes only once the server on every node is Ready with an IP; one Ready
+    /// server is not enough.
+    #[test]
+    fn probing_waits_for_a_ready_server_on_every_node() {
+        let servers = manifests(SERVERS, &nodes()).expect("servers");
+        let state = |ready: [bool; 2]| {
+            let pods = servers[1..].iter().zip(ready).enumerate().map(|(index, (m, ready))| {
+                let mut pod = m.object.clone();
+                pod["status"] = if ready {
+                    serde_json::json!({"podIP": format!("10.244.{index}.5"),
+                        "conditions": [{"type": "Ready", "status": "True"}]})
+                } else {
+                    serde_json::json!({"conditions": [{"type": "Ready", "status": "False"}]})
+                };
+                pod
+            });
+            ClusterState::from_objects(pods).expect("state")
+        };
+        assert_eq!(servers_ready(&state([true, true]), 2), Ok(()));
+        let waiting = servers_ready(&state([true, false]), 2).expect_err("server-1 not Ready");
+        assert!(waiting.contains("server-1"), "{waiting}");
+        assert!(servers_ready(&state([false, true]), 2).is_err());
     }
 
     #[test]

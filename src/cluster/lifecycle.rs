@@ -485,7 +485,11 @@ pub async fn up(
         kind: kind_program,
         cluster: name.clone(),
     };
-    if !exists {
+    // Also when an earlier `up` stopped between creating the cluster and installing the CNI:
+    // a second `up` resumes instead of waiting for a CNI that never comes.
+    let cni = cni::daemon_set(profile);
+    let state = live.observe(&[(ObjectKind::DaemonSet, cni.namespace.clone())]).await?;
+    if needs_cni_install(profile, &state) {
         install_cni(&live, profile, &nodes, data, &mut timings, progress).await?;
     }
     timings
@@ -501,6 +505,17 @@ pub async fn up(
         )
         .await?;
     Ok(timings)
+}
+
+/// Whether the profile's CNI must still be installed: its DaemonSet is missing (kind brings
+/// kindnet itself).
+#[must_use]
+pub fn needs_cni_install(profile: Profile, state: &ClusterState) -> bool {
+    let cni = cni::daemon_set(profile);
+    profile != Profile::Kindnet
+        && state
+            .get_json(ObjectKind::DaemonSet, cni.namespace.as_deref(), &cni.name)
+            .is_none()
 }
 
 async fn install_cni(
@@ -628,6 +643,19 @@ mod tests {
             rollout("Deployment", "kube-system", "coredns", coredns_ready),
         ])
         .expect("state")
+    }
+
+    /// A cluster whose first `up` stopped before its CNI was installed gets it on the next
+    /// `up`; one that has it is left alone, and kindnet comes with kind.
+    #[test]
+    fn cni_is_installed_whenever_its_daemon_set_is_missing() {
+        let empty = ClusterState::default();
+        assert!(super::needs_cni_install(Profile::Flannel, &empty));
+        assert!(super::needs_cni_install(Profile::Calico, &empty));
+        assert!(!super::needs_cni_install(Profile::Kindnet, &empty));
+        let with_flannel =
+            ClusterState::from_objects([rollout("DaemonSet", "kube-flannel", "kube-flannel-ds", 2)]).expect("state");
+        assert!(!super::needs_cni_install(Profile::Flannel, &with_flannel));
     }
 
     #[test]

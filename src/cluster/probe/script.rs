@@ -146,6 +146,11 @@ pub struct Plan {
     pub attempts: u64,
     /// Seconds between attempts.
     pub interval_s: u64,
+    /// The check's own budget in seconds: no attempt starts after it has passed (an attempt
+    /// can itself take [`ATTEMPT_TIMEOUT_S`], so counting attempts alone overran it by 2.5x).
+    pub deadline_s: u64,
+    /// Attempts made even when the deadline has passed (2 for "stays blocked").
+    pub min_attempts: u64,
 }
 
 impl Plan {
@@ -170,9 +175,13 @@ pub enum Unplanned {
 pub fn plan(check: &Check, spec: &CheckSpec, state: &ClusterState) -> Result<Plan, Unplanned> {
     let interval_s = check.interval.map_or(DEFAULT_INTERVAL_S, |d| d.as_secs().max(1));
     let timeout_s = check.timeout.map_or(DEFAULT_TIMEOUT_S, graders::Duration::as_secs);
-    let retrying = (timeout_s / interval_s).clamp(1, MAX_ATTEMPTS);
-    let holding = |stable_ms: u64| (stable_ms / 1000 / interval_s + 1).clamp(2, MAX_ATTEMPTS);
-    let (from, action, attempts) = match spec {
+    // (most attempts, deadline in seconds, least attempts)
+    let retrying = ((timeout_s / interval_s).clamp(1, MAX_ATTEMPTS), timeout_s, 1);
+    let holding = |stable_ms: u64| {
+        let stable_s = stable_ms / 1000;
+        ((stable_s / interval_s + 1).clamp(2, MAX_ATTEMPTS), stable_s, 2)
+    };
+    let (from, action, (attempts, deadline_s, min_attempts)) = match spec {
         CheckSpec::Connectivity(p) => {
             let (host, port) = resolve(state, &p.to).map_err(Unplanned::Destination)?;
             let attempts = match p.expect {
@@ -212,6 +221,8 @@ pub fn plan(check: &Check, spec: &CheckSpec, state: &ClusterState) -> Result<Pla
         action,
         attempts,
         interval_s,
+        deadline_s,
+        min_attempts,
     })
 }
 
@@ -277,10 +288,12 @@ pub fn script(plans: &[&Plan]) -> String {
         };
         let _ = write!(
             out,
-            "echo '@@probe {id}'; echo \"@@t $(date +%s)\"; i=1\nwhile :; do\n  echo \"@@attempt $i\"\n  {body}\n  echo \"@@rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"@@t $(date +%s)\"\n",
+            "echo '@@probe {id}'; start=$(date +%s); echo \"@@t $start\"; i=1\nwhile :; do\n  echo \"@@attempt $i\"\n  {body}\n  echo \"@@rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  [ \"$i\" -ge {min} ] && [ $(( $(date +%s) + {interval} - start )) -gt {deadline} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"@@t $(date +%s)\"\n",
             id = plan.check_id,
             attempts = plan.attempts,
             interval = plan.interval_s,
+            min = plan.min_attempts,
+            deadline = plan.deadline_s,
         );
     }
     out
@@ -580,6 +593,8 @@ mod tests {
             },
             attempts: 5,
             interval_s: 0,
+            deadline_s: 60,
+            min_attempts: 1,
         };
         let refused = Plan {
             check_id: "refused".into(),
@@ -610,6 +625,48 @@ mod tests {
         assert_eq!(result(&refused, &parsed["refused"]).attempts, 1);
     }
 
+    /// A probe whose every attempt takes as long as agnhost's own timeout stops at the check's
+    /// deadline, not after `attempts` x (attempt + interval): a fake agnhost that hangs 1 s and
+    /// fails, a 3 s deadline, a 1 s interval and room for 30 attempts.
+    #[test]
+    fn the_script_stops_at_the_deadline_whatever_the_attempts_allow() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = dir.path().join("agnhost");
+        std::fs::write(&fake, "#!/bin/sh\nsleep 1\necho TIMEOUT >&2; exit 1\n").expect("fake");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        let plan = Plan {
+            check_id: "slow".into(),
+            via: Via::Exec {
+                namespace: "shop".into(),
+                pod: "p".into(),
+            },
+            action: Action::Connect {
+                host: "10.96.0.20".into(),
+                port: 80,
+                protocol: graders::target::Protocol::Tcp,
+            },
+            attempts: 30,
+            interval_s: 1,
+            deadline_s: 3,
+            min_attempts: 1,
+        };
+        let text = script(&[&plan]).replace("/agnhost", &fake.display().to_string());
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new("sh")
+            .args(["-c", &text])
+            .output()
+            .expect("sh runs");
+        let elapsed = started.elapsed();
+        let parsed = parse(&String::from_utf8_lossy(&output.stdout));
+        let got = result(&plan, &parsed["slow"]);
+        assert_eq!(got.outcome, Outcome::Timeout);
+        assert!((1..=3).contains(&got.attempts), "{} attempts", got.attempts);
+        assert!(
+            elapsed < std::time::Duration::from_secs(6),
+            "{elapsed:?}: the deadline was overrun"
+        );
+    }
+
     #[test]
     fn outputs_are_classified_like_agnhost_curl_and_nslookup_say() {
         let connect = |rc: i32, text: &str| {
@@ -626,6 +683,8 @@ mod tests {
                 },
                 attempts: 1,
                 interval_s: 1,
+                deadline_s: 1,
+                min_attempts: 1,
             };
             let parsed = parse(&format!(
                 "@@probe c\n@@t 100\n@@attempt 1\n{text}\n@@rc {rc}\n@@t 107\n"
@@ -651,6 +710,8 @@ mod tests {
             },
             attempts: 1,
             interval_s: 1,
+            deadline_s: 1,
+            min_attempts: 1,
         };
         let parsed = parse("@@probe c\n@@attempt 1\n@@status 503\nno healthy upstream\n@@rc 0\n");
         let got = result(&http, &parsed["c"]);
