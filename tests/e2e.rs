@@ -117,6 +117,8 @@ impl Cluster {
         }
     }
 
+    /// Delete the scenario's namespaces and wait until they are gone: the next test applies
+    /// the same seed's namespace, and creating into one still terminating answers 403.
     fn delete_namespaces(&self, rendered: &Rendered) {
         for object in rendered.setup_objects().filter(|o| o.kind == "Namespace") {
             self.kubectl(
@@ -124,7 +126,8 @@ impl Cluster {
                     "delete",
                     "namespace",
                     &object.name,
-                    "--wait=false",
+                    "--wait=true",
+                    "--timeout=180s",
                     "--ignore-not-found",
                 ],
                 None,

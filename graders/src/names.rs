@@ -36,7 +36,7 @@ pub fn check_dns1123_subdomain(name: &str) -> Result<(), String> {
     name.split('.').try_for_each(check_dns1123_label)
 }
 
-/// A path-segment name, as RBAC objects (Role, ClusterRole and their bindings) use
+/// A path-segment name, as RBAC objects (`Role`, `ClusterRole` and their bindings) use
 /// (`system:coredns`, `kubeadm:node-proxier`): anything but `.`, `..`, `/` and `%`
 /// (apimachinery's `path.IsValidPathSegmentName`, which `pkg/apis/rbac/validation` applies).
 pub fn check_path_segment_name(name: &str) -> Result<(), String> {

@@ -71,13 +71,14 @@ impl Finding {
 /// Run every check. `root` is where `/proc` and `/sys` are read from; `data_dir` is where
 /// clusters' files will live (checked for free space).
 pub fn diagnose(runner: &dyn Runner, root: &Path, data_dir: &Path) -> Vec<Finding> {
+    let engine = Engine::ask(runner);
     vec![
         docker(runner),
         kind(runner),
         kubectl(runner),
-        cgroup_v2(root),
+        cgroup_v2(&engine, root),
         inotify(root),
-        br_netfilter(root),
+        br_netfilter(&engine, root),
         memory(root),
         disk(runner, data_dir),
     ]
@@ -186,14 +187,52 @@ fn host_file(root: &Path, path: &str) -> PathBuf {
     root.join(path.trim_start_matches('/'))
 }
 
-fn cgroup_v2(root: &Path) -> Finding {
-    if host_file(root, "/sys/fs/cgroup/cgroup.controllers").is_file() {
-        Finding::ok("cgroup v2", "unified hierarchy")
+/// What the Docker engine says of its own host (`docker info`): on Docker Desktop and remote
+/// engines that host is a VM, not this machine, so its cgroup version and bridge netfilter
+/// setting are the ones kind's nodes get.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Engine {
+    /// `CgroupVersion`: "1" or "2".
+    cgroup_version: Option<String>,
+    /// `BridgeNfIptables`: whether bridged traffic passes iptables (br_netfilter loaded).
+    bridge_nf_iptables: Option<bool>,
+}
+
+impl Engine {
+    fn ask(runner: &dyn Runner) -> Self {
+        let Ok(out) = runner.run("docker", &["info", "--format", "{{json .}}"]) else {
+            return Self::default();
+        };
+        let info: serde_json::Value = if out.success() {
+            serde_json::from_str(&out.stdout).unwrap_or_default()
+        } else {
+            serde_json::Value::Null
+        };
+        Self {
+            cgroup_version: info["CgroupVersion"].as_str().map(str::to_owned),
+            bridge_nf_iptables: info["BridgeNfIptables"].as_bool(),
+        }
+    }
+}
+
+/// Where a host fact came from, for the finding's detail.
+const FROM_THIS_MACHINE: &str = " (read on this machine: the Docker engine did not say)";
+
+fn cgroup_v2(engine: &Engine, root: &Path) -> Finding {
+    let (v2, source) = match engine.cgroup_version.as_deref() {
+        Some(version) => (version == "2", " (Docker engine)"),
+        None => (
+            host_file(root, "/sys/fs/cgroup/cgroup.controllers").is_file(),
+            FROM_THIS_MACHINE,
+        ),
+    };
+    if v2 {
+        Finding::ok("cgroup v2", format!("unified hierarchy{source}"))
     } else {
         Finding::problem(
             "cgroup v2",
             Status::Fail,
-            "cgroup v1: kind node images from Kubernetes 1.35 need cgroup v2",
+            format!("cgroup v1{source}: kind node images from Kubernetes 1.35 need cgroup v2"),
             "boot with `systemd.unified_cgroup_hierarchy=1` (most distributions since 2021 do), or use a newer host",
         )
     }
@@ -227,14 +266,18 @@ fn inotify(root: &Path) -> Finding {
     }
 }
 
-fn br_netfilter(root: &Path) -> Finding {
-    if host_file(root, "/sys/module/br_netfilter").exists() {
-        Finding::ok("br_netfilter", "loaded")
+fn br_netfilter(engine: &Engine, root: &Path) -> Finding {
+    let (loaded, source) = match engine.bridge_nf_iptables {
+        Some(on) => (on, " (Docker engine)"),
+        None => (host_file(root, "/sys/module/br_netfilter").exists(), FROM_THIS_MACHINE),
+    };
+    if loaded {
+        Finding::ok("br_netfilter", format!("loaded{source}"))
     } else {
         Finding::problem(
             "br_netfilter",
             Status::Warn,
-            "not loaded: Flannel scenarios fail (flanneld exits with `Failed to check br_netfilter`)",
+            format!("not loaded{source}: Flannel scenarios fail (flanneld exits with `Failed to check br_netfilter`)"),
             "sudo modprobe br_netfilter",
         )
     }
@@ -317,9 +360,12 @@ mod tests {
     struct Script(BTreeMap<&'static str, Output>);
 
     impl Runner for Script {
-        fn run(&self, program: &str, _args: &[&str]) -> Result<Output, ProcessError> {
+        fn run(&self, program: &str, args: &[&str]) -> Result<Output, ProcessError> {
+            // `docker info` has an answer of its own ("docker info"), else the program's.
+            let sub = format!("{program} {}", args.first().unwrap_or(&""));
             self.0
-                .get(program)
+                .get(sub.as_str())
+                .or_else(|| self.0.get(program))
                 .cloned()
                 .ok_or_else(|| ProcessError::NotFound(program.to_owned()))
         }
@@ -413,6 +459,40 @@ mod tests {
             inotify.fix.as_deref(),
             Some("sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512")
         );
+    }
+
+    /// On Docker Desktop or a remote engine the host kind runs on is the engine's, not this
+    /// machine: `docker info` decides, and this machine's /sys only when the engine is silent.
+    #[test]
+    fn host_facts_come_from_the_docker_engine() {
+        let root = tempfile::tempdir().expect("tempdir");
+        // This machine: cgroup v1, no br_netfilter (a Mac's view, say).
+        host(root.path(), "524288\n", false, false, 8 * 1024 * 1024);
+        let engine = |info: &str| Script(BTreeMap::from([("docker", ok("28.2.2\n")), ("docker info", ok(info))]));
+        let findings = diagnose(
+            &engine(r#"{"CgroupVersion": "2", "BridgeNfIptables": true}"#),
+            root.path(),
+            root.path(),
+        );
+        assert_eq!(status(&findings, "cgroup v2"), Status::Ok, "{findings:#?}");
+        assert_eq!(status(&findings, "br_netfilter"), Status::Ok);
+        let findings = diagnose(
+            &engine(r#"{"CgroupVersion": "1", "BridgeNfIptables": false}"#),
+            root.path(),
+            root.path(),
+        );
+        let cgroup = findings.iter().find(|f| f.check == "cgroup v2").expect("cgroup");
+        assert_eq!(cgroup.status, Status::Fail);
+        assert!(cgroup.detail.contains("Docker engine"), "{cgroup:?}");
+        assert_eq!(status(&findings, "br_netfilter"), Status::Warn);
+        // The engine does not answer: this machine's view, and the finding says so.
+        let silent = Script(BTreeMap::from([
+            ("docker", ok("28.2.2\n")),
+            ("docker info", ok("not json")),
+        ]));
+        let findings = diagnose(&silent, root.path(), root.path());
+        let cgroup = findings.iter().find(|f| f.check == "cgroup v2").expect("cgroup");
+        assert!(cgroup.detail.contains("this machine"), "{cgroup:?}");
     }
 
     #[test]
