@@ -27,9 +27,18 @@ pub fn needs_ingress(rendered: &Rendered) -> bool {
 
 impl Live {
     /// Install ingress-nginx (pinned manifest, cached in `cache`) and wait for its controller.
-    pub async fn ensure_ingress(&self, runner: &dyn Runner, cache: &Path) -> Result<(), ClusterError> {
+    /// Images `cluster load-images` loaded (`preloaded`) are used from the nodes.
+    pub async fn ensure_ingress(
+        &self,
+        runner: &dyn Runner,
+        cache: &Path,
+        preloaded: &[String],
+    ) -> Result<(), ClusterError> {
         std::fs::create_dir_all(cache).map_err(|e| ClusterError::io(cache, &e))?;
-        let manifests = super::cni::pinned_manifests(runner, cache, &super::tools::ingress_nginx_manifest())?;
+        let mut manifests = super::cni::pinned_manifests(runner, cache, &super::tools::ingress_nginx_manifest())?;
+        for manifest in &mut manifests {
+            super::images::use_preloaded(&mut manifest.object, preloaded);
+        }
         self.apply_all(&manifests).await?;
         self.wait(&WaitStep {
             rollout: Some(ObjectRef {

@@ -56,6 +56,7 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
             let name = cluster_name(args.profile);
             let images = crate::cluster::images::for_profile(args.profile);
             crate::cluster::images::preload(&SystemRunner, &tools::program("kind", &data.bin()), &name, &images)?;
+            crate::cluster::images::record_preloaded(&data, args.profile, &images)?;
             printer.success(&format!("loaded {} image(s) into `{name}`", images.len()));
         }
         ClusterCommand::Setup(args) => return setup(args, user_dir, &data, printer, &spinner),
@@ -302,7 +303,7 @@ fn setup(
                 .run(
                     spinner,
                     "ingress controller",
-                    live.ensure_ingress(&SystemRunner, &cache),
+                    live.ensure_ingress(&SystemRunner, &cache, &crate::cluster::images::preloaded(data, profile)),
                 )
                 .await?;
         }

@@ -208,7 +208,11 @@ impl Lab for KindLab<'_> {
                     .run(
                         self.progress,
                         "ingress controller",
-                        live.ensure_ingress(&SystemRunner, &cache),
+                        live.ensure_ingress(
+                            &SystemRunner,
+                            &cache,
+                            &crate::cluster::images::preloaded(&self.data, access.profile),
+                        ),
                     )
                     .await?;
             }
