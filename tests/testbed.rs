@@ -791,3 +791,140 @@ async fn exec_reaches_the_default_container_of_a_two_container_pod() {
     assert_eq!(annotated.trim(), "sidecar");
     assert!(bytes.as_deref().is_ok_and(|o| o.starts_with("ok ")), "{bytes:?}");
 }
+
+/// Connect the library to the test bed (an owned cluster: its nodes carry kubedrill's label).
+async fn live(bed: &Bed) -> kubedrill::cluster::live::Live {
+    kubedrill::cluster::live::Live::open(&bed.kubeconfig, None, Some("kubedrill-kindnet"), false)
+        .await
+        .expect("connects")
+        .with_probes(kubedrill::cluster::live::ProbeMode::Predict)
+}
+
+/// Namespace deletion is asynchronous. Deleting a namespace that is already terminating
+/// answers 409 and kubedrill takes that as "already going"; waiting for it names what keeps it
+/// (here a finalizer on a ConfigMap inside) when it does not go in time, and returns once it
+/// is gone.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+async fn a_terminating_namespace_is_waited_for_not_an_error() {
+    let bed = bed();
+    let name = "kubedrill-terminating-test";
+    let file = tempfile::NamedTempFile::new().expect("file");
+    std::fs::write(
+        file.path(),
+        format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: held, namespace: {name}, finalizers: [kubedrill.dev/test-hold]}}\n"),
+    )
+    .expect("write");
+    bed.kubectl_ok(&["apply", "-f", &file.path().display().to_string()]);
+    bed.kubectl_ok(&["delete", "namespace", name, "--wait=false"]);
+    let live = live(&bed).await;
+    // The API server answers 409 to this second delete; kubedrill goes on.
+    live.delete_namespace(name)
+        .await
+        .expect("a terminating namespace is not an error");
+    let stuck = live
+        .await_namespaces_gone(&[name.to_owned()], std::time::Duration::from_secs(3))
+        .await
+        .expect_err("held by the finalizer");
+    let message = format!("{stuck} {}", stuck.hints().join(" "));
+    assert!(message.contains(name) && message.contains("Terminating"), "{message}");
+    bed.kubectl_ok(&[
+        "-n",
+        name,
+        "patch",
+        "configmap",
+        "held",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    live.await_namespaces_gone(&[name.to_owned()], std::time::Duration::from_secs(60))
+        .await
+        .expect("gone once the finalizer is removed");
+}
+
+/// A DaemonSet made to schedule nowhere (flannel-cni-broken's breakage) reports
+/// `desiredNumberScheduled: 0` from the real DaemonSet controller, so waiting for its rollout
+/// can never succeed: the scenario waits for its pods to be gone instead.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+async fn a_daemon_set_scheduled_nowhere_is_waited_for_by_its_pods() {
+    use kubedrill::scenario::step::WaitStep;
+    let bed = bed();
+    let namespace = "kubedrill-ds-test";
+    let _ = bed.kubectl(&["create", "namespace", namespace]);
+    let file = tempfile::NamedTempFile::new().expect("file");
+    std::fs::write(
+        file.path(),
+        format!("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: agent, namespace: {namespace}}}\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec:\n      tolerations: [{{operator: Exists}}]\n      containers: [{{name: agent, image: agnhost}}]\n"),
+    )
+    .expect("write");
+    bed.kubectl_ok(&["apply", "-f", &file.path().display().to_string()]);
+    bed.kubectl_ok(&["-n", namespace, "rollout", "status", "daemonset/agent", "--timeout=60s"]);
+    bed.kubectl_ok(&[
+        "-n",
+        namespace,
+        "patch",
+        "daemonset",
+        "agent",
+        "--type",
+        "strategic",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"nodeSelector":{"kubedrill.dev/network":"nowhere"}}}}}"#,
+    ]);
+    let live = live(&bed).await;
+    let target = graders::target::ObjectRef {
+        kind: graders::target::ObjectKind::DaemonSet,
+        name: "agent".to_owned(),
+        namespace: Some(namespace.to_owned()),
+    };
+    let gone = WaitStep {
+        rollout: None,
+        deleted: None,
+        pods_ready: None,
+        pods_gone: Some(graders::target::PodSet {
+            namespace: namespace.to_owned(),
+            selector: graders::selector::LabelSelector::from_labels([("app".to_owned(), "agent".to_owned())].into()),
+        }),
+        timeout: Some(graders::Duration::from_secs(60)),
+    };
+    live.wait(&gone).await.expect("the pods go");
+    let rollout = WaitStep {
+        rollout: Some(target),
+        pods_gone: None,
+        timeout: Some(graders::Duration::from_secs(5)),
+        ..gone
+    };
+    let never = live.wait(&rollout).await.expect_err("no rollout with 0 desired");
+    let _ = bed.kubectl(&["delete", "namespace", namespace, "--wait=false"]);
+    assert!(format!("{never}").contains("timed out"), "{never}");
+    let desired = bed.kubectl_json(&["-n", namespace, "get", "daemonset", "agent"]);
+    assert_eq!(desired["status"]["desiredNumberScheduled"], 0, "{desired}");
+}
+
+/// `cluster up`'s canary on a cluster with a learner's scenario namespace: it waits for a Ready
+/// server on every node, and removes only its own namespace afterwards.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+async fn the_canary_leaves_scenario_namespaces_alone() {
+    let bed = bed();
+    let home = tempfile::tempdir().expect("home");
+    let out = bed.on_bed(
+        home.path(),
+        &["cluster", "setup", "service-wrong-selector", "--seed", "8"],
+    );
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    let namespace = rendered("service-wrong-selector", 8, None).params["namespace"]
+        .as_str()
+        .expect("namespace")
+        .to_owned();
+    let live = live(&bed).await;
+    live.canary(false).await.expect("the canary passes (predicted traffic)");
+    let namespaces = bed.kubectl_ok(&["get", "namespaces", "-o", "name"]);
+    assert!(namespaces.contains(&format!("namespace/{namespace}")), "{namespaces}");
+    assert!(!namespaces.contains("namespace/kubedrill-canary"), "{namespaces}");
+    let kubeconfig = bed.kubeconfig.display().to_string();
+    let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+}

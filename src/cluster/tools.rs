@@ -97,6 +97,9 @@ pub fn kubectl(os: &str, arch: &str) -> Result<Artifact, ClusterError> {
 pub fn cni_plugins(arch: &str) -> Result<Artifact, ClusterError> {
     let sha256 = match arch {
         "amd64" => "b98f74a0f8522f0a83867178729c1aa70f2158f90c45a2ca8fa791db1c76b303",
+        // arm64 (Apple Silicon, arm64 Linux): from two independent pin lists (flannel's own e2e
+        // script and a Go test's channel file) that agree on it and on the amd64 value above.
+        "arm64" => "56171987d3947707c3563db2f4001bccaf50fd63468611b9f3cbecb1375ee7ec",
         _ => return Err(unpinned("cni-plugins", "linux", arch)),
     };
     Ok(Artifact {
@@ -388,6 +391,13 @@ mod tests {
                 .url
                 .ends_with("cni-plugins-linux-amd64-v1.9.1.tgz")
         );
-        assert!(cni_plugins("arm64").is_err());
+        let arm64 = cni_plugins("arm64").expect("arm64 is pinned (Apple Silicon)");
+        assert!(
+            arm64.url.ends_with("cni-plugins-linux-arm64-v1.9.1.tgz"),
+            "{}",
+            arm64.url
+        );
+        assert_eq!(arm64.sha256.len(), 64);
+        assert!(cni_plugins("riscv64").is_err());
     }
 }
