@@ -145,12 +145,9 @@ pub struct StartArgs {
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
     /// Practise on this cluster instead of kubedrill's kind cluster (one whose nodes carry
-    /// kubedrill's label, or any with `--allow-foreign-cluster`).
+    /// kubedrill's label, or any with `--allow-foreign-cluster`), and how traffic is judged.
     #[command(flatten)]
-    pub cluster: GivenCluster,
-    /// How traffic checks are judged (while verifying the setup is broken).
-    #[command(flatten)]
-    pub probes: ProbeArgs,
+    pub live: LiveArgs,
 }
 
 /// Output of the session commands.
@@ -167,12 +164,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
-    /// The cluster, when not the one the session was started on.
+    /// The cluster, when not the one the session was started on, and how traffic is judged.
     #[command(flatten)]
-    pub cluster: GivenCluster,
-    /// How traffic checks are judged.
-    #[command(flatten)]
-    pub probes: ProbeArgs,
+    pub live: LiveArgs,
 }
 
 /// `kubedrill hint`.
@@ -192,12 +186,9 @@ pub struct SubmitArgs {
     /// Pass mark in percent.
     #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
     pub pass_mark: f64,
-    /// The cluster, when not the one the session was started on.
+    /// The cluster, when not the one the session was started on, and how traffic is judged.
     #[command(flatten)]
-    pub cluster: GivenCluster,
-    /// How traffic checks are judged.
-    #[command(flatten)]
-    pub probes: ProbeArgs,
+    pub live: LiveArgs,
 }
 
 /// `kubedrill abandon`.
@@ -257,12 +248,9 @@ pub struct ExamStartArgs {
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
     /// Run every task on this cluster instead of kubedrill's kind clusters (then only
-    /// scenarios that stay in their own namespaces are drawn).
+    /// scenarios that stay in their own namespaces are drawn), and how traffic is judged.
     #[command(flatten)]
-    pub cluster: GivenCluster,
-    /// How traffic checks are judged (while verifying the setup is broken).
-    #[command(flatten)]
-    pub probes: ProbeArgs,
+    pub live: LiveArgs,
 }
 
 /// `kubedrill exam task`.
@@ -357,12 +345,10 @@ pub struct VerifyScenarioArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
-    /// Self-test on this cluster instead of kubedrill's kind cluster.
+    /// Self-test on this cluster instead of kubedrill's kind cluster, and how traffic is
+    /// judged.
     #[command(flatten)]
-    pub cluster: GivenCluster,
-    /// How traffic checks are judged.
-    #[command(flatten)]
-    pub probes: ProbeArgs,
+    pub live: LiveArgs,
 }
 
 /// `kubedrill scenario lint`.
@@ -524,6 +510,17 @@ pub struct ClusterTarget {
     /// namespace) starts with this prefix. Refused for scenarios that break cluster-wide parts.
     #[arg(long, value_name = "PREFIX")]
     pub namespace_prefix: Option<String>,
+}
+
+/// A live cluster for the practice commands: which one, and how its traffic is judged.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LiveArgs {
+    /// The cluster, when not kubedrill's own.
+    #[command(flatten)]
+    pub cluster: GivenCluster,
+    /// How traffic checks are judged.
+    #[command(flatten)]
+    pub probes: ProbeArgs,
 }
 
 /// How live traffic checks are judged.

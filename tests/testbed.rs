@@ -71,6 +71,13 @@ impl Bed {
         self.kubedrill(home, &all)
     }
 
+    /// `kubedrill cluster reset --kubeconfig <bed>`, which must succeed.
+    fn reset(&self, home: &Path) {
+        let kubeconfig = self.kubeconfig.display().to_string();
+        let out = self.kubedrill(home, &["cluster", "reset", "--kubeconfig", &kubeconfig]);
+        assert_eq!(code(&out), 0, "{}", describe(&out));
+    }
+
     /// The test bed's own kubectl (v1.36.3, built with it), as the admin.
     fn kubectl(&self, args: &[&str]) -> Output {
         std::process::Command::new(self.bin.join("kubectl"))
@@ -417,9 +424,7 @@ fn reset_leaves_the_cluster_as_before() {
         "the scenarios changed nothing in kube-system"
     );
     let started = Instant::now();
-    let kubeconfig = bed.kubeconfig.display().to_string();
-    let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
-    assert_eq!(code(&out), 0, "{}", describe(&out));
+    bed.reset(home.path());
     eprintln!("cluster reset --kubeconfig: {:.1} s", started.elapsed().as_secs_f64());
     let namespaces = bed.kubectl_json(&["get", "namespaces"]);
     let left: Vec<&str> = namespaces["items"]
@@ -565,8 +570,7 @@ fn a_foreign_cluster_gets_no_write_from_kubedrill() {
         "kube-system written on a foreign cluster: {system:?}"
     );
     drop(relabel);
-    let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
-    assert_eq!(code(&out), 0, "{}", describe(&out));
+    bed.reset(home.path());
 }
 
 /// One live grade lists exactly what its checks need: one list per kind and namespace (plus
@@ -597,9 +601,7 @@ fn one_grade_sends_one_list_per_kind_and_namespace() {
         if reads != expected || writes != 0 || requests.iter().any(|r| r.code >= 400) {
             problems.push(format!("{id}: {requests:#?}, expected {expected} reads and no write"));
         }
-        let kubeconfig = bed.kubeconfig.display().to_string();
-        let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
-        assert_eq!(code(&out), 0, "{}", describe(&out));
+        bed.reset(home.path());
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -705,9 +707,7 @@ fn classroom_batch_grades_three_students_and_an_unreachable_one() {
         "{verdicts:?}"
     );
     assert!(verdicts["dave"].contains("error"), "{verdicts:?}");
-    let kubeconfig = bed.kubeconfig.display().to_string();
-    let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
-    assert_eq!(code(&out), 0, "{}", describe(&out));
+    bed.reset(home.path());
 }
 
 /// The practice loop on a cluster you own: `start --kubeconfig` sets the task up broken,
@@ -736,9 +736,7 @@ fn practice_loop_on_a_cluster_you_own() {
     let history: Value = serde_json::from_slice(&out.stdout).expect("history json");
     let text = history.to_string();
     assert!(text.contains("service-wrong-selector"), "{text}");
-    let kubeconfig = bed.kubeconfig.display().to_string();
-    let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
-    assert_eq!(code(&out), 0, "{}", describe(&out));
+    bed.reset(home.path());
 }
 
 /// Exec into a pod of two containers reaches the container kubectl would choose: the one the
@@ -924,7 +922,5 @@ async fn the_canary_leaves_scenario_namespaces_alone() {
     let namespaces = bed.kubectl_ok(&["get", "namespaces", "-o", "name"]);
     assert!(namespaces.contains(&format!("namespace/{namespace}")), "{namespaces}");
     assert!(!namespaces.contains("namespace/kubedrill-canary"), "{namespaces}");
-    let kubeconfig = bed.kubeconfig.display().to_string();
-    let out = bed.kubedrill(home.path(), &["cluster", "reset", "--kubeconfig", &kubeconfig]);
-    assert_eq!(code(&out), 0, "{}", describe(&out));
+    bed.reset(home.path());
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::{
-    AbandonArgs, CheckArgs, ExamCommand, ExamStartArgs, GivenCluster, HintArgs, OutputFormat, ProbeArgs,
-    SessionOutputArgs, SolutionArgs, StartArgs, SubmitArgs,
+    AbandonArgs, CheckArgs, ExamCommand, ExamStartArgs, HintArgs, LiveArgs, OutputFormat, SessionOutputArgs,
+    SolutionArgs, StartArgs, SubmitArgs,
 };
 use crate::cluster::lifecycle::Timings;
 use crate::cluster::live::ProbeMode;
@@ -52,9 +52,9 @@ impl Context {
     }
 
     /// On the cluster named on the command line (if any), judging traffic as `probes` says.
-    fn on(mut self, cluster: &GivenCluster, probes: ProbeArgs) -> Self {
-        self.given = Given::from_args(cluster);
-        self.probes = probes.probes;
+    fn on(mut self, live: &LiveArgs) -> Self {
+        self.given = Given::from_args(&live.cluster);
+        self.probes = live.probes.probes;
         self
     }
 
@@ -99,7 +99,7 @@ fn fresh_seed() -> u64 {
 
 /// `kubedrill start`.
 pub fn start(args: &StartArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
+    let context = Context::new(user_dir, printer).on(&args.live);
     context.offer_tools(printer)?;
     let scenario = super::resolve(&args.scenario, user_dir)?;
     let request = StartRequest {
@@ -310,7 +310,7 @@ fn exam_tasks(printer: &Printer, session: &Session) -> String {
 
 /// `kubedrill check`.
 pub fn check(args: &CheckArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
+    let context = Context::new(user_dir, printer).on(&args.live);
     let graded = match context.run(PASS_MARK, flow::check)? {
         Now::TimeUp(finished) => return time_up(printer, &finished),
         Now::Running(graded) => graded,
@@ -377,7 +377,7 @@ pub fn hint(args: &HintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
 
 /// `kubedrill submit`.
 pub fn submit(args: &SubmitArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
+    let context = Context::new(user_dir, printer).on(&args.live);
     let finished = context.run(args.pass_mark, flow::submit)?;
     show_finished(printer, &finished, args.format)
 }
@@ -540,7 +540,7 @@ pub fn verify(
     user_dir: Option<&Path>,
     printer: &Printer,
 ) -> Result<Exit, Error> {
-    let context = Context::new(user_dir, printer).on(&args.cluster, args.probes);
+    let context = Context::new(user_dir, printer).on(&args.live);
     context.offer_tools(printer)?;
     let scenario = super::resolve(&args.scenario, user_dir)?;
     let lab = context.lab();
@@ -580,7 +580,7 @@ pub fn verify(
 pub fn exam(command: &ExamCommand, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
     match command {
-        ExamCommand::Start(args) => exam_start(&context.on(&args.cluster, args.probes), args, printer),
+        ExamCommand::Start(args) => exam_start(&context.on(&args.live), args, printer),
         ExamCommand::Task(args) => exam_task(&context, args.number, None, printer),
         ExamCommand::Flag(args) => exam_task(&context, args.number, Some(!args.off), printer),
     }
