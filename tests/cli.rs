@@ -451,3 +451,53 @@ fn cluster_commands_fail_cleanly_without_kind_or_a_cluster() {
         .code(3)
         .stderr(predicates::str::contains("kubeconfig `/nonexistent/kc`"));
 }
+
+/// A probe check judged without traffic (`--probes predict` live, or a snapshot without probe
+/// results) says "predicted" in every report format.
+#[test]
+fn predicted_verdicts_are_marked_in_every_report_format() {
+    let fixture =
+        std::fs::read_to_string(manifest_dir().join("tests/fixtures/snapshots/service-wrong-selector/broken.yaml"))
+            .expect("fixture");
+    // The same state with its recorded probe results left out.
+    let mut without_probes = String::new();
+    let mut skipping = false;
+    for line in fixture.lines() {
+        if line.starts_with("probes:") {
+            skipping = true;
+            continue;
+        }
+        if skipping && !line.starts_with(' ') && !line.is_empty() {
+            skipping = false;
+        }
+        if !skipping {
+            without_probes.push_str(line);
+            without_probes.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let snapshot = dir.path().join("state.yaml");
+    std::fs::write(&snapshot, without_probes).expect("write");
+    let snapshot = snapshot.display().to_string();
+    for format in ["text", "json", "junit", "markdown", "html"] {
+        let out = kubedrill()
+            .args([
+                "grade",
+                "--scenario",
+                "service-wrong-selector",
+                "--snapshot",
+                &snapshot,
+                "-o",
+                format,
+            ])
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let marked = match format {
+            "json" => stdout.contains("\"predicted\": true"),
+            "junit" => stdout.contains("kubedrill.predicted"),
+            _ => stdout.contains("(predicted)"),
+        };
+        assert!(marked, "{format}: {stdout}");
+    }
+}
