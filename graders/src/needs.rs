@@ -77,19 +77,8 @@ impl Needs {
                 }
             }
             CheckSpec::Reachability(p) => {
-                // The analyzer reasons over pods, Services, slices, policies and namespaces.
                 let namespaces = [Some(p.from.namespace.clone()), p.to.namespace.clone()];
-                for namespace in namespaces.into_iter().flatten() {
-                    for kind in [
-                        ObjectKind::Pod,
-                        ObjectKind::Service,
-                        ObjectKind::EndpointSlice,
-                        ObjectKind::NetworkPolicy,
-                    ] {
-                        self.lists.insert((kind, Some(namespace.clone())));
-                    }
-                }
-                self.lists.insert((ObjectKind::Namespace, None));
+                self.analyzer_inputs(namespaces.into_iter().flatten());
             }
         }
     }
@@ -119,19 +108,25 @@ impl Needs {
                     .lists
                     .insert((ObjectKind::ConfigMap, Some("kube-system".to_owned())));
             }
-            for namespace in namespaces {
-                for kind in [
-                    ObjectKind::Pod,
-                    ObjectKind::Service,
-                    ObjectKind::EndpointSlice,
-                    ObjectKind::NetworkPolicy,
-                ] {
-                    needs.lists.insert((kind, Some(namespace.clone())));
-                }
-            }
-            needs.lists.insert((ObjectKind::Namespace, None));
+            needs.analyzer_inputs(namespaces);
         }
         needs
+    }
+
+    /// What the reachability analyzer reasons over for flows between `namespaces`: their pods,
+    /// Services, EndpointSlices and NetworkPolicies, and every Namespace's labels.
+    fn analyzer_inputs(&mut self, namespaces: impl IntoIterator<Item = String>) {
+        for namespace in namespaces {
+            for kind in [
+                ObjectKind::Pod,
+                ObjectKind::Service,
+                ObjectKind::EndpointSlice,
+                ObjectKind::NetworkPolicy,
+            ] {
+                self.lists.insert((kind, Some(namespace.clone())));
+            }
+        }
+        self.lists.insert((ObjectKind::Namespace, None));
     }
 
     fn probe(&mut self, check: &Check, from: &Source, to: Option<&Destination>) {
