@@ -6,6 +6,20 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here/../.."
 export KUBEDRILL_TESTBED_DIR=${KUBEDRILL_TESTBED_DIR:-/tmp/kubedrill-testbed}
+# The launcher's own tools: installed from Debian's packages when missing and allowed (root).
+missing=()
+for tool in openssl curl python3 setsid tac; do
+  command -v "$tool" > /dev/null || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    apt-get update -qq && apt-get install -y -qq openssl curl python3 util-linux coreutils > /dev/null
+  else
+    echo "error: the test bed needs ${missing[*]}" >&2
+    echo "hint: install them (Debian: apt-get install openssl curl python3 util-linux coreutils)" >&2
+    exit 3
+  fi
+fi
 start=$(date +%s)
 bin=$(bash "$here/build.sh")
 echo "==> test-bed binaries in $bin ($(( $(date +%s) - start )) s)" >&2
