@@ -216,39 +216,33 @@ impl Live {
         }
     }
 
-    /// Poll until none of `names` exists; on timeout name the first one left and why it is
-    /// stuck (its finalizers and the conditions the namespace controller reports).
+    /// Poll (one Namespace list a look) until none of `names` exists; on timeout the error
+    /// names the first one left and why it is stuck (its finalizers and the conditions the
+    /// namespace controller reports).
     pub async fn await_namespaces_gone(&self, names: &[String], timeout: Duration) -> Result<(), ClusterError> {
         if names.is_empty() {
             return Ok(());
         }
-        let namespaces: Api<Namespace> = Api::all(self.client.clone());
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let mut left = None;
-            for name in names {
-                let found = namespaces
-                    .get_opt(name)
-                    .await
-                    .map_err(|e| ClusterError::api("read", format!("namespace {name}"), &e))?;
-                if let Some(ns) = found {
-                    left = Some(ns);
-                    break;
-                }
+        let lists = BTreeSet::from([(ObjectKind::Namespace, None)]);
+        let poll = Poll {
+            timeout,
+            interval: Duration::from_millis(500),
+        };
+        self.poll_until("scenario namespaces to be deleted", &lists, poll, |state| {
+            match state
+                .namespaces
+                .iter()
+                .find(|ns| ns.metadata.name.as_ref().is_some_and(|n| names.contains(n)))
+            {
+                Some(ns) => Err(format!(
+                    "namespace `{}`: {}",
+                    ns.metadata.name.as_deref().unwrap_or("?"),
+                    namespace_blockers(ns)
+                )),
+                None => Ok(()),
             }
-            let Some(ns) = left else { return Ok(()) };
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ClusterError::Timeout {
-                    what: format!(
-                        "namespace `{}` to be deleted",
-                        ns.metadata.name.as_deref().unwrap_or("?")
-                    ),
-                    after: timeout,
-                    last: namespace_blockers(&ns),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        })
+        .await
     }
 
     /// Delete probe pods (marked by annotation) a cancelled run left in `namespace`.
