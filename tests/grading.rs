@@ -49,191 +49,18 @@ fn failing(card: &ScoreCard) -> Vec<&str> {
         .collect()
 }
 
+/// The most an untouched broken state may score, in percent.
+const BROKEN_AT_MOST: f64 = 10.0;
+
 /// (scenario, state, earned, possible, passed, failing checks)
 type Expected = (&'static str, &'static str, u32, u32, bool, &'static [&'static str]);
 
 const EXPECTED: &[Expected] = &[
     (
-        "service-wrong-selector",
-        "broken",
-        3,
-        10,
-        false,
-        &["endpoints-from-deployment", "client-gets-http-200"],
-    ),
-    ("service-wrong-selector", "fixed", 10, 10, true, &[]),
-    (
-        "service-wrong-selector",
-        "shortcut-stray-pods-match-selector",
-        6,
-        10,
-        false,
-        &["endpoints-from-deployment"],
-    ),
-    (
-        "service-wrong-targetport",
-        "broken",
-        6,
-        11,
-        false,
-        &["client-gets-http-200"],
-    ),
-    ("service-wrong-targetport", "fixed", 11, 11, true, &[]),
-    (
-        "service-wrong-targetport",
-        "shortcut-listen-on-wrong-port",
-        7,
-        11,
-        false,
-        &["deployment-unchanged"],
-    ),
-    (
-        "service-wrong-targetport",
-        "shortcut-expose-on-container-port",
-        4,
-        11,
-        false,
-        &["client-gets-http-200", "endpoints-from-deployment", "service-port-kept"],
-    ),
-    (
-        "service-port-name-mismatch",
-        "broken",
-        6,
-        13,
-        false,
-        &["client-gets-http-200", "endpoints-from-deployment"],
-    ),
-    ("service-port-name-mismatch", "fixed", 13, 13, true, &[]),
-    (
-        "service-port-name-mismatch",
-        "shortcut-rename-container-port",
-        8,
-        13,
-        false,
-        &["deployment-unchanged"],
-    ),
-    (
-        "service-port-name-mismatch",
-        "shortcut-expose-on-container-port",
-        5,
-        13,
-        false,
-        &["client-gets-http-200", "endpoints-from-deployment", "service-port-kept"],
-    ),
-    (
-        "dns-wrong-namespace",
-        "broken",
-        5,
-        10,
-        false,
-        &["configured-host-resolves"],
-    ),
-    ("dns-wrong-namespace", "fixed", 10, 10, true, &[]),
-    (
-        "dns-wrong-namespace",
-        "shortcut-alias-service",
-        6,
-        10,
-        false,
-        &["no-alias-service"],
-    ),
-    (
-        "intra-pod-port-conflict",
-        "broken",
-        7,
-        13,
-        false,
-        &["pods-ready", "client-gets-http-200"],
-    ),
-    ("intra-pod-port-conflict", "fixed", 13, 13, true, &[]),
-    (
-        "intra-pod-port-conflict",
-        "shortcut-delete-sidecar",
-        8,
-        13,
-        false,
-        &["both-containers-kept"],
-    ),
-    (
-        "readiness-probe-failing",
-        "broken",
-        8,
-        14,
-        false,
-        &["three-ready-endpoints", "canary-ready"],
-    ),
-    ("readiness-probe-failing", "fixed", 14, 14, true, &[]),
-    (
-        "readiness-probe-failing",
-        "shortcut-drop-readiness-probe",
-        9,
-        14,
-        false,
-        &["canary-keeps-probe"],
-    ),
-    (
-        "readiness-probe-failing",
-        "shortcut-scale-stable-to-three",
-        7,
-        14,
-        false,
-        &["canary-ready", "canary-keeps-probe"],
-    ),
-    (
-        "coredns-scaled-down",
-        "broken",
-        1,
-        10,
-        false,
-        &["coredns-pods-ready", "service-name-resolves", "coredns-two-replicas"],
-    ),
-    ("coredns-scaled-down", "fixed", 10, 10, true, &[]),
-    (
-        "coredns-scaled-down",
-        "shortcut-scale-to-one",
-        5,
-        10,
-        false,
-        &["coredns-pods-ready", "coredns-two-replicas"],
-    ),
-    (
-        "nodeport-misconfigured",
-        "broken",
-        2,
-        11,
-        false,
-        &["node-port-answers", "service-is-nodeport", "client-gets-http-200"],
-    ),
-    ("nodeport-misconfigured", "fixed", 11, 11, true, &[]),
-    (
-        "nodeport-misconfigured",
-        "shortcut-host-port",
-        6,
-        11,
-        false,
-        &["service-is-nodeport", "client-gets-http-200"],
-    ),
-    (
-        "service-wrong-selector",
-        "shortcut-recreate-deployment-relabelled",
-        4,
-        10,
-        false,
-        &["endpoints-from-deployment", "deployment-unchanged"],
-    ),
-    (
-        "netpol-default-deny",
-        "shortcut-ingress-only",
-        8,
-        13,
-        false,
-        &["frontend-reaches-api", "frontend-resolves-api"],
-    ),
-    (
         "coredns-corefile-error",
-        "shortcut-restart-only",
-        1,
-        8,
+        "broken",
+        0,
+        7,
         false,
         &[
             "corefile-serves-cluster-domain",
@@ -241,144 +68,61 @@ const EXPECTED: &[Expected] = &[
             "service-name-resolves",
         ],
     ),
-    ("ingress-misrouted", "broken", 8, 14, false, &["api-route"]),
-    ("ingress-misrouted", "fixed", 14, 14, true, &[]),
+    ("coredns-corefile-error", "fixed", 7, 7, true, &[]),
     (
-        "ingress-misrouted",
-        "shortcut-lookalike-service",
+        "coredns-corefile-error",
+        "shortcut-delete-kubernetes-plugin",
+        2,
+        7,
+        false,
+        &["corefile-serves-cluster-domain", "service-name-resolves"],
+    ),
+    (
+        "coredns-corefile-error",
+        "shortcut-restart-only",
+        0,
+        7,
+        false,
+        &[
+            "corefile-serves-cluster-domain",
+            "coredns-rolled-out",
+            "service-name-resolves",
+        ],
+    ),
+    (
+        "coredns-scaled-down",
+        "broken",
+        0,
         9,
-        14,
         false,
-        &["no-lookalike-service"],
+        &["coredns-pods-ready", "service-name-resolves", "coredns-two-replicas"],
     ),
+    ("coredns-scaled-down", "fixed", 9, 9, true, &[]),
     (
-        "netpol-default-deny",
-        "broken",
-        8,
-        13,
-        false,
-        &["frontend-reaches-api", "frontend-resolves-api"],
-    ),
-    ("netpol-default-deny", "fixed", 13, 13, true, &[]),
-    (
-        "netpol-default-deny",
-        "shortcut-allow-everything",
-        7,
-        13,
-        false,
-        &["stranger-blocked", "api-closed-to-others"],
-    ),
-    (
-        "netpol-default-deny",
-        "shortcut-delete-default-deny",
-        5,
-        13,
-        false,
-        &["stranger-blocked", "api-closed-to-others", "default-deny-unchanged"],
-    ),
-    (
-        "netpol-wrong-labels",
-        "broken",
-        6,
-        11,
-        false,
-        &["prometheus-scrapes-api"],
-    ),
-    ("netpol-wrong-labels", "fixed", 11, 11, true, &[]),
-    (
-        "netpol-wrong-labels",
-        "shortcut-label-namespace-keep-or",
-        6,
-        11,
-        false,
-        &["other-monitoring-pods-blocked", "lookalike-blocked"],
-    ),
-    (
-        "netpol-wrong-labels",
-        "shortcut-allow-all-ingress",
-        6,
-        11,
-        false,
-        &["other-monitoring-pods-blocked", "lookalike-blocked"],
-    ),
-    (
-        "netpol-egress-dns",
-        "broken",
+        "coredns-scaled-down",
+        "shortcut-scale-to-one",
         4,
-        11,
+        9,
         false,
-        &["web-resolves-api", "web-reaches-api-by-name", "dns-over-tcp-allowed"],
-    ),
-    ("netpol-egress-dns", "fixed", 11, 11, true, &[]),
-    // Forgetting TCP 53 is an incomplete fix, not a cheat: it loses a point, not the pass.
-    (
-        "netpol-egress-dns",
-        "shortcut-udp-only",
-        10,
-        11,
-        true,
-        &["dns-over-tcp-allowed"],
+        &["coredns-pods-ready", "coredns-two-replicas"],
     ),
     (
-        "netpol-egress-dns",
-        "shortcut-allow-all-egress",
-        7,
-        11,
-        false,
-        &["db-still-blocked"],
-    ),
-    (
-        "incident-checkout-payment",
+        "dns-wrong-namespace",
         "broken",
-        7,
-        14,
+        0,
+        5,
         false,
-        &["payment-pods-ready", "checkout-reaches-payment"],
+        &["configured-host-resolves"],
     ),
-    ("incident-checkout-payment", "fixed", 14, 14, true, &[]),
+    ("dns-wrong-namespace", "fixed", 5, 5, true, &[]),
     (
-        "incident-checkout-payment",
-        "shortcut-checkout-flow-only",
-        7,
-        14,
+        "dns-wrong-namespace",
+        "shortcut-alias-service",
+        0,
+        5,
         false,
-        &["payment-pods-ready", "checkout-reaches-payment"],
+        &["no-alias-service"],
     ),
-    (
-        "incident-checkout-payment",
-        "shortcut-delete-default-deny",
-        7,
-        14,
-        false,
-        &["stranger-blocked", "checkout-kept-from-db", "default-deny-unchanged"],
-    ),
-    (
-        "kube-proxy-broken",
-        "broken",
-        1,
-        10,
-        false,
-        &[
-            "kube-proxy-rolled-out",
-            "clusterip-answers",
-            "kube-proxy-reads-its-config",
-        ],
-    ),
-    ("kube-proxy-broken", "fixed", 10, 10, true, &[]),
-    (
-        "kube-proxy-broken",
-        "shortcut-restart-kube-proxy",
-        1,
-        10,
-        false,
-        &[
-            "kube-proxy-rolled-out",
-            "clusterip-answers",
-            "kube-proxy-reads-its-config",
-        ],
-    ),
-    // No probe results while the CNI is down (a probe pod could not start): the analyzer
-    // predicts the HTTP check from state.
     (
         "flannel-cni-broken",
         "broken",
@@ -407,25 +151,281 @@ const EXPECTED: &[Expected] = &[
         ],
     ),
     (
-        "coredns-corefile-error",
+        "incident-checkout-payment",
         "broken",
-        1,
-        8,
+        0,
+        7,
+        false,
+        &["payment-pods-ready", "checkout-reaches-payment"],
+    ),
+    ("incident-checkout-payment", "fixed", 7, 7, true, &[]),
+    (
+        "incident-checkout-payment",
+        "shortcut-checkout-flow-only",
+        0,
+        7,
+        false,
+        &["payment-pods-ready", "checkout-reaches-payment"],
+    ),
+    (
+        "incident-checkout-payment",
+        "shortcut-delete-default-deny",
+        0,
+        7,
+        false,
+        &["stranger-blocked", "checkout-kept-from-db", "default-deny-unchanged"],
+    ),
+    ("ingress-misrouted", "broken", 0, 6, false, &["api-route"]),
+    ("ingress-misrouted", "fixed", 6, 6, true, &[]),
+    (
+        "ingress-misrouted",
+        "shortcut-lookalike-service",
+        0,
+        6,
+        false,
+        &["no-lookalike-service"],
+    ),
+    (
+        "intra-pod-port-conflict",
+        "broken",
+        0,
+        6,
+        false,
+        &["pods-ready", "client-gets-http-200"],
+    ),
+    ("intra-pod-port-conflict", "fixed", 6, 6, true, &[]),
+    (
+        "intra-pod-port-conflict",
+        "shortcut-delete-sidecar",
+        0,
+        6,
+        false,
+        &["both-containers-kept"],
+    ),
+    (
+        "kube-proxy-broken",
+        "broken",
+        0,
+        9,
         false,
         &[
-            "corefile-serves-cluster-domain",
-            "coredns-rolled-out",
-            "service-name-resolves",
+            "kube-proxy-rolled-out",
+            "clusterip-answers",
+            "kube-proxy-reads-its-config",
         ],
     ),
-    ("coredns-corefile-error", "fixed", 8, 8, true, &[]),
+    ("kube-proxy-broken", "fixed", 9, 9, true, &[]),
     (
-        "coredns-corefile-error",
-        "shortcut-delete-kubernetes-plugin",
-        3,
-        8,
+        "kube-proxy-broken",
+        "shortcut-restart-kube-proxy",
+        0,
+        9,
         false,
-        &["corefile-serves-cluster-domain", "service-name-resolves"],
+        &[
+            "kube-proxy-rolled-out",
+            "clusterip-answers",
+            "kube-proxy-reads-its-config",
+        ],
+    ),
+    (
+        "netpol-default-deny",
+        "broken",
+        0,
+        5,
+        false,
+        &["frontend-reaches-api", "frontend-resolves-api"],
+    ),
+    ("netpol-default-deny", "fixed", 5, 5, true, &[]),
+    (
+        "netpol-default-deny",
+        "shortcut-allow-everything",
+        0,
+        5,
+        false,
+        &["stranger-blocked", "api-closed-to-others"],
+    ),
+    (
+        "netpol-default-deny",
+        "shortcut-delete-default-deny",
+        0,
+        5,
+        false,
+        &["stranger-blocked", "api-closed-to-others", "default-deny-unchanged"],
+    ),
+    (
+        "netpol-default-deny",
+        "shortcut-ingress-only",
+        0,
+        5,
+        false,
+        &["frontend-reaches-api", "frontend-resolves-api"],
+    ),
+    (
+        "netpol-egress-dns",
+        "broken",
+        0,
+        10,
+        false,
+        &["web-resolves-api", "web-reaches-api-by-name", "dns-over-tcp-allowed"],
+    ),
+    ("netpol-egress-dns", "fixed", 10, 10, true, &[]),
+    (
+        "netpol-egress-dns",
+        "shortcut-allow-all-egress",
+        0,
+        10,
+        false,
+        &["db-still-blocked"],
+    ),
+    (
+        "netpol-egress-dns",
+        "shortcut-udp-only",
+        6,
+        10,
+        false,
+        &["dns-over-tcp-allowed"],
+    ),
+    (
+        "netpol-wrong-labels",
+        "broken",
+        0,
+        5,
+        false,
+        &["prometheus-scrapes-api"],
+    ),
+    ("netpol-wrong-labels", "fixed", 5, 5, true, &[]),
+    (
+        "netpol-wrong-labels",
+        "shortcut-allow-all-ingress",
+        0,
+        5,
+        false,
+        &["other-monitoring-pods-blocked", "lookalike-blocked"],
+    ),
+    (
+        "netpol-wrong-labels",
+        "shortcut-label-namespace-keep-or",
+        0,
+        5,
+        false,
+        &["other-monitoring-pods-blocked", "lookalike-blocked"],
+    ),
+    (
+        "nodeport-misconfigured",
+        "broken",
+        0,
+        9,
+        false,
+        &["node-port-answers", "service-is-nodeport", "client-gets-http-200"],
+    ),
+    ("nodeport-misconfigured", "fixed", 9, 9, true, &[]),
+    (
+        "nodeport-misconfigured",
+        "shortcut-host-port",
+        4,
+        9,
+        false,
+        &["service-is-nodeport", "client-gets-http-200"],
+    ),
+    (
+        "readiness-probe-failing",
+        "broken",
+        0,
+        6,
+        false,
+        &["three-ready-endpoints", "canary-ready"],
+    ),
+    ("readiness-probe-failing", "fixed", 6, 6, true, &[]),
+    (
+        "readiness-probe-failing",
+        "shortcut-drop-readiness-probe",
+        0,
+        6,
+        false,
+        &["canary-keeps-probe"],
+    ),
+    (
+        "readiness-probe-failing",
+        "shortcut-scale-stable-to-three",
+        0,
+        6,
+        false,
+        &["canary-ready", "canary-keeps-probe"],
+    ),
+    (
+        "service-port-name-mismatch",
+        "broken",
+        0,
+        7,
+        false,
+        &["client-gets-http-200", "endpoints-from-deployment"],
+    ),
+    ("service-port-name-mismatch", "fixed", 7, 7, true, &[]),
+    (
+        "service-port-name-mismatch",
+        "shortcut-expose-on-container-port",
+        0,
+        7,
+        false,
+        &["client-gets-http-200", "endpoints-from-deployment", "service-port-kept"],
+    ),
+    (
+        "service-port-name-mismatch",
+        "shortcut-rename-container-port",
+        0,
+        7,
+        false,
+        &["deployment-unchanged"],
+    ),
+    (
+        "service-wrong-selector",
+        "broken",
+        0,
+        7,
+        false,
+        &["endpoints-from-deployment", "client-gets-http-200"],
+    ),
+    ("service-wrong-selector", "fixed", 7, 7, true, &[]),
+    (
+        "service-wrong-selector",
+        "shortcut-recreate-deployment-relabelled",
+        0,
+        7,
+        false,
+        &["endpoints-from-deployment", "deployment-unchanged"],
+    ),
+    (
+        "service-wrong-selector",
+        "shortcut-stray-pods-match-selector",
+        3,
+        7,
+        false,
+        &["endpoints-from-deployment"],
+    ),
+    (
+        "service-wrong-targetport",
+        "broken",
+        0,
+        5,
+        false,
+        &["client-gets-http-200"],
+    ),
+    ("service-wrong-targetport", "fixed", 5, 5, true, &[]),
+    (
+        "service-wrong-targetport",
+        "shortcut-expose-on-container-port",
+        0,
+        5,
+        false,
+        &["client-gets-http-200", "endpoints-from-deployment", "service-port-kept"],
+    ),
+    (
+        "service-wrong-targetport",
+        "shortcut-listen-on-wrong-port",
+        0,
+        5,
+        false,
+        &["deployment-unchanged"],
     ),
 ];
 
@@ -465,10 +465,19 @@ fn broken_states_fail_solutions_get_full_marks_and_shortcuts_do_not() {
             "{label}"
         );
         assert_eq!(failing(&card), *fails, "{label}");
+        // The scoring rules every scenario obeys (scenarios/README.md, "Objectives and guards").
         match *state {
             "fixed" => assert!(card.passed && card.earned == card.total, "{label}: full marks"),
-            "broken" => assert!(!card.passed, "{label}: the broken state fails"),
-            _ => assert!(card.earned < card.total, "{label}: a shortcut never gets full marks"),
+            "broken" => assert!(
+                card.percent <= BROKEN_AT_MOST,
+                "{label}: doing nothing scores {}%",
+                card.percent
+            ),
+            _ => assert!(
+                card.percent < DEFAULT_PASS_MARK,
+                "{label}: a shortcut scores {}%, at or above the pass mark",
+                card.percent
+            ),
         }
         assert_eq!(card.errors, 0, "{label}: no environment errors in fixtures");
     }
@@ -570,7 +579,7 @@ fn markdown_and_html_reports_render_from_templates() {
         markdown.starts_with("# A Service whose selector matches no pod"),
         "{markdown}"
     );
-    assert!(markdown.contains("**Score: 3/10 (30%) — not passed**"), "{markdown}");
+    assert!(markdown.contains("**Score: 0/7 (0%) — not passed**"), "{markdown}");
     assert!(
         markdown.contains("### `endpoints-from-deployment` failed"),
         "{markdown}"
@@ -582,6 +591,47 @@ fn markdown_and_html_reports_render_from_templates() {
         "the explanation's quotes are escaped"
     );
     assert!(!html.contains("'{\"spec\""), "raw text is never injected into HTML");
+}
+
+#[test]
+fn every_report_format_says_which_guard_cost_what() {
+    let report = report("netpol-default-deny", "shortcut-delete-default-deny");
+    let text = report.render(ReportFormat::Text, &plain()).expect("text");
+    assert!(
+        text.contains("a guard: cost 5 point(s), cancelling frontend-reaches-api (3), frontend-resolves-api (2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("earns nothing: guard `stranger-blocked` failed"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&report.render(ReportFormat::Json, &plain()).expect("json")).expect("parses");
+    let checks = json["score"]["checks"].as_array().expect("checks");
+    let by_id = |id: &str| checks.iter().find(|c| c["id"] == id).expect("check");
+    assert_eq!(by_id("stranger-blocked")["role"], "guard");
+    assert_eq!(by_id("stranger-blocked")["cost"], 5);
+    assert_eq!(
+        by_id("frontend-reaches-api")["gated"],
+        serde_json::json!({"by": "cancelled", "guard": "stranger-blocked"})
+    );
+    let markdown = report.render(ReportFormat::Markdown, &plain()).expect("markdown");
+    assert!(markdown.contains("| guard, cost 5 |"), "{markdown}");
+    assert!(markdown.contains("0/3 (cancelled by `stranger-blocked`)"), "{markdown}");
+    assert!(
+        markdown.contains("A guard: it cost 5 point(s), cancelling `frontend-reaches-api`, `frontend-resolves-api`."),
+        "{markdown}"
+    );
+    let html = report.render(ReportFormat::Html, &plain()).expect("html");
+    assert!(html.contains("<td>guard, cost 5</td>"), "{html}");
+    assert!(html.contains("(cancelled by stranger-blocked)"), "{html}");
+    let junit = report.render(ReportFormat::Junit, &plain()).expect("junit");
+    assert!(junit.contains("stranger-blocked (guard)"), "{junit}");
+    assert!(
+        junit.contains(r#"name="kubedrill.cost" value="5""#)
+            && junit.contains(r#"name="kubedrill.cancelled-by" value="stranger-blocked""#),
+        "{junit}"
+    );
 }
 
 fn kubedrill() -> Command {
@@ -600,9 +650,10 @@ fn grade_command_exit_codes_follow_the_pass_mark() {
     };
     grade("service-wrong-selector", "fixed").assert().code(0);
     grade("service-wrong-selector", "broken").assert().code(1);
+    // The stray-pods shortcut earns 3 of 7 (42.9%): it passes a 40% mark.
     grade("service-wrong-selector", "shortcut-stray-pods-match-selector")
         .arg("--pass-mark")
-        .arg("50")
+        .arg("40")
         .assert()
         .code(0);
     grade("netpol-default-deny", "broken")

@@ -164,8 +164,11 @@ impl CheckSpec {
 pub struct Check {
     /// Unique within the scenario, kebab-case.
     pub id: String,
-    /// Points earned when it passes (partial credit is per check).
+    /// Points earned when it passes (partial credit is per check); 0 for a guard.
     pub points: u32,
+    /// Set when the check is a guard: it earns nothing and gates the objectives it protects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<score::Guard>,
     /// What it verifies, in one learner-facing sentence.
     pub description: String,
     /// What to look at when it fails.

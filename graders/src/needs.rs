@@ -160,6 +160,7 @@ mod tests {
         Check {
             id: id.into(),
             points: 1,
+            guard: None,
             description: String::new(),
             hint: None,
             timeout: None,

@@ -91,6 +91,7 @@ pub fn internal_check(id: impl Into<String>, description: String, spec: CheckSpe
     Check {
         id: id.into(),
         points: 0,
+        guard: None,
         description,
         hint: None,
         timeout: None,

@@ -55,7 +55,12 @@ fn text(shown: &Shown, printer: &Printer) -> String {
         format!("domain      {}", s.domain),
         format!("difficulty  {}", s.difficulty),
         format!("time limit  {}", graders::Duration::from_secs(s.time_limit_seconds)),
-        format!("points      {} in {} checks", s.points, s.checks),
+        format!(
+            "points      {} in {} objectives ({} guards earn none)",
+            s.points,
+            s.checks - s.guards,
+            s.guards
+        ),
         format!("hints       {}", s.hints),
         format!("cluster     {} profile, {nodes}, {sharing}", s.profile),
         printer.dim(&format!(

@@ -1,6 +1,7 @@
 //! JUnit XML: one test suite per scenario, one test case per check (pass, failure, error for
 //! environment problems, skipped when not evaluated). Written with quick-junit, never by hand.
 
+use graders::score::{Gate, Role};
 use graders::verdict::Verdict;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -63,8 +64,21 @@ fn suite(report: &GradeReport, prefix: &str) -> TestSuite {
                 status
             }
         };
-        let mut case = TestCase::new(format!("{} ({} points)", check.id, check.points), status);
+        let name = match check.role {
+            Role::Guard => format!("{} (guard)", check.id),
+            Role::Objective => format!("{} ({} points)", check.id, check.points),
+        };
+        let mut case = TestCase::new(name, status);
         case.set_classname(format!("kubedrill.{}", report.scenario.id));
+        if check.role == Role::Guard {
+            case.add_property(("kubedrill.role", "guard"));
+            case.add_property(("kubedrill.cost", check.cost.to_string().as_str()));
+        }
+        match &check.gated {
+            Some(Gate::Cancelled { guard }) => case.add_property(("kubedrill.cancelled-by", guard.as_str())),
+            Some(Gate::Held { guard }) => case.add_property(("kubedrill.held-by", guard.as_str())),
+            None => &mut case,
+        };
         if check.predicted {
             // Judged by the reachability analyzer from the state, not by traffic.
             case.add_property(("kubedrill.predicted", "true"));

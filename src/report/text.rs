@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use graders::score::{CheckResult, Gate, Role};
 use graders::verdict::Verdict;
 
 use super::GradeReport;
@@ -17,11 +18,18 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
     );
     let width = report.score.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for check in &report.score.checks {
-        let (mark, points) = match &check.verdict {
-            Verdict::Pass { .. } => (printer.good("PASS"), format!("{}/{}", check.earned, check.points)),
-            Verdict::Fail { .. } => (printer.bad("FAIL"), format!("{}/{}", check.earned, check.points)),
-            Verdict::Error { .. } => (printer.caution("ERROR"), "-".to_owned()),
-            Verdict::NotEvaluated { .. } => (printer.caution("SKIP"), "-".to_owned()),
+        let points = match (&check.verdict, check.role) {
+            (_, Role::Guard) => "guard".to_owned(),
+            (Verdict::Pass { .. } | Verdict::Fail { .. }, Role::Objective) => {
+                format!("{}/{}", check.earned, check.points)
+            }
+            _ => "-".to_owned(),
+        };
+        let mark = match &check.verdict {
+            Verdict::Pass { .. } => printer.good("PASS"),
+            Verdict::Fail { .. } => printer.bad("FAIL"),
+            Verdict::Error { .. } => printer.caution("ERROR"),
+            Verdict::NotEvaluated { .. } => printer.caution("SKIP"),
         };
         let predicted = if check.predicted {
             printer.dim(" (predicted)")
@@ -34,7 +42,7 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
             check.id, check.description
         );
         let detail = match &check.verdict {
-            Verdict::Pass { .. } => None,
+            Verdict::Pass { .. } => gate_line(check).map(|line| vec![line]),
             Verdict::Fail { message, evidence, .. } => {
                 let mut lines = vec![message.clone()];
                 if !evidence.command.is_empty() {
@@ -44,6 +52,7 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
                     lines.push(format!("  {}", evidence.observed));
                 }
                 lines.extend(check.hint.iter().map(|h| format!("hint: {h}")));
+                lines.extend(guard_line(report, check));
                 Some(lines)
             }
             Verdict::Error { message, .. } => Some(vec![format!("environment problem, not scored: {message}")]),
@@ -90,6 +99,48 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
         );
     }
     out
+}
+
+/// Why a passing objective earned nothing.
+fn gate_line(check: &CheckResult) -> Option<String> {
+    match check.gated.as_ref()? {
+        Gate::Cancelled { guard } => Some(format!("earns nothing: guard `{guard}` failed")),
+        Gate::Held { guard } => Some(format!("not scored: guard `{guard}` could not be judged")),
+    }
+}
+
+/// What a failing guard cost: the objectives it cancelled.
+fn guard_line(report: &GradeReport, check: &CheckResult) -> Option<String> {
+    if check.role != Role::Guard {
+        return None;
+    }
+    let points = |id: &String| {
+        let objective = report.score.checks.iter().find(|c| &c.id == id);
+        format!("{id} ({})", objective.map_or(0, |c| c.points))
+    };
+    let cancelled: Vec<String> = check.cancelled.iter().map(points).collect();
+    let also: Vec<String> = report
+        .score
+        .checks
+        .iter()
+        .filter_map(|c| match &c.gated {
+            Some(Gate::Cancelled { guard }) if guard != &check.id && check.protects(&c.id) => {
+                Some(format!("{} (charged to `{guard}`)", c.id))
+            }
+            _ => None,
+        })
+        .collect();
+    Some(if !cancelled.is_empty() {
+        format!(
+            "a guard: cost {} point(s), cancelling {}",
+            check.cost,
+            cancelled.join(", ")
+        )
+    } else if !also.is_empty() {
+        format!("a guard: it also cancels {}", also.join(", "))
+    } else {
+        "a guard: none of the objectives it protects passed, so it cost nothing yet".to_owned()
+    })
 }
 
 /// One decimal place, without a trailing `.0`.

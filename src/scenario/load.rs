@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_saphyr::Location;
+use serde_saphyr::{Location, Spanned};
 
-use super::model::{API_VERSION, MAX_WORKERS, ScenarioFile};
+use super::model::{API_VERSION, CheckEntry, MAX_WORKERS, ScenarioFile};
 use super::problem::{Problem, yaml_message};
 use super::source::{ReadError, ScenarioDir};
 use super::template::is_identifier;
@@ -57,10 +57,15 @@ impl Scenario {
         &self.file.id.value
     }
 
-    /// Total points of all checks.
+    /// Total points of the objectives (guards earn none).
     #[must_use]
     pub fn total_points(&self) -> u64 {
-        self.file.checks.iter().map(|c| u64::from(c.value.points)).sum()
+        self.file
+            .checks
+            .iter()
+            .filter(|c| !c.value.guard)
+            .map(|c| u64::from(c.value.points.unwrap_or(0)))
+            .sum()
     }
 
     pub(crate) fn problem(&self, message: impl Into<String>, location: &Location) -> Problem {
@@ -207,6 +212,15 @@ impl Scenario {
                     .field("checks")
                     .hint("add checks from the grader vocabulary in scenarios/README.md"),
             );
+        } else if self.file.checks.iter().all(|c| c.value.guard) {
+            problems.push(
+                Problem::new(
+                    self.dir.display(SCENARIO_FILE),
+                    "every check is a guard: nothing earns points",
+                )
+                .field("checks")
+                .hint("the checks of what the task asks to make work are objectives: drop their `guard: true`"),
+            );
         }
         let mut seen = BTreeSet::new();
         for (i, check) in self.file.checks.iter().enumerate() {
@@ -231,13 +245,7 @@ impl Scenario {
                         .hint(format!("known graders: {}", known.join(", "))),
                 );
             }
-            if c.points == 0 {
-                problems.push(
-                    self.problem("a check must be worth at least 1 point", &check.referenced)
-                        .field(format!("{field}.points"))
-                        .hint("remove the check, or give it points"),
-                );
-            }
+            problems.extend(self.role_problems(check, &field));
             if c.with.is_none() {
                 problems.push(
                     self.problem("missing `with:` parameters", &check.referenced)
@@ -245,6 +253,62 @@ impl Scenario {
                 );
             }
         }
+    }
+
+    /// Objectives are worth points; guards are not, and protect objectives of this scenario.
+    fn role_problems(&self, check: &Spanned<CheckEntry>, field: &str) -> Vec<Problem> {
+        let c = &check.value;
+        let mut problems = Vec::new();
+        let mut problem = |message: String, at: &str, hint: &str| {
+            problems.push(
+                self.problem(message, &check.referenced)
+                    .field(format!("{field}.{at}"))
+                    .hint(hint),
+            );
+        };
+        match (c.guard, c.points) {
+            (false, None | Some(0)) => problem(
+                "an objective must be worth at least 1 point".to_owned(),
+                "points",
+                "give it points, or mark it `guard: true` if it must merely stay true",
+            ),
+            (true, Some(_)) => problem(
+                "a guard earns no points".to_owned(),
+                "points",
+                "remove `points`: a guard keeps or cancels the credit of the objectives it protects",
+            ),
+            _ => {}
+        }
+        let objectives: BTreeSet<&str> = self
+            .file
+            .checks
+            .iter()
+            .filter(|o| !o.value.guard)
+            .map(|o| o.value.id.as_str())
+            .collect();
+        match (&c.protects, c.guard) {
+            (Some(_), false) => problem(
+                "only a guard protects objectives".to_owned(),
+                "protects",
+                "add `guard: true`, or remove `protects`",
+            ),
+            (Some(list), true) if list.is_empty() => problem(
+                "`protects` is empty".to_owned(),
+                "protects",
+                "remove it to protect every objective, or list objective ids",
+            ),
+            (Some(list), true) => {
+                for id in list.iter().filter(|id| !objectives.contains(id.as_str())) {
+                    problem(
+                        format!("`{id}` is not an objective of this scenario"),
+                        "protects",
+                        "a guard protects objectives (checks without `guard: true`)",
+                    );
+                }
+            }
+            _ => {}
+        }
+        problems
     }
 
     fn check_solution_and_shortcuts(&self, problems: &mut Vec<Problem>) {
@@ -346,6 +410,8 @@ pub struct Summary {
     pub points: u64,
     /// Number of checks.
     pub checks: usize,
+    /// How many of them are guards (earning no points).
+    pub guards: usize,
     /// Number of hints.
     pub hints: usize,
     /// Tags.
@@ -368,6 +434,7 @@ impl Scenario {
             weight: f.weight,
             points: self.total_points(),
             checks: f.checks.len(),
+            guards: f.checks.iter().filter(|c| c.value.guard).count(),
             hints: f.hints.len(),
             tags: f.tags.clone(),
         }

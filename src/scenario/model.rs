@@ -168,8 +168,16 @@ pub struct CheckEntry {
     pub id: String,
     /// A grader id from the graders crate.
     pub grader: String,
-    /// Points earned when it passes.
-    pub points: u32,
+    /// Points earned when it passes (objectives only).
+    #[serde(default)]
+    pub points: Option<u32>,
+    /// A guard: what must stay true. It earns nothing; when it fails, the objectives it
+    /// protects earn nothing.
+    #[serde(default)]
+    pub guard: bool,
+    /// The objectives a guard protects (default: all of them).
+    #[serde(default)]
+    pub protects: Option<Vec<String>>,
     /// One learner-facing sentence (templated).
     pub description: String,
     /// What to look at when it fails (templated).

@@ -460,7 +460,10 @@ impl Context<'_> {
             let hint = c.hint.as_ref().map(|h| self.text(h, &format!("{field}.hint"), at));
             checks.push(Check {
                 id: c.id.clone(),
-                points: c.points,
+                points: if c.guard { 0 } else { c.points.unwrap_or(0) },
+                guard: c.guard.then(|| graders::score::Guard {
+                    protects: c.protects.clone().unwrap_or_default(),
+                }),
                 description,
                 hint,
                 timeout: c.timeout,
