@@ -1028,6 +1028,22 @@ fn dns_hop_checks_coredns_the_corefile_egress_to_port_53_and_the_namespace() {
             .is_some_and(|c| c.contains("CoreDNS has no Ready pod"))
     );
 
+    let mut scaled_down: Vec<Value> = coredns(true, COREFILE)
+        .into_iter()
+        .filter(|o| o["kind"] != "Pod")
+        .collect();
+    scaled_down.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system"},
+        "spec": {"replicas": 0, "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            "template": {"metadata": {"labels": {"k8s-app": "kube-dns"}}, "spec": {"containers": [{"name": "coredns"}]}}}}));
+    scaled_down.push(svc());
+    assert!(
+        trace_service(scaled_down, "y/a", "x", "web", 80, true)
+            .cause()
+            .is_some_and(|c| c.contains("asks for 0 replicas")),
+        "CoreDNS scaled to zero: no pod is not the same as no pods observed"
+    );
+
     let mut broken = coredns(true, &COREFILE.replace("kubernetes", "kubernets"));
     broken.push(svc());
     assert!(

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use graders::score::{DEFAULT_PASS_MARK, ScoreCard, grade};
 use graders::state::Observation;
 use graders::verdict::Verdict;
 use graders::{Check, CheckSpec};
@@ -178,20 +179,63 @@ fn is_traffic(check: &Check) -> bool {
     )
 }
 
-/// Predicted verdicts of the traffic checks on the state `steps` leave after setup, or `None`
-/// when the simulation cannot model the steps.
+/// The simulated cluster after setup and then `steps`, as an observation with the setup's
+/// manifests as baseline, or `None` when the simulation cannot model the steps.
 #[must_use]
-pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Verdict)>> {
+pub fn simulated(rendered: &Rendered, steps: &[Step]) -> Option<(Simulation, Observation)> {
     let base = if crate::cluster::addons::needs_ingress(rendered) {
         Simulation::kind().with_ingress_controller()
     } else {
         Simulation::kind()
     };
     let simulation = base.replay(rendered, &rendered.setup)?.replay(rendered, steps)?;
-    let observation = Observation {
+    let observation = observe(&simulation, rendered)?;
+    Some((simulation, observation))
+}
+
+/// What the analyzer and graders see of a simulation.
+pub(crate) fn observe(simulation: &Simulation, rendered: &Rendered) -> Option<Observation> {
+    Some(Observation {
         state: simulation.state()?,
+        baseline: rendered.setup_baseline().ok(),
         ..Observation::default()
-    };
+    })
+}
+
+/// Whether a check can be judged on a simulated state: the simulation has no EndpointSlices and
+/// no workload status, and pod readiness only where the model knows it.
+pub(crate) fn judged(check: &Check, observation: &Observation) -> bool {
+    match &check.spec {
+        CheckSpec::Endpoints(_) | CheckSpec::Rollout(_) => false,
+        CheckSpec::PodsReady(p) => !observation.state.pods.iter().any(|pod| {
+            pod.metadata.namespace.as_deref() == Some(p.namespace.as_str())
+                && pod
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .is_some_and(|a| a.contains_key(super::simulate::READINESS_UNKNOWN))
+        }),
+        _ => true,
+    }
+}
+
+/// The score of the judged checks on a simulated state (guards gate as when grading).
+#[must_use]
+pub fn simulated_card(rendered: &Rendered, observation: &Observation) -> ScoreCard {
+    let checks: Vec<Check> = rendered
+        .checks
+        .iter()
+        .filter(|c| judged(c, observation))
+        .cloned()
+        .collect();
+    ScoreCard::new(grade(&checks, observation), 0, DEFAULT_PASS_MARK)
+}
+
+/// Predicted verdicts of the traffic checks on the state `steps` leave after setup, or `None`
+/// when the simulation cannot model the steps.
+#[must_use]
+pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Verdict)>> {
+    let (_, observation) = simulated(rendered, steps)?;
     let verdicts = rendered
         .checks
         .iter()
@@ -204,44 +248,111 @@ pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Ver
     Some(verdicts)
 }
 
-/// Prove with the analyzer, without a cluster: the reference solution fails no traffic check,
-/// and each shortcut fails the traffic checks it names. Scenarios whose steps cannot be
-/// simulated (cluster components, node commands, non-merge patches) are left to the e2e tests.
+/// The most an untouched broken state may score, in percent.
+pub const BROKEN_AT_MOST: f64 = 10.0;
+
+/// Prove without a cluster, where the steps can be simulated: the reference solution fails no
+/// check and scores 100%, the broken state scores at most [`BROKEN_AT_MOST`], and each shortcut
+/// fails the checks it names and scores below the pass mark. A rule is asserted only when every
+/// check it depends on can be judged on the simulation (the fixture tests cover the rest).
 fn traffic_proof(file: &str, rendered: &Rendered) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if let Some(verdicts) = predicted(rendered, &rendered.solution) {
-        for (id, verdict) in verdicts {
-            if let Verdict::Fail { message, .. } = verdict {
-                problems.push(
-                    Problem::new(
-                        file,
-                        format!("with the reference solution applied, check `{id}` is predicted to fail: {message}"),
-                    )
-                    .field("solution")
-                    .hint("fix the solution (or the check); `kubedrill explain` on a snapshot shows the same trace"),
-                );
-            }
+    let objectives_judged = |observation: &Observation| {
+        rendered
+            .checks
+            .iter()
+            .filter(|c| c.guard.is_none())
+            .all(|c| judged(c, observation))
+    };
+    if let Some((_, observation)) = simulated(rendered, &rendered.solution) {
+        let card = simulated_card(rendered, &observation);
+        for check in card.checks.iter().filter(|c| matches!(c.verdict, Verdict::Fail { .. })) {
+            let Verdict::Fail { message, .. } = &check.verdict else {
+                continue;
+            };
+            problems.push(
+                Problem::new(
+                    file,
+                    format!(
+                        "with the reference solution applied, check `{}` is predicted to fail: {message}",
+                        check.id
+                    ),
+                )
+                .field("solution")
+                .hint("fix the solution (or the check); `kubedrill explain` on a snapshot shows the same trace"),
+            );
+        }
+    }
+    if let Some((_, observation)) = simulated(rendered, &[]) {
+        let card = simulated_card(rendered, &observation);
+        if objectives_judged(&observation) && card.possible > 0 && card.percent > BROKEN_AT_MOST {
+            let paid: Vec<&str> = card
+                .checks
+                .iter()
+                .filter(|c| c.earned > 0)
+                .map(|c| c.id.as_str())
+                .collect();
+            problems.push(
+                Problem::new(
+                    file,
+                    format!(
+                        "the untouched broken state scores {}% (at most {BROKEN_AT_MOST}% allowed); passing already: {}",
+                        fmt_percent(card.percent),
+                        paid.join(", ")
+                    ),
+                )
+                .field("checks")
+                .hint("a check that holds before the learner does anything is a guard: mark it `guard: true`"),
+            );
         }
     }
     for (i, shortcut) in rendered.shortcuts.iter().enumerate() {
-        let Some(verdicts) = predicted(rendered, &shortcut.steps) else {
+        let Some((_, observation)) = simulated(rendered, &shortcut.steps) else {
             continue;
         };
-        for (id, verdict) in verdicts.iter().filter(|(id, _)| shortcut.fails.contains(id)) {
-            if verdict.is_pass() {
-                problems.push(
-                    Problem::new(
-                        file,
-                        format!(
-                            "shortcut `{}` is predicted to pass `{id}`, which it must fail",
-                            shortcut.id
-                        ),
-                    )
-                    .field(format!("shortcuts[{i}].fails"))
-                    .hint("tighten the check, or drop it from `fails` if another check catches the shortcut"),
-                );
-            }
+        let card = simulated_card(rendered, &observation);
+        for check in card
+            .checks
+            .iter()
+            .filter(|c| shortcut.fails.contains(&c.id) && c.verdict.is_pass())
+        {
+            problems.push(
+                Problem::new(
+                    file,
+                    format!(
+                        "shortcut `{}` is predicted to pass `{}`, which it must fail",
+                        shortcut.id, check.id
+                    ),
+                )
+                .field(format!("shortcuts[{i}].fails"))
+                .hint("tighten the check, or drop it from `fails` if another check catches the shortcut"),
+            );
+        }
+        let fails_judged = rendered
+            .checks
+            .iter()
+            .filter(|c| shortcut.fails.contains(&c.id))
+            .all(|c| judged(c, &observation));
+        if objectives_judged(&observation) && fails_judged && card.possible > 0 && card.percent >= DEFAULT_PASS_MARK {
+            problems.push(
+                Problem::new(
+                    file,
+                    format!(
+                        "shortcut `{}` is predicted to score {}%, at or above the {}% pass mark",
+                        shortcut.id,
+                        fmt_percent(card.percent),
+                        fmt_percent(DEFAULT_PASS_MARK)
+                    ),
+                )
+                .field(format!("shortcuts[{i}]"))
+                .hint("make what it breaks a guard, or give the checks it fails more points"),
+            );
         }
     }
     problems
+}
+
+fn fmt_percent(value: f64) -> String {
+    let text = format!("{value:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
 }

@@ -15,6 +15,32 @@ use serde_json::{Map, Value, json};
 use super::render::Rendered;
 use super::step::{PatchType, Step};
 
+/// The Corefile kubeadm 1.36 writes (`kubeadm init phase addon coredns --print-manifest`).
+const KUBEADM_COREFILE: &str = ".:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+       max_concurrent 1000
+    }
+    cache 30 {
+       disable success cluster.local
+       disable denial cluster.local
+    }
+    loop
+    reload
+    loadbalance
+}
+";
+
 /// Objects keyed by (kind, namespace, name), in apply order.
 #[derive(Clone, Debug, Default)]
 pub struct Simulation {
@@ -75,8 +101,11 @@ impl Simulation {
                 {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
                 {"name": "metrics", "port": 9153, "protocol": "TCP", "targetPort": 9153}]}});
         let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}});
+        let corefile = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "data": {"Corefile": KUBEADM_COREFILE}});
         Self {
-            objects: vec![namespace, coredns, kube_dns],
+            objects: vec![namespace, corefile, coredns, kube_dns],
         }
     }
 
@@ -156,6 +185,7 @@ impl Simulation {
                         .unwrap_or(1)
                         .min(2);
                     let template = object.pointer("/spec/template").cloned().unwrap_or_default();
+                    objects.push(object.clone());
                     for i in 0..replicas {
                         next_ip += 1;
                         objects.push(ready_pod(&template, &namespace, &format!("{name}-{i}"), next_ip));
@@ -164,7 +194,8 @@ impl Simulation {
                 "Pod" => {
                     next_ip += 1;
                     let mut pod = object.clone();
-                    merge_patch(&mut pod, &ready_status(next_ip));
+                    let ready = would_be_ready(object.get("spec").unwrap_or(&Value::Null));
+                    merge_patch(&mut pod, &ready_status(next_ip, ready));
                     objects.push(pod);
                 }
                 "Service" => {
@@ -196,24 +227,149 @@ impl Simulation {
     }
 }
 
-fn ready_status(ip: u32) -> Value {
-    json!({"status": {"phase": "Running", "podIP": format!("10.244.{}.{}", ip / 250, ip % 250 + 1),
-        "conditions": [{"type": "Ready", "status": "True"}]}})
+/// Set on a simulated pod whose readiness the model cannot know (an exec or gRPC readiness
+/// probe): it is shown Ready, and checks of readiness must not be judged on it.
+pub const READINESS_UNKNOWN: &str = "kubedrill.dev/simulated-readiness-unknown";
+
+fn ready_status(ip: u32, ready: Option<bool>) -> Value {
+    let mut status = json!({"status": {"phase": "Running", "podIP": format!("10.244.{}.{}", ip / 250, ip % 250 + 1),
+        "conditions": [{"type": "Ready", "status": if ready == Some(false) { "False" } else { "True" }}]}});
+    if ready.is_none() {
+        status["metadata"] = json!({"annotations": {READINESS_UNKNOWN: "true"}});
+    }
+    status
 }
 
 fn ready_pod(template: &Value, namespace: &str, name: &str, ip: u32) -> Value {
+    let spec = template.get("spec").cloned().unwrap_or_default();
+    let ready = would_be_ready(&spec);
     let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": template.pointer("/metadata/labels").cloned().unwrap_or_default()},
-        "spec": template.get("spec").cloned().unwrap_or_default()});
-    merge_patch(&mut pod, &ready_status(ip));
+        "spec": spec});
+    merge_patch(&mut pod, &ready_status(ip, ready));
     pod
+}
+
+/// The ports a container listens on, as (port, protocol): agnhost `netexec` serves its
+/// `--http-port` (default 8080) on TCP and `--udp-port` (default 8081) on UDP; any other
+/// container is assumed to serve exactly the ports it declares.
+fn listening(container: &Value) -> Vec<(i64, String)> {
+    let args: Vec<&str> = container
+        .get("args")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if args.first() == Some(&"netexec") {
+        let flag = |name: &str, default: i64| {
+            args.iter()
+                .find_map(|a| a.strip_prefix(&format!("--{name}=")).and_then(|v| v.parse().ok()))
+                .unwrap_or(default)
+        };
+        return vec![
+            (flag("http-port", 8080), "TCP".to_owned()),
+            (flag("udp-port", 8081), "UDP".to_owned()),
+        ];
+    }
+    container
+        .get("ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let port = p.get("containerPort")?.as_i64()?;
+            let protocol = p.get("protocol").and_then(Value::as_str).unwrap_or("TCP");
+            Some((port, protocol.to_owned()))
+        })
+        .collect()
+}
+
+/// Whether a pod with this spec becomes Ready: no two containers bind the same port (the
+/// second crash-loops), and every HTTP or TCP readiness probe targets a port its container
+/// listens on (a named probe port resolves through the container's declared ports).
+fn would_be_ready(spec: &Value) -> Option<bool> {
+    let containers: Vec<&Value> = spec
+        .get("containers")
+        .and_then(Value::as_array)
+        .map(|c| c.iter().collect())
+        .unwrap_or_default();
+    let mut bound = std::collections::BTreeSet::new();
+    for container in &containers {
+        for port in listening(container) {
+            if !bound.insert(port) {
+                return Some(false);
+            }
+        }
+    }
+    let mut ready = Some(true);
+    for container in &containers {
+        match probe_is_served(container) {
+            Some(false) => return Some(false),
+            None => ready = None,
+            Some(true) => {}
+        }
+    }
+    ready
+}
+
+/// `None` for a probe the model cannot judge (exec, gRPC).
+fn probe_is_served(container: &Value) -> Option<bool> {
+    let Some(probe) = container.get("readinessProbe") else {
+        return Some(true);
+    };
+    let port = ["httpGet", "tcpSocket"]
+        .iter()
+        .find_map(|kind| probe.get(*kind).and_then(|p| p.get("port")))?;
+    let number = match port {
+        Value::Number(n) => n.as_i64(),
+        Value::String(name) => container
+            .get("ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|p| p.get("containerPort")?.as_i64()),
+        _ => None,
+    };
+    Some(number.is_some_and(|n| listening(container).iter().any(|(p, proto)| *p == n && proto == "TCP")))
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::merge_patch;
+    use super::{merge_patch, would_be_ready};
+
+    #[test]
+    fn pods_are_ready_unless_a_port_clashes_or_the_probe_misses() {
+        let server = json!({"name": "server", "args": ["netexec", "--http-port=8080"],
+            "ports": [{"name": "http", "containerPort": 8080}],
+            "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}}});
+        assert_eq!(would_be_ready(&json!({"containers": [server.clone()]})), Some(true));
+        let sidecar = json!({"name": "sidecar", "args": ["netexec", "--http-port=8080", "--udp-port=9101"]});
+        assert_eq!(
+            would_be_ready(&json!({"containers": [server.clone(), sidecar]})),
+            Some(false),
+            "two containers on TCP 8080"
+        );
+        let default_udp = json!({"name": "sidecar", "args": ["netexec", "--http-port=9100"]});
+        assert_eq!(
+            would_be_ready(&json!({"containers": [server.clone(), default_udp]})),
+            Some(false),
+            "both default to UDP 8081"
+        );
+        let mut wrong_probe = server.clone();
+        wrong_probe["readinessProbe"] = json!({"httpGet": {"path": "/healthz", "port": 8181}});
+        assert_eq!(would_be_ready(&json!({"containers": [wrong_probe]})), Some(false));
+        let mut unknown_name = server.clone();
+        unknown_name["readinessProbe"] = json!({"tcpSocket": {"port": "metrics"}});
+        assert_eq!(would_be_ready(&json!({"containers": [unknown_name]})), Some(false));
+        let mut exec = server;
+        exec["readinessProbe"] = json!({"exec": {"command": ["/agnhost", "connect", "db:5432"]}});
+        assert_eq!(would_be_ready(&json!({"containers": [exec]})), None, "not modelled");
+        let plain = json!({"name": "db", "ports": [{"containerPort": 5432}],
+            "readinessProbe": {"tcpSocket": {"port": 5432}}});
+        assert_eq!(would_be_ready(&json!({"containers": [plain]})), Some(true));
+    }
 
     #[test]
     fn merge_patch_follows_rfc_7386() {

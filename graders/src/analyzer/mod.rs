@@ -415,6 +415,13 @@ impl<'a> Analyzer<'a> {
                 "CoreDNS has no Ready pod: every lookup times out",
             ));
         }
+        if dns_pods.is_empty() && self.coredns_scaled_to_zero() {
+            return Some(Hop::new(
+                "dns",
+                false,
+                "Deployment kube-system/coredns asks for 0 replicas: every lookup times out",
+            ));
+        }
         let serves = self.corefile()?.lines().any(|l| {
             let mut words = l.split_whitespace();
             words.next() == Some("kubernetes") && words.any(|w| w == "cluster.local")
@@ -452,6 +459,16 @@ impl<'a> Analyzer<'a> {
             ));
         }
         hop
+    }
+
+    /// The CoreDNS Deployment is observed and asks for no pod (an absent Deployment proves
+    /// nothing: snapshots often leave kube-system out).
+    fn coredns_scaled_to_zero(&self) -> bool {
+        self.state.deployments.iter().any(|d| {
+            d.metadata.namespace.as_deref() == Some("kube-system")
+                && d.metadata.name.as_deref() == Some("coredns")
+                && d.spec.replicas == Some(0)
+        })
     }
 
     fn corefile(&self) -> Option<&str> {
