@@ -32,6 +32,7 @@ impl Needs {
         for check in checks {
             needs.add(check);
         }
+        needs.collapse();
         needs
     }
 
@@ -76,18 +77,43 @@ impl Needs {
                         .insert((ObjectKind::Service, Some(service.namespace.clone())));
                 }
             }
+            CheckSpec::Reachability(p) if p.only_from.is_some() => self.cluster_wide_inputs(p.to.namespace.clone()),
             CheckSpec::Reachability(p) => {
-                let namespaces = [Some(p.from.namespace.clone()), p.to.namespace.clone()];
+                let namespaces = [p.from.as_ref().map(|f| f.namespace.clone()), p.to.namespace.clone()];
                 self.analyzer_inputs(namespaces.into_iter().flatten());
             }
         }
+    }
+
+    /// What an exclusivity check (`onlyFrom`) judges: every namespace's pods and
+    /// NetworkPolicies, every Namespace's labels and the Nodes (the node network's addresses),
+    /// plus the destination namespace's Services and EndpointSlices.
+    fn cluster_wide_inputs(&mut self, destination_namespace: Option<String>) {
+        self.analyzer_inputs(destination_namespace);
+        for kind in [ObjectKind::Pod, ObjectKind::NetworkPolicy, ObjectKind::Node] {
+            self.lists.insert((kind, None));
+        }
+    }
+
+    /// Drop namespaced lists that a cluster-wide list of the same kind already covers, so no
+    /// object is listed (and observed) twice.
+    fn collapse(&mut self) {
+        let wide: BTreeSet<ObjectKind> = self
+            .lists
+            .iter()
+            .filter(|(kind, namespace)| namespace.is_none() && kind.is_namespaced())
+            .map(|(kind, _)| *kind)
+            .collect();
+        self.lists
+            .retain(|(kind, namespace)| namespace.is_none() || !wide.contains(kind));
     }
 
     /// What `checks` need when their traffic is predicted from the live state instead of
     /// probed: on top of [`Needs::of`], what the reachability analyzer reasons over for each
     /// probe check (pods, Services, EndpointSlices and NetworkPolicies of the source's and the
     /// destination's namespaces, the Namespaces' labels) and, for names, the DNS hop's inputs
-    /// (kube-system's pods, policies and the CoreDNS ConfigMap).
+    /// (kube-system's pods, policies and the CoreDNS ConfigMap). Exclusivity checks already
+    /// need every namespace and the Nodes in [`Needs::of`].
     #[must_use]
     pub fn for_prediction(checks: &[Check]) -> Self {
         let mut needs = Self::of(checks);
@@ -110,6 +136,7 @@ impl Needs {
             }
             needs.analyzer_inputs(namespaces);
         }
+        needs.collapse();
         needs
     }
 
@@ -239,5 +266,40 @@ mod tests {
                 .contains(&(ObjectKind::ConfigMap, Some("kube-system".to_owned())))
         );
         assert!(predicted.lists.is_superset(&probed.lists));
+    }
+
+    #[test]
+    fn exclusivity_needs_every_namespace_and_the_nodes() {
+        let checks = [
+            check(
+                "only",
+                "reachability",
+                &json!({"to": {"service": "api", "namespace": "shop", "port": 8080},
+                        "onlyFrom": [{"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}}]}),
+            ),
+            check(
+                "flow",
+                "reachability",
+                &json!({"from": {"namespace": "shop", "selector": {"matchLabels": {"app": "x"}}},
+                        "to": {"service": "api", "namespace": "shop", "port": 8080}, "expect": "blocked"}),
+            ),
+        ];
+        for needs in [Needs::of(&checks), Needs::for_prediction(&checks)] {
+            let lists: Vec<(ObjectKind, Option<&str>)> = needs.lists.iter().map(|(k, n)| (*k, n.as_deref())).collect();
+            assert_eq!(
+                lists,
+                [
+                    (ObjectKind::Namespace, None),
+                    (ObjectKind::Node, None),
+                    (ObjectKind::Pod, None),
+                    (ObjectKind::Service, Some("shop")),
+                    (ObjectKind::EndpointSlice, Some("shop")),
+                    (ObjectKind::NetworkPolicy, None),
+                ]
+            );
+        }
+        let flow_only = Needs::of(&checks[1..]);
+        assert!(flow_only.lists.contains(&(ObjectKind::Pod, Some("shop".to_owned()))));
+        assert!(!flow_only.lists.contains(&(ObjectKind::Node, None)));
     }
 }

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use crate::analyzer::policy::Endpoint;
 use crate::analyzer::{Analyzer, Hop, Target, Trace};
+use crate::reachability::Form;
 use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels};
-use crate::target::{Destination, Expectation, Protocol, Source};
+use crate::target::{Destination, Expectation, PodSet, Protocol, Source};
 use crate::verdict::{Evidence, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
 
@@ -210,27 +211,41 @@ fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'
     }
 }
 
-/// A `reachability` check: any source pod (or a hypothetical pod with exactly the selector's
-/// labels, when none exists) reaching the destination counts as allowed.
+/// A `reachability` check, in either form.
 #[must_use]
 pub fn reachability(params: &reachability::Params, observation: &Observation) -> Verdict {
-    let state = &observation.state;
+    match params.form() {
+        Some(Form::Flow { from, expect }) => flow_reachability(from, expect, &params.to, &observation.state),
+        Some(Form::Exclusive(allowed)) => exclusive(allowed, &params.to, &observation.state),
+        None => Verdict::NotEvaluated {
+            message: "the check sets neither `from` with `expect` nor `onlyFrom` (or mixes them)".to_owned(),
+        },
+    }
+}
+
+fn missing_destination(to: &Destination) -> Verdict {
+    Verdict::fail(
+        Reason::ObjectMissing,
+        format!("{} does not exist.", describe_target(to)),
+        Evidence::new("kubectl get pods,services", "not found"),
+    )
+}
+
+/// One flow: any source pod (or a hypothetical pod with exactly the selector's labels, when
+/// none exists) reaching the destination counts as allowed.
+fn flow_reachability(from: &PodSet, expect: Expectation, to: &Destination, state: &ClusterState) -> Verdict {
     let analyzer = Analyzer::new(state);
-    let Some(target) = target(state, &params.to) else {
-        return Verdict::fail(
-            Reason::ObjectMissing,
-            format!("{} does not exist.", describe_target(&params.to)),
-            Evidence::new("kubectl get pods,services", "not found"),
-        );
+    let Some(target) = target(state, to) else {
+        return missing_destination(to);
     };
     let mut sources: Vec<Endpoint> = state
-        .pods_in(&params.from.namespace)
-        .filter(|p| params.from.selector.matches(&pod_labels(p)))
+        .pods_in(&from.namespace)
+        .filter(|p| from.selector.matches(&pod_labels(p)))
         .map(Analyzer::endpoint)
         .collect();
     if sources.is_empty() {
-        let labels: BTreeMap<String, String> = params.from.selector.match_labels.clone();
-        sources.push(Analyzer::hypothetical(&params.from.namespace, labels));
+        let labels: BTreeMap<String, String> = from.selector.match_labels.clone();
+        sources.push(Analyzer::hypothetical(&from.namespace, labels));
     }
     let traces: Vec<(Endpoint, Trace)> = sources
         .into_iter()
@@ -240,7 +255,92 @@ pub fn reachability(params: &reachability::Params, observation: &Observation) ->
         })
         .collect();
     let chosen = traces.iter().find(|(_, t)| t.allowed).unwrap_or(&traces[0]);
-    judge(&chosen.1, params.expect, &chosen.0, &params.to)
+    judge(&chosen.1, expect, &chosen.0, to)
+}
+
+/// Every destination the exclusivity check guards: the Service (by ClusterIP: a source need
+/// not resolve its name), or each pod the `pod` selector matches.
+fn exclusive_targets(state: &ClusterState, to: &Destination) -> Vec<Target> {
+    let Some(namespace) = to.namespace.clone() else {
+        return Vec::new();
+    };
+    let protocol = protocol(to.protocol);
+    if let Some(name) = &to.service {
+        return vec![Target::Service {
+            namespace,
+            name: name.clone(),
+            port: to.port.clone(),
+            protocol,
+            by_name: false,
+        }];
+    }
+    let Some(selector) = to.pod.as_ref() else {
+        return Vec::new();
+    };
+    state
+        .pods_in(&namespace)
+        .filter(|p| selector.matches(&pod_labels(p)))
+        .filter_map(|p| p.metadata.name.clone())
+        .map(|name| Target::Pod {
+            namespace: namespace.clone(),
+            name,
+            port: to.port.clone(),
+            protocol: protocol.clone(),
+        })
+        .collect()
+}
+
+fn describe_allowed(allowed: &[PodSet]) -> String {
+    allowed
+        .iter()
+        .map(|set| format!("{}/{{{}}}", set.namespace, set.selector.to_query()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Exclusivity: no source outside `allowed` — observed pods of every namespace, a pod in a
+/// fresh namespace, pods with foreign labels, the node network, an outside address — is
+/// predicted to reach `to`. The first one that does is named with the rule that lets it in.
+fn exclusive(allowed: &[PodSet], to: &Destination, state: &ClusterState) -> Verdict {
+    let analyzer = Analyzer::new(state);
+    let namespace = to.namespace.as_deref().unwrap_or_default();
+    let targets = exclusive_targets(state, to);
+    let service_missing = to
+        .service
+        .as_deref()
+        .is_some_and(|s| state.service(namespace, s).is_none());
+    if targets.is_empty() || service_missing {
+        return missing_destination(to);
+    }
+    let candidates = analyzer.candidates(allowed, namespace);
+    let what = describe_target(to);
+    let only = describe_allowed(allowed);
+    let command = format!("kubectl get networkpolicies -A -o yaml; kubectl -n {namespace} get pods --show-labels");
+    match analyzer.first_intrusion(&candidates, &targets) {
+        Err(hop) => Verdict::fail(
+            reason_of(Some(&hop)),
+            format!("exclusivity of {what} cannot be judged: {}.", hop.reason),
+            Evidence::new(command, format!("{PREDICTED}: {}", hop.reason)),
+        ),
+        Ok(None) => Verdict::Pass {
+            evidence: Evidence::new(
+                command,
+                format!(
+                    "{PREDICTED}: none of {} sources outside {only} reaches {what}",
+                    candidates.len()
+                ),
+            ),
+        },
+        Ok(Some(intrusion)) => {
+            let source = intrusion.source.describe();
+            let admitted = intrusion.admitted_by();
+            Verdict::fail(
+                Reason::NotBlocked,
+                format!("{source} can reach {what}, but only {only} may: {admitted}."),
+                Evidence::new(command, format!("{PREDICTED}: {source} gets in: {admitted}")),
+            )
+        }
+    }
 }
 
 /// Compare a probe's verdict with the analyzer's prediction for the same flow.

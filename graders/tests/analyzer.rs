@@ -1115,3 +1115,92 @@ fn the_matrix_agrees_with_pairwise_analysis() {
     }
     assert!(denied > 10 && denied < 90, "a mixed matrix ({denied} denied)");
 }
+
+#[test]
+fn addresses_outside_pods_match_ip_blocks_only_and_allowed_decisions_name_the_peer() {
+    use graders::analyzer::policy::Decision;
+    let node = Analyzer::address("the node network (172.18.0.3)", "172.18.0.3".parse().expect("ip"));
+    let to_a = |peers: Value| {
+        let state = cluster(&[ingress_to_a("x", json!([{"from": peers}]))]);
+        let target = Target::Pod {
+            namespace: "x".into(),
+            name: "a".into(),
+            port: PortRef::Number(80),
+            protocol: "TCP".into(),
+        };
+        Analyzer::new(&state).trace(&node, &target)
+    };
+    // Selectors pick pods: even "every pod of every namespace" leaves the node network out.
+    let everything = to_a(json!([{"namespaceSelector": {}}, {"podSelector": {}}]));
+    assert!(!everything.allowed, "{everything:?}");
+    assert!(
+        everything
+            .hops
+            .iter()
+            .any(|h| h.details.iter().any(|d| d.contains("not a pod"))),
+        "{everything:?}"
+    );
+    let block = to_a(json!([{"podSelector": {}}, {"ipBlock": {"cidr": "172.18.0.0/16", "except": ["172.18.0.9/32"]}}]));
+    assert!(block.allowed, "{block:?}");
+    assert_eq!(
+        block.ingress(),
+        Some(&Decision::Allowed {
+            policy: "x/allow-to-a".into(),
+            rule: 0,
+            peer: "ipBlock: 172.18.0.0/16 except [172.18.0.9/32]".into()
+        })
+    );
+    // No egress policy applies to a source that is not a pod.
+    let state = cluster(&[policy(
+        "x",
+        "deny-egress",
+        json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+    )]);
+    let target = Target::Pod {
+        namespace: "y".into(),
+        name: "a".into(),
+        port: PortRef::Number(80),
+        protocol: "TCP".into(),
+    };
+    assert!(Analyzer::new(&state).trace(&node, &target).allowed);
+}
+
+#[test]
+fn exclusivity_candidates_come_in_the_documented_order_without_the_allowed_ones() {
+    use graders::analyzer::exclusive::Origin;
+    use graders::target::PodSet;
+    let state = cluster(&[]);
+    let allowed: Vec<PodSet> = serde_json::from_value(json!([
+        {"namespace": "x", "selector": {"matchLabels": {"pod": "a"}}},
+        {"namespace": "z", "selector": {"matchLabels": {"pod": "b"}}}
+    ]))
+    .expect("pod sets");
+    let candidates = Analyzer::new(&state).candidates(&allowed, "y");
+    let shown: Vec<String> = candidates
+        .iter()
+        .map(graders::analyzer::exclusive::Candidate::describe)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "pod x/b",
+            "pod x/c",
+            "pod y/a",
+            "pod y/b",
+            "pod y/c",
+            "pod y/v6",
+            "pod z/a",
+            "pod z/c",
+            "a label-less pod in a fresh namespace",
+            "a pod in y with foreign labels (kubedrill.dev/source=foreign)",
+            "a pod in x with foreign labels (kubedrill.dev/source=foreign)",
+            "a pod in z with foreign labels (kubedrill.dev/source=foreign)",
+            "the node network (172.18.0.2)",
+            "an address outside the cluster (203.0.113.10)",
+        ]
+    );
+    let fresh = &candidates[8];
+    assert_eq!(fresh.origin, Origin::FreshNamespace);
+    assert!(!["x", "y", "z"].contains(&fresh.endpoint.namespace.as_str()));
+    assert!(fresh.endpoint.labels.is_empty());
+}

@@ -621,3 +621,270 @@ fn a_probe_that_passes_where_policy_should_block_is_an_environment_error() {
     };
     assert!(message.contains("kube-proxy"), "{message}");
 }
+
+/// Namespaces `shop` (team=shop) and `monitoring` (team=obs), one node, pods `shop/api-0`
+/// (behind Service `api` on 8080), `shop/frontend-0` and `monitoring/grafana-0`, a default
+/// deny in `shop`, and `allow-api` with `rules` (omitted: no policies at all).
+fn exclusive_cluster(rules: Option<Value>, extra: &[Value]) -> Vec<Value> {
+    let namespace = |name: &str, team: &str| {
+        json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"team": team, "kubernetes.io/metadata.name": name}}})
+    };
+    let pod = |ns: &str, name: &str, app: &str, ip: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": {"app": app}},
+            "spec": {"containers": [{"name": "c", "image": "agnhost", "ports": [{"name": "http", "containerPort": 8080}]}]},
+            "status": {"phase": "Running", "podIP": ip, "conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    let mut objects = vec![
+        namespace("shop", "shop"),
+        namespace("monitoring", "obs"),
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "kind-worker"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]}}),
+        pod("shop", "api-0", "api", "10.244.1.10"),
+        pod("shop", "frontend-0", "frontend", "10.244.1.11"),
+        pod("monitoring", "grafana-0", "grafana", "10.244.2.5"),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api", "namespace": "shop"},
+            "spec": {"clusterIP": "10.96.0.50", "selector": {"app": "api"}, "ports": [{"port": 8080, "targetPort": 8080}]}}),
+    ];
+    if let Some(rules) = rules {
+        objects.push(netpol(
+            "shop",
+            "default-deny",
+            json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+        ));
+        objects.push(netpol(
+            "shop",
+            "allow-api",
+            json!({"podSelector": {"matchLabels": {"app": "api"}}, "policyTypes": ["Ingress"], "ingress": rules}),
+        ));
+    }
+    objects.extend(extra.iter().cloned());
+    objects
+}
+
+fn netpol(ns: &str, name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": ns}, "spec": spec})
+}
+
+/// Rule 1 of `allow-api`: from `app=frontend`, plus `extra` peers, on 8080.
+fn frontend_and(extra: &[Value]) -> Value {
+    let mut peers = vec![json!({"podSelector": {"matchLabels": {"app": "frontend"}}})];
+    peers.extend(extra.iter().cloned());
+    json!([{"from": peers, "ports": [{"port": 8080}]}])
+}
+
+fn only_frontend(to: Value) -> CheckSpec {
+    spec(json!({"grader": "reachability", "with": {"to": to,
+        "onlyFrom": [{"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}}]}}))
+}
+
+fn fail_message(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Fail {
+            reason: Reason::NotBlocked,
+            message,
+            ..
+        } => message.clone(),
+        other => panic!("expected a not-blocked failure, got {other:?}"),
+    }
+}
+
+/// (case, objects, `None`: passes, or `Some((source, what lets it in))`)
+type ExclusiveCase = (&'static str, Vec<Value>, Option<(&'static str, &'static str)>);
+
+#[test]
+#[allow(clippy::too_many_lines)]
+fn exclusivity_names_the_first_source_outside_only_from_and_the_rule_that_lets_it_in() {
+    let ns = |selector: Value| json!({"namespaceSelector": selector});
+    let ip = |block: Value| json!({"ipBlock": block});
+    let deny_egress_monitoring = netpol(
+        "monitoring",
+        "deny-egress",
+        json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+    );
+    let table: Vec<ExclusiveCase> = vec![
+        ("only frontend", exclusive_cluster(Some(frontend_and(&[])), &[]), None),
+        (
+            "extra peer namespaceSelector: {}",
+            exclusive_cluster(Some(frontend_and(&[ns(json!({}))])), &[]),
+            Some((
+                "pod monitoring/grafana-0",
+                "NetworkPolicy shop/allow-api ingress rule 1 (namespaceSelector: {}) lets it in",
+            )),
+        ),
+        (
+            "extra peer podSelector: {} (the backend reaches itself through the Service)",
+            exclusive_cluster(Some(frontend_and(&[json!({"podSelector": {}})])), &[]),
+            Some((
+                "pod shop/api-0",
+                "NetworkPolicy shop/allow-api ingress rule 1 (podSelector: {}) lets it in",
+            )),
+        ),
+        (
+            "extra peer: every unlabelled-by-app pod of shop",
+            exclusive_cluster(
+                Some(frontend_and(&[
+                    json!({"podSelector": {"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}}),
+                ])),
+                &[],
+            ),
+            Some((
+                "a pod in shop with foreign labels (kubedrill.dev/source=foreign)",
+                "ingress rule 1 (podSelector: {!app})",
+            )),
+        ),
+        (
+            "extra peer ipBlock 0.0.0.0/0 (pod IPs are in it too)",
+            exclusive_cluster(Some(frontend_and(&[ip(json!({"cidr": "0.0.0.0/0"}))])), &[]),
+            Some(("pod monitoring/grafana-0", "ingress rule 1 (ipBlock: 0.0.0.0/0)")),
+        ),
+        (
+            "extra peer ipBlock 0.0.0.0/0 except the pod network",
+            exclusive_cluster(
+                Some(frontend_and(&[ip(
+                    json!({"cidr": "0.0.0.0/0", "except": ["10.244.0.0/16"]}),
+                )])),
+                &[],
+            ),
+            Some((
+                "the node network (172.18.0.3)",
+                "ingress rule 1 (ipBlock: 0.0.0.0/0 except [10.244.0.0/16])",
+            )),
+        ),
+        (
+            "extra peer ipBlock on the Internet only",
+            exclusive_cluster(Some(frontend_and(&[ip(json!({"cidr": "203.0.113.0/24"}))])), &[]),
+            Some((
+                "an address outside the cluster (203.0.113.10)",
+                "ingress rule 1 (ipBlock: 203.0.113.0/24)",
+            )),
+        ),
+        (
+            "a second rule without `from`",
+            exclusive_cluster(
+                Some(json!([
+                    {"from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}]},
+                    {"ports": [{"port": 8080}]}
+                ])),
+                &[],
+            ),
+            Some((
+                "pod monitoring/grafana-0",
+                "NetworkPolicy shop/allow-api ingress rule 2 (any source) lets it in",
+            )),
+        ),
+        (
+            "a namespaceSelector matching another namespace with pods",
+            exclusive_cluster(Some(frontend_and(&[ns(json!({"matchLabels": {"team": "obs"}}))])), &[]),
+            Some((
+                "pod monitoring/grafana-0",
+                "ingress rule 1 (namespaceSelector: {team=obs})",
+            )),
+        ),
+        (
+            "... unless that namespace's own egress policy keeps its pods in",
+            exclusive_cluster(
+                Some(frontend_and(&[ns(json!({"matchLabels": {"team": "obs"}}))])),
+                &[deny_egress_monitoring],
+            ),
+            None,
+        ),
+        (
+            "a namespaceSelector no observed namespace matches but a new one would",
+            exclusive_cluster(
+                Some(frontend_and(&[ns(
+                    json!({"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}),
+                )])),
+                &[],
+            ),
+            Some((
+                "a label-less pod in a fresh namespace",
+                "ingress rule 1 (namespaceSelector: {!team})",
+            )),
+        ),
+        (
+            "no policy at all: the destination is not isolated",
+            exclusive_cluster(None, &[]),
+            Some(("pod monitoring/grafana-0", "no policy isolates shop/api-0 for ingress")),
+        ),
+        (
+            "the default deny removed, allow-api widened to Egress only",
+            exclusive_cluster(
+                None,
+                &[netpol(
+                    "shop",
+                    "allow-api",
+                    json!({"podSelector": {"matchLabels": {"app": "api"}}, "policyTypes": ["Egress"]}),
+                )],
+            ),
+            Some(("pod monitoring/grafana-0", "no policy isolates shop/api-0 for ingress")),
+        ),
+    ];
+    let to_service = only_frontend(json!({"service": "api", "namespace": "shop", "port": 8080}));
+    let to_pods = only_frontend(json!({"pod": {"matchLabels": {"app": "api"}}, "namespace": "shop", "port": 8080}));
+    for (case, objects, expected) in table {
+        for check in [&to_service, &to_pods] {
+            let verdict = check.evaluate("c", &observe(&objects));
+            match expected {
+                None => assert!(verdict.is_pass(), "{case}: {verdict:?}"),
+                Some((source, admitted)) => {
+                    let message = fail_message(&verdict);
+                    assert!(message.starts_with(source), "{case}: {message}");
+                    assert!(message.contains(admitted), "{case}: {message}");
+                    assert!(message.contains("only shop/{app=frontend} may"), "{case}: {message}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn exclusivity_probes_allowed_namespaces_and_the_representative_node_address() {
+    // Only monitoring's prometheus may scrape; the policy admits all of monitoring instead.
+    let mut objects = exclusive_cluster(
+        Some(json!([{"from": [{"namespaceSelector": {"matchLabels": {"team": "obs"}}}]}])),
+        &[],
+    );
+    objects.retain(|o| o["metadata"]["name"] != "grafana-0");
+    let check = spec(json!({"grader": "reachability", "with": {
+        "to": {"service": "api", "namespace": "shop", "port": 8080},
+        "onlyFrom": [{"namespace": "monitoring", "selector": {"matchLabels": {"app": "prometheus"}}}]}}));
+    let message = fail_message(&check.evaluate("c", &observe(&objects)));
+    assert!(
+        message.starts_with("a pod in monitoring with foreign labels"),
+        "{message}"
+    );
+    // With no Node observed, the node network is represented by kind's first node address.
+    let mut objects = exclusive_cluster(
+        Some(frontend_and(&[json!({"ipBlock": {"cidr": "172.16.0.0/12"}})])),
+        &[],
+    );
+    objects.retain(|o| o["kind"] != "Node");
+    let check = only_frontend(json!({"service": "api", "namespace": "shop", "port": 8080}));
+    let message = fail_message(&check.evaluate("c", &observe(&objects)));
+    assert!(message.starts_with("the node network (172.18.0.2)"), "{message}");
+}
+
+#[test]
+fn exclusivity_without_a_usable_destination_is_not_a_pass() {
+    let check = only_frontend(json!({"service": "api", "namespace": "shop", "port": 8080}));
+    // The backend was scaled away: nobody reaches the api, but that proves nothing.
+    let mut objects = exclusive_cluster(Some(frontend_and(&[])), &[]);
+    objects.retain(|o| o["metadata"]["name"] != "api-0");
+    let verdict = check.evaluate("c", &observe(&objects));
+    let Verdict::Fail { message, .. } = &verdict else {
+        panic!("{verdict:?}")
+    };
+    assert!(message.contains("cannot be judged"), "{message}");
+    // The Service itself is gone.
+    objects.retain(|o| o["kind"] != "Service");
+    assert_eq!(
+        reason(&check.evaluate("c", &observe(&objects))),
+        Some(Reason::ObjectMissing)
+    );
+    let to_pods = only_frontend(json!({"pod": {"matchLabels": {"app": "api"}}, "namespace": "shop", "port": 8080}));
+    assert_eq!(
+        reason(&to_pods.evaluate("c", &observe(&objects))),
+        Some(Reason::ObjectMissing)
+    );
+}

@@ -14,13 +14,18 @@ use super::error::ClusterError;
 use super::live::Live;
 
 impl Live {
-    /// Observe everything in `lists`.
+    /// Observe everything in `lists`; a namespace of `None` lists every namespace, and a
+    /// namespaced list that such a cluster-wide list of its kind covers is skipped.
     pub async fn observe<'a>(
         &self,
         lists: impl IntoIterator<Item = &'a ListRequest>,
     ) -> Result<ClusterState, ClusterError> {
+        let lists: Vec<&ListRequest> = lists.into_iter().collect();
         let mut state = ClusterState::default();
-        for (kind, namespace) in lists {
+        for (kind, namespace) in &lists {
+            if namespace.is_some() && lists.iter().any(|(k, n)| k == kind && n.is_none()) {
+                continue;
+            }
             self.list_into(&mut state, *kind, namespace.as_deref()).await?;
         }
         Ok(state)
@@ -132,6 +137,36 @@ mod tests {
                 "/api/v1/namespaces/shop/services",
                 "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices",
                 "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn exclusivity_lists_pods_and_policies_of_every_namespace_once() {
+        let checks: Vec<Check> = serde_json::from_value(json!([
+            {"id": "only", "points": 1, "description": "d", "grader": "reachability", "with": {
+                "to": {"service": "api", "namespace": "shop", "port": 8080},
+                "onlyFrom": [{"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}}]}}
+        ]))
+        .expect("checks");
+        let mut lists = Needs::of(&checks).lists;
+        lists.insert((graders::target::ObjectKind::Pod, Some("shop".to_owned())));
+        let (live, log) = live(Ownership::Foreign, false, |_| (200, empty_list("Thing")));
+        live.observe(&lists).await.expect("observes");
+        let mut paths: Vec<String> = requests(&log)
+            .iter()
+            .map(|r| r.uri.split('?').next().unwrap_or_default().to_owned())
+            .collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            [
+                "/api/v1/namespaces",
+                "/api/v1/namespaces/shop/services",
+                "/api/v1/nodes",
+                "/api/v1/pods",
+                "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices",
+                "/apis/networking.k8s.io/v1/networkpolicies",
             ]
         );
     }

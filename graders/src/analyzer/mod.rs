@@ -5,6 +5,7 @@
 //! A pure function over a [`ClusterState`]; it explains, it does not probe. Objects missing from
 //! a snapshot (CoreDNS, namespaces) are assumed to work and the trace says so.
 
+pub mod exclusive;
 pub mod matrix;
 pub mod policy;
 
@@ -34,6 +35,9 @@ pub struct Hop {
     /// Classic mistakes spotted here.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hints: Vec<String>,
+    /// The policy decision behind an `egress` or `ingress` hop (which rule allowed it).
+    #[serde(skip)]
+    pub decision: Option<Box<Decision>>,
 }
 
 impl Hop {
@@ -44,6 +48,7 @@ impl Hop {
             reason: reason.into(),
             details: Vec::new(),
             hints: Vec::new(),
+            decision: None,
         }
     }
 }
@@ -69,6 +74,15 @@ impl Trace {
     #[must_use]
     pub fn cause(&self) -> Option<&str> {
         self.hops.iter().find(|h| !h.ok).map(|h| h.reason.as_str())
+    }
+
+    /// The ingress decision at the destination, when the trace got that far.
+    #[must_use]
+    pub fn ingress(&self) -> Option<&Decision> {
+        self.hops
+            .iter()
+            .find(|h| h.name == "ingress")
+            .and_then(|h| h.decision.as_deref())
     }
 }
 
@@ -166,6 +180,7 @@ impl<'a> Analyzer<'a> {
                 .and_then(|s| s.pod_ip.as_deref())
                 .and_then(|ip| ip.parse::<IpAddr>().ok()),
             ports,
+            pod: true,
         }
     }
 
@@ -179,6 +194,21 @@ impl<'a> Analyzer<'a> {
             labels,
             ip: None,
             ports: Vec::new(),
+            pod: true,
+        }
+    }
+
+    /// A source that is not a pod (the node network, an address outside the cluster): only
+    /// `ipBlock` peers match it and no policy selects it for egress.
+    #[must_use]
+    pub fn address(name: impl Into<String>, ip: IpAddr) -> Endpoint {
+        Endpoint {
+            name: name.into(),
+            namespace: String::new(),
+            labels: BTreeMap::new(),
+            ip: Some(ip),
+            ports: Vec::new(),
+            pod: false,
         }
     }
 
@@ -573,6 +603,12 @@ impl<'a> Analyzer<'a> {
 }
 
 fn decision_hop(name: &'static str, decision: &Decision, subject: &str, other: &str) -> Hop {
+    let mut hop = decision_hop_text(name, decision, subject, other);
+    hop.decision = Some(Box::new(decision.clone()));
+    hop
+}
+
+fn decision_hop_text(name: &'static str, decision: &Decision, subject: &str, other: &str) -> Hop {
     let (direction, verb) = if name == "egress" {
         ("egress", "to")
     } else {
@@ -580,7 +616,7 @@ fn decision_hop(name: &'static str, decision: &Decision, subject: &str, other: &
     };
     match decision {
         Decision::NotIsolated => Hop::new(name, true, format!("no policy isolates {subject} for {direction}")),
-        Decision::Allowed { policy, rule } => Hop::new(
+        Decision::Allowed { policy, rule, .. } => Hop::new(
             name,
             true,
             format!("{policy} {direction}[{rule}] allows {subject} {verb} {other}"),

@@ -49,6 +49,11 @@ pub struct Endpoint {
     pub ip: Option<IpAddr>,
     /// Declared container ports.
     pub ports: Vec<NamedPort>,
+    /// Whether this is a pod, which pod and namespace selectors can pick. The node network and
+    /// addresses outside the cluster are not: only `ipBlock` peers match them, and no policy
+    /// selects them for egress.
+    #[serde(skip)]
+    pub pod: bool,
 }
 
 /// A rule's peers and ports (either may be missing: any).
@@ -66,6 +71,9 @@ pub enum Decision {
         policy: String,
         /// Index of the rule in its `ingress`/`egress` list.
         rule: usize,
+        /// The peer item that matched, as written (`namespaceSelector: {}`), or `any source`/
+        /// `any destination` when the rule names no peers.
+        peer: String,
     },
     /// Selected and no rule allows it.
     Denied {
@@ -142,6 +150,9 @@ pub fn selects(policy: &NetworkPolicy, pod: &Endpoint, direction: Direction) -> 
 /// Whether `policy`'s namespace and `podSelector` pick `pod`, whatever its `policyTypes`.
 #[must_use]
 pub fn selects_pod(policy: &NetworkPolicy, pod: &Endpoint) -> bool {
+    if !pod.pod {
+        return false;
+    }
     let empty = K8sSelector::default();
     let pod_selector = policy
         .spec
@@ -211,16 +222,17 @@ pub fn decide(
         let policy_namespace = policy.metadata.namespace.clone().unwrap_or_default();
         for (index, (peers, ports)) in rules.into_iter().enumerate() {
             let port_miss = port_miss(ports, port, protocol, destination, &mut hints);
-            let peer_miss = peer_miss(peers, peer, &policy_namespace, namespace_labels, &mut hints);
-            match (port_miss, peer_miss) {
-                (None, None) => {
+            let peer_match = peer_miss(peers, peer, &policy_namespace, namespace_labels, &mut hints);
+            match (port_miss, peer_match) {
+                (None, Ok(matched)) => {
                     return Decision::Allowed {
                         policy: name,
                         rule: index,
+                        peer: matched.unwrap_or_else(|| any_peer(direction).to_owned()),
                     };
                 }
                 (a, b) => {
-                    let parts: Vec<String> = [a, b].into_iter().flatten().collect();
+                    let parts: Vec<String> = [a, b.err()].into_iter().flatten().collect();
                     misses.push(format!("{name} {direction:?}[{index}]: {}", parts.join("; ")));
                 }
             }
@@ -296,22 +308,57 @@ fn describe_port(port: &NetworkPolicyPort) -> String {
     }
 }
 
+/// What a rule without peers admits.
+const fn any_peer(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Ingress => "any source",
+        Direction::Egress => "any destination",
+    }
+}
+
+/// The peer item that admits `peer` (described; `None` when the rule names no peers, which
+/// admits any), or why none does.
 fn peer_miss(
     peers: Option<&Vec<NetworkPolicyPeer>>,
     peer: &Endpoint,
     policy_namespace: &str,
     namespace_labels: &NamespaceLabels<'_>,
     hints: &mut Vec<String>,
-) -> Option<String> {
-    let peers = peers.filter(|p| !p.is_empty())?;
+) -> Result<Option<String>, String> {
+    let Some(peers) = peers.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
     let mut reasons = Vec::new();
     for (index, item) in peers.iter().enumerate() {
         match peer_item_miss(item, peer, policy_namespace, namespace_labels, hints) {
-            None => return None,
+            None => return Ok(Some(describe_peer(item))),
             Some(reason) => reasons.push(format!("peer[{index}] {reason}")),
         }
     }
-    Some(reasons.join(", "))
+    Err(reasons.join(", "))
+}
+
+/// A peer item as written, in one line: `namespaceSelector: {team=obs}, podSelector: {}` (one
+/// item, both must match), `ipBlock: 0.0.0.0/0 except [10.0.0.0/8]`.
+#[must_use]
+pub fn describe_peer(item: &NetworkPolicyPeer) -> String {
+    let shown =
+        |s: &K8sSelector| selector(s).map_or_else(|| "{invalid}".to_owned(), |s| format!("{{{}}}", s.to_query()));
+    let mut parts = Vec::new();
+    if let Some(block) = &item.ip_block {
+        let except = block.except.as_ref().filter(|e| !e.is_empty());
+        parts.push(match except {
+            Some(except) => format!("ipBlock: {} except [{}]", block.cidr, except.join(", ")),
+            None => format!("ipBlock: {}", block.cidr),
+        });
+    }
+    if let Some(s) = &item.namespace_selector {
+        parts.push(format!("namespaceSelector: {}", shown(s)));
+    }
+    if let Some(s) = &item.pod_selector {
+        parts.push(format!("podSelector: {}", shown(s)));
+    }
+    parts.join(", ")
 }
 
 /// How one peer item relates to a pod: ipBlock verdict, or namespace and pod selector halves.
@@ -400,6 +447,12 @@ impl<'a> CompiledPeer<'a> {
                 cidr_contains(&block.cidr, ip) && !block.except.iter().flatten().any(|e| cidr_contains(e, ip))
             }));
         }
+        if !peer.pod {
+            return PeerMatch::Selectors {
+                namespace: false,
+                pod: false,
+            };
+        }
         let namespace = self
             .namespace_selector
             .holds(namespace_labels)
@@ -436,6 +489,9 @@ fn peer_item_miss(
                 None => format!("ipBlock {block}: {} has no known IP", peer.name),
                 Some(ip) => format!("ipBlock {block}: {ip} is outside it or in its except list"),
             });
+        }
+        PeerMatch::Selectors { .. } if !peer.pod => {
+            return Some(format!("selectors pick pods only, and {} is not a pod", peer.name));
         }
         PeerMatch::Selectors { namespace, pod } => (namespace, pod),
     };
