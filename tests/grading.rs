@@ -173,7 +173,12 @@ const EXPECTED: &[Expected] = &[
         0,
         7,
         false,
-        &["stranger-blocked", "checkout-kept-from-db", "default-deny-unchanged"],
+        &[
+            "stranger-blocked",
+            "payment-closed-to-others",
+            "checkout-kept-from-db",
+            "default-deny-unchanged",
+        ],
     ),
     ("ingress-misrouted", "broken", 0, 6, false, &["api-route"]),
     ("ingress-misrouted", "fixed", 6, 6, true, &[]),
@@ -300,7 +305,11 @@ const EXPECTED: &[Expected] = &[
         0,
         5,
         false,
-        &["other-monitoring-pods-blocked", "lookalike-blocked"],
+        &[
+            "other-monitoring-pods-blocked",
+            "lookalike-blocked",
+            "only-prometheus-scrapes",
+        ],
     ),
     (
         "netpol-wrong-labels",
@@ -308,7 +317,11 @@ const EXPECTED: &[Expected] = &[
         0,
         5,
         false,
-        &["other-monitoring-pods-blocked", "lookalike-blocked"],
+        &[
+            "other-monitoring-pods-blocked",
+            "lookalike-blocked",
+            "only-prometheus-scrapes",
+        ],
     ),
     (
         "nodeport-misconfigured",

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use crate::analyzer::policy::Endpoint;
 use crate::analyzer::{Analyzer, Hop, Target, Trace};
 use crate::reachability::Form;
-use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels};
-use crate::target::{Destination, Expectation, PodSet, Protocol, Source};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels, service_port};
+use crate::target::{Destination, Expectation, PodSet, PortRef, Protocol, Source};
 use crate::verdict::{Evidence, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
 
@@ -266,6 +268,10 @@ fn exclusive_targets(state: &ClusterState, to: &Destination) -> Vec<Target> {
     };
     let protocol = protocol(to.protocol);
     if let Some(name) = &to.service {
+        let backends = service_backends(state, &namespace, name, to, &protocol);
+        if !backends.is_empty() {
+            return backends;
+        }
         return vec![Target::Service {
             namespace,
             name: name.clone(),
@@ -286,6 +292,50 @@ fn exclusive_targets(state: &ClusterState, to: &Destination) -> Vec<Target> {
             name,
             port: to.port.clone(),
             protocol: protocol.clone(),
+        })
+        .collect()
+}
+
+/// Every pod a Service selects, Ready or not, on the port's targetPort: who may reach a backend
+/// is a question of policy, not of readiness (a pod not Ready yet is guarded all the same).
+fn service_backends(
+    state: &ClusterState,
+    namespace: &str,
+    name: &str,
+    to: &Destination,
+    protocol: &str,
+) -> Vec<Target> {
+    let Some(service) = state.service(namespace, name) else {
+        return Vec::new();
+    };
+    let Some(port) = service_port(service, &to.port, Some(protocol)) else {
+        return Vec::new();
+    };
+    let target_port = match &port.target_port {
+        Some(IntOrString::String(name)) => PortRef::Name(name.clone()),
+        Some(IntOrString::Int(n)) => u16::try_from(*n).map_or(PortRef::Number(0), PortRef::Number),
+        None => u16::try_from(port.port).map_or(PortRef::Number(0), PortRef::Number),
+    };
+    let Some(selector) = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .filter(|s| !s.is_empty())
+    else {
+        return Vec::new();
+    };
+    state
+        .pods_in(namespace)
+        .filter(|p| {
+            let labels = pod_labels(p);
+            selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+        })
+        .filter_map(|p| p.metadata.name.clone())
+        .map(|pod| Target::Pod {
+            namespace: namespace.to_owned(),
+            name: pod,
+            port: target_port.clone(),
+            protocol: protocol.to_owned(),
         })
         .collect()
 }

@@ -866,6 +866,30 @@ fn exclusivity_probes_allowed_namespaces_and_the_representative_node_address() {
 }
 
 #[test]
+fn exclusivity_guards_backends_that_are_not_ready_yet() {
+    let check = only_frontend(json!({"service": "api", "namespace": "shop", "port": 8080}));
+    let not_ready = |mut objects: Vec<Value>| {
+        for o in &mut objects {
+            if o["metadata"]["name"] == "api-0" {
+                o["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+            }
+        }
+        objects
+    };
+    let closed = not_ready(exclusive_cluster(Some(frontend_and(&[])), &[]));
+    assert!(
+        check.evaluate("c", &observe(&closed)).is_pass(),
+        "policy, not readiness, decides"
+    );
+    let widened = not_ready(exclusive_cluster(
+        Some(frontend_and(&[json!({"namespaceSelector": {}})])),
+        &[],
+    ));
+    let message = fail_message(&check.evaluate("c", &observe(&widened)));
+    assert!(message.contains("monitoring/grafana-0"), "{message}");
+}
+
+#[test]
 fn exclusivity_without_a_usable_destination_is_not_a_pass() {
     let check = only_frontend(json!({"service": "api", "namespace": "shop", "port": 8080}));
     // The backend was scaled away: nobody reaches the api, but that proves nothing.
