@@ -202,9 +202,12 @@ pub(crate) fn observe(simulation: &Simulation, rendered: &Rendered) -> Option<Ob
     })
 }
 
-/// Whether a check can be judged on a simulated state: the simulation has no EndpointSlices and
-/// no workload status, and pod readiness only where the model knows it.
+/// Whether a check can be judged on a simulated state: the simulation has no Nodes, no
+/// EndpointSlices and no workload status, and pod readiness only where the model knows it.
 pub(crate) fn judged(check: &Check, observation: &Observation) -> bool {
+    if check.resolved_spec(&observation.state).is_err() {
+        return false; // a binding reads what the simulation does not model (a Node's address)
+    }
     match &check.spec {
         CheckSpec::Endpoints(_) | CheckSpec::Rollout(_) => false,
         CheckSpec::PodsReady(p) => !observation.state.pods.iter().any(|pod| {
