@@ -139,9 +139,17 @@ fn the_analyzer_proves_the_policy_scenario_without_a_cluster() {
         .scenario
         .render(1)
         .expect("renders");
+    let broken_dns = predicted(&coredns, &[]).expect("a merge patch of the Corefile is simulated");
+    assert_eq!(status(&broken_dns, "service-name-resolves"), "fail", "{broken_dns:#?}");
+    let kube_proxy = catalogue
+        .get("kube-proxy-broken")
+        .expect("present")
+        .scenario
+        .render(1)
+        .expect("renders");
     assert!(
-        predicted(&coredns, &[]).is_none(),
-        "patching kube-system objects is left to the e2e tests"
+        predicted(&kube_proxy, &[]).is_none(),
+        "strategic patches of kube-system objects are left to the e2e tests"
     );
 }
 
