@@ -280,7 +280,11 @@ const EXPECTED: &[Expected] = &[
         0,
         10,
         false,
-        &["db-still-blocked"],
+        &[
+            "db-still-blocked",
+            "api-egress-on-its-port-only",
+            "dns-egress-for-dns-only",
+        ],
     ),
     (
         "netpol-egress-dns",
@@ -309,6 +313,7 @@ const EXPECTED: &[Expected] = &[
             "other-monitoring-pods-blocked",
             "lookalike-blocked",
             "only-prometheus-scrapes",
+            "metrics-port-only",
         ],
     ),
     (

@@ -39,7 +39,20 @@ pub fn run(args: &LintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resul
             for report in &reports {
                 report.problems.iter().for_each(|p| printer.problem(p));
             }
-            let summary = format!("{} scenario(s) checked, {invalid} invalid\n", reports.len());
+            let mutants = reports.iter().filter_map(|r| r.mutation.as_ref());
+            let (killed, survived, accepted, equivalent, undecided) = mutants.fold((0, 0, 0, 0, 0), |t, m| {
+                (
+                    t.0 + m.killed,
+                    t.1 + m.survived,
+                    t.2 + m.accepted,
+                    t.3 + m.equivalent,
+                    t.4 + m.undecided,
+                )
+            });
+            let summary = format!(
+                "{} scenario(s) checked, {invalid} invalid; mutants of the solutions: {killed} caught, {survived} not caught ({accepted} accepted), {equivalent} equivalent, {undecided} left to a real cluster\n",
+                reports.len()
+            );
             printer.data(&summary);
         }
     }

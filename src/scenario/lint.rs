@@ -14,6 +14,7 @@ use graders::verdict::Verdict;
 use graders::{Check, CheckSpec};
 
 use super::load::{SCENARIO_FILE, Scenario};
+use super::mutate::{MutationReport, mutation_test};
 use super::problem::Problem;
 use super::render::Rendered;
 use super::simulate::Simulation;
@@ -33,6 +34,9 @@ pub struct FolderReport {
     pub id: Option<String>,
     /// Everything wrong, in file order of discovery.
     pub problems: Vec<Problem>,
+    /// Mutation testing with the first lint seed, when the steps can be simulated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutation: Option<MutationReport>,
 }
 
 impl FolderReport {
@@ -54,6 +58,7 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
                 file,
                 id: None,
                 problems: vec![*problem],
+                mutation: None,
             };
         }
     };
@@ -93,11 +98,60 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
             }
         }
     }
+    let mut mutation = scenario
+        .render(LINT_SEEDS[0])
+        .ok()
+        .and_then(|rendered| mutation_test(&rendered, LINT_SEEDS[0]));
+    if let Some(report) = &mut mutation {
+        problems.extend(mutation_problems(&scenario, &file, report));
+        report.accepted = report
+            .survivors()
+            .filter(|id| scenario.file.accepted.iter().any(|a| a.value.mutant == *id))
+            .count();
+    }
     FolderReport {
         file,
         id: Some(scenario.id().to_owned()),
         problems,
+        mutation,
     }
+}
+
+/// A surviving mutant is an error unless accepted with a reason; an accepted mutant that no
+/// longer survives is stale.
+fn mutation_problems(scenario: &Scenario, file: &str, report: &MutationReport) -> Vec<Problem> {
+    let accepted = &scenario.file.accepted;
+    let mut problems: Vec<Problem> = report
+        .survivors()
+        .filter(|id| !accepted.iter().any(|a| a.value.mutant == *id))
+        .map(|id| {
+            Problem::new(file, format!("checks do not catch: {id} (every check still passes)"))
+                .field("checks")
+                .hint("add or tighten a check (a `reachability` guard with `onlyFrom` catches widened policies), or list it under `accepted:` with a reason")
+        })
+        .collect();
+    for (i, entry) in accepted.iter().enumerate() {
+        let field = format!("accepted[{i}]");
+        if entry.value.reason.trim().is_empty() {
+            problems.push(
+                scenario
+                    .problem("an accepted mutant needs a reason", &entry.referenced)
+                    .field(format!("{field}.reason")),
+            );
+        }
+        if !report.survivors().any(|id| id == entry.value.mutant) {
+            problems.push(
+                scenario
+                    .problem(
+                        format!("accepted mutant `{}` does not survive (with seed {})", entry.value.mutant, report.seed),
+                        &entry.referenced,
+                    )
+                    .field(format!("{field}.mutant"))
+                    .hint("the checks catch it now, or its id changed: remove the entry or copy the id from `scenario lint -o json`"),
+            );
+        }
+    }
+    problems
 }
 
 /// Lint many folders, adding a problem for every id used by more than one of them.
@@ -260,12 +314,14 @@ pub const BROKEN_AT_MOST: f64 = 10.0;
 /// check it depends on can be judged on the simulation (the fixture tests cover the rest).
 fn traffic_proof(file: &str, rendered: &Rendered) -> Vec<Problem> {
     let mut problems = Vec::new();
+    // Every objective modelled by the simulation and predicted (not "cannot tell") on it.
     let objectives_judged = |observation: &Observation| {
+        let card = simulated_card(rendered, observation);
         rendered
             .checks
             .iter()
             .filter(|c| c.guard.is_none())
-            .all(|c| judged(c, observation))
+            .all(|c| judged(c, observation) && card.checks.iter().any(|r| r.id == c.id && r.verdict.is_scored()))
     };
     if let Some((_, observation)) = simulated(rendered, &rendered.solution) {
         let card = simulated_card(rendered, &observation);

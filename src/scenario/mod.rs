@@ -9,6 +9,7 @@ pub mod lint;
 pub mod load;
 pub mod manifest;
 pub mod model;
+pub mod mutate;
 pub mod params;
 pub mod prng;
 pub mod problem;

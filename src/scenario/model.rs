@@ -61,6 +61,19 @@ pub struct ScenarioFile {
     /// Known shortcuts that must not earn full marks.
     #[serde(default)]
     pub shortcuts: Vec<Spanned<ShortcutEntry>>,
+    /// Mutants of the solution the checks are allowed not to catch, each with its reason.
+    #[serde(default)]
+    pub accepted: Vec<Spanned<AcceptedMutant>>,
+}
+
+/// A surviving mutant the author accepts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AcceptedMutant {
+    /// The mutant's id as `scenario lint` reports it (with seed 1).
+    pub mutant: String,
+    /// Why the checks need not catch it.
+    pub reason: String,
 }
 
 const fn default_weight() -> u32 {

@@ -131,6 +131,30 @@ impl Simulation {
         self
     }
 
+    /// The objects, in apply order.
+    #[must_use]
+    pub fn objects(&self) -> &[Value] {
+        &self.objects
+    }
+
+    /// This simulation with `object` put in place of the object of the same kind, namespace
+    /// and name (or added).
+    #[must_use]
+    pub fn with_object(&self, object: Value) -> Self {
+        let mut objects = self.objects.clone();
+        match objects.iter().position(|o| key(o) == key(&object)) {
+            Some(i) => objects[i] = object,
+            None => objects.push(object),
+        }
+        Self { objects }
+    }
+
+    /// The object of the same kind, namespace and name as `object`.
+    #[must_use]
+    pub fn same_as(&self, object: &Value) -> Option<&Value> {
+        self.objects.iter().find(|o| key(o) == key(object))
+    }
+
     /// Replay `steps` (manifests come from `rendered`). `None` when a step cannot be modelled.
     #[must_use]
     pub fn replay(mut self, rendered: &Rendered, steps: &[Step]) -> Option<Self> {
