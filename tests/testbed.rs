@@ -925,3 +925,354 @@ async fn the_canary_leaves_scenario_namespaces_alone() {
     assert!(!namespaces.contains("namespace/kubedrill-canary"), "{namespaces}");
     bed.reset(home.path());
 }
+
+/// A throwaway CA and a serving certificate for 127.0.0.1 signed by it, made with openssl in
+/// `dir`: (CA certificate as base64 for `caBundle`, certificate path, key path).
+fn webhook_certificates(dir: &Path) -> (String, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let subject = "/CN=kubedrill-test-webhook-ca";
+    openssl(&[
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", subject, "-keyout", "ca.key", "-out",
+        "ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "tls.key",
+        "-out",
+        "tls.csr",
+    ]);
+    std::fs::write(
+        dir.join("tls.ext"),
+        "subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n",
+    )
+    .expect("ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "tls.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "tls.ext",
+        "-out",
+        "tls.crt",
+    ]);
+    let bundle = openssl(&["base64", "-A", "-in", "ca.crt"]);
+    (bundle.trim().to_owned(), dir.join("tls.crt"), dir.join("tls.key"))
+}
+
+/// `tests/testbed/webhook.py` serving HTTPS on 127.0.0.1, and its `MutatingWebhookConfiguration`
+/// while registered. Dropping it deletes the configuration and stops the server (closing its
+/// stdin, then killing the one process the test started).
+struct Webhook<'b> {
+    bed: &'b Bed,
+    server: std::process::Child,
+    port: u16,
+    bundle: String,
+    log: PathBuf,
+}
+
+const WEBHOOK_CONFIG: &str = "kubedrill-test-probe-tamper";
+
+impl<'b> Webhook<'b> {
+    fn start(bed: &'b Bed, dir: &Path) -> Self {
+        use std::io::BufRead;
+        let (bundle, cert, key) = webhook_certificates(dir);
+        let log = dir.join("webhook.log");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testbed/webhook.py");
+        let mut server = std::process::Command::new("python3")
+            .arg(script)
+            .args([&cert, &key, &log])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 runs the webhook");
+        let mut first = String::new();
+        let stdout = server.stdout.take().expect("stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("port line");
+        let port = first
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("webhook port: {first:?}"));
+        Self {
+            bed,
+            server,
+            port,
+            bundle,
+            log,
+        }
+    }
+
+    /// Register the webhook at `path` for Pods created in `namespace`, and wait until the API
+    /// server calls it (a server-side dry run of an annotated pod comes back rewritten).
+    fn register(&self, path: &str, namespace: &str) {
+        let config = format!(
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {{name: {WEBHOOK_CONFIG}}}\nwebhooks:\n- name: tamper.kubedrill.test\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  failurePolicy: Fail\n  timeoutSeconds: 5\n  clientConfig: {{url: 'https://127.0.0.1:{port}{path}', caBundle: {bundle}}}\n  rules: [{{operations: [CREATE], apiGroups: [''], apiVersions: [v1], resources: [pods], scope: Namespaced}}]\n  namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {namespace}}}}}\n",
+            port = self.port,
+            bundle = self.bundle,
+        );
+        let file = tempfile::NamedTempFile::new().expect("file");
+        std::fs::write(file.path(), config).expect("write");
+        self.bed
+            .kubectl_ok(&["apply", "-f", &file.path().display().to_string()]);
+        let pod = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: webhook-canary, namespace: {namespace}, annotations: {{kubedrill.dev/probe: 'true'}}}}\nspec: {{containers: [{{name: probe, image: '{}', args: [pause]}}]}}\n",
+            kubedrill::images::PROBE_IMAGE
+        );
+        std::fs::write(file.path(), pod).expect("write");
+        let sent = serde_json::json!({"image": kubedrill::images::PROBE_IMAGE, "args": ["pause"]});
+        for _ in 0..50 {
+            let out = self.bed.kubectl(&[
+                "create",
+                "--dry-run=server",
+                "-o",
+                "json",
+                "-f",
+                &file.path().display().to_string(),
+            ]);
+            if out.status.success() {
+                let pod: Value = serde_json::from_slice(&out.stdout).expect("pod json");
+                let container = &pod["spec"]["containers"][0];
+                if container["image"] != sent["image"] || container["args"] != sent["args"] {
+                    return;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        panic!("the API server never called the webhook at {path}");
+    }
+
+    fn unregister(&self) {
+        self.bed.kubectl_ok(&[
+            "delete",
+            "mutatingwebhookconfiguration",
+            WEBHOOK_CONFIG,
+            "--ignore-not-found",
+        ]);
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Webhook<'_> {
+    fn drop(&mut self) {
+        let _ = self.bed.kubectl(&[
+            "delete",
+            "mutatingwebhookconfiguration",
+            WEBHOOK_CONFIG,
+            "--ignore-not-found",
+        ]);
+        drop(self.server.stdin.take());
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// `kubedrill grade` of service-wrong-selector seed 9 with real probes (`--probes exec`): its
+/// exit code, the report, and how long it took.
+fn grade_with_probes(bed: &Bed, home: &Path) -> (i32, Value, f64) {
+    let kubeconfig = bed.kubeconfig.display().to_string();
+    let started = Instant::now();
+    let out = bed.kubedrill(
+        home,
+        &[
+            "grade",
+            "--scenario",
+            "service-wrong-selector",
+            "--seed",
+            "9",
+            "-o",
+            "json",
+            "--kubeconfig",
+            &kubeconfig,
+            "--probes",
+            "exec",
+        ],
+    );
+    let secs = started.elapsed().as_secs_f64();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(&out)));
+    (code(&out), report, secs)
+}
+
+/// The verdict of check `id` in a grade report.
+fn verdict_of<'r>(report: &'r Value, id: &str) -> &'r Value {
+    report["score"]["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["id"] == id)
+        .map_or_else(|| panic!("no check {id} in {report}"), |c| &c["verdict"])
+}
+
+/// Every check's verdict status but `except`'s.
+fn other_statuses(report: &Value, except: &str) -> BTreeMap<String, String> {
+    report["score"]["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["id"] != except)
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap_or_default().to_owned(),
+                c["verdict"]["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Probe pods left in `namespace`, after giving kwok a few seconds to finish deleting them.
+fn probe_pods_left(bed: &Bed, namespace: &str) -> Vec<String> {
+    let mut left = Vec::new();
+    for _ in 0..25 {
+        let pods = bed.kubectl_json(&["-n", namespace, "get", "pods"]);
+        left = pods["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["metadata"]["name"].as_str())
+            .filter(|n| n.starts_with("kubedrill-probe-"))
+            .map(str::to_owned)
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    left
+}
+
+/// A learner's cluster cannot fake a pass: a mutating admission webhook (run by this test,
+/// called by kube-apiserver over HTTPS) rewrites kubedrill's probe pods. Swapping the image, or
+/// only the args (the image stays pinned, so kwok's imageID still matches), makes the HTTP
+/// check an error of reason `probe-tampered` naming the change, never a pass, and `grade`
+/// exits 3; the probe pod is removed anyway. Without the webhook the same grade runs its probe
+/// (kwok runs the script on this machine, so the request itself fails) and flags nothing:
+/// the pinned image's imageID and the nonce-framed output are accepted.
+#[test]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+fn a_rewritten_probe_pod_is_tampering_not_a_pass() {
+    const CHECK: &str = "client-gets-http-200";
+    let bed = bed();
+    let home = tempfile::tempdir().expect("home");
+    let out = bed.on_bed(
+        home.path(),
+        &["cluster", "setup", "service-wrong-selector", "--seed", "9"],
+    );
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    fix_selector(&bed, 9, None);
+    let namespace = rendered("service-wrong-selector", 9, None).params["namespace"]
+        .as_str()
+        .expect("namespace")
+        .to_owned();
+    let started = Instant::now();
+
+    // Control: no webhook.
+    let (control_code, control, secs) = grade_with_probes(&bed, home.path());
+    let verdict = verdict_of(&control, CHECK);
+    eprintln!("control grade: exit {control_code}, {secs:.1} s, {CHECK}: {verdict}");
+    assert_ne!(verdict["reason"], "probe-tampered", "{verdict}");
+    assert_ne!(verdict["status"], "error", "the probe ran and was judged: {verdict}");
+    let observed = verdict["evidence"]["observed"].as_str().unwrap_or_default();
+    assert!(
+        observed.contains("attempt 1 (exit"),
+        "the framed output was parsed: {verdict}"
+    );
+    assert!(probe_pods_left(&bed, &namespace).is_empty());
+
+    let dir = tempfile::tempdir().expect("dir");
+    let webhook = Webhook::start(&bed, dir.path());
+    for (path, changed, image_id) in [
+        (
+            "/image",
+            "container `probe` image registry.example/fake:1 instead of registry.k8s.io/e2e-test-images/agnhost:2.53@sha256:99c6b4bb4a1e1df3f0b3752168c89358794d02258ebebc26bf21c29399011a85",
+            true,
+        ),
+        (
+            "/args",
+            r#"container `probe` args ["netexec","--http-port=8080"] instead of ["pause"]"#,
+            false,
+        ),
+    ] {
+        webhook.register(path, &namespace);
+        let (exit, report, secs) = grade_with_probes(&bed, home.path());
+        let verdict = verdict_of(&report, CHECK);
+        let message = verdict["message"].as_str().unwrap_or_default();
+        eprintln!("webhook {path}: exit {exit}, {secs:.1} s, {CHECK}: {verdict}");
+        assert_eq!(
+            (verdict["status"].as_str(), verdict["reason"].as_str()),
+            (Some("error"), Some("probe-tampered")),
+            "{verdict}"
+        );
+        assert!(
+            message.starts_with(&format!("probe pod {namespace}/kubedrill-probe-"))
+                && message.contains("was altered after kubedrill created it"),
+            "{message}"
+        );
+        assert!(message.contains(changed), "{message}");
+        assert_eq!(
+            message.contains("runs image ID registry.example/fake@sha256:"),
+            image_id,
+            "the imageID kwok reports follows the image: {message}"
+        );
+        assert_eq!(exit, 3, "an error verdict makes the grade exit 3, never 0");
+        let earned = report["score"]["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["id"] == CHECK)
+            .map(|c| c["earned"].clone());
+        assert_eq!(earned, Some(serde_json::json!(0)), "a tampered check earns nothing");
+        assert_eq!(
+            other_statuses(&report, CHECK),
+            other_statuses(&control, CHECK),
+            "only the probe check changes"
+        );
+        assert!(
+            webhook
+                .log()
+                .lines()
+                .any(|l| l.starts_with(&format!("{path} {namespace}/kubedrill-probe-")) && l.ends_with(" patched")),
+            "the webhook rewrote kubedrill's probe pod: {}",
+            webhook.log()
+        );
+        assert!(
+            probe_pods_left(&bed, &namespace).is_empty(),
+            "the tampered probe pod is removed too"
+        );
+        eprintln!(
+            "webhook {path}: score.passed {} with {} error(s), {}/{} points",
+            report["score"]["passed"],
+            report["score"]["errors"],
+            report["score"]["earned"],
+            report["score"]["possible"]
+        );
+    }
+    webhook.unregister();
+    drop(webhook);
+    eprintln!("tamper test: {:.1} s", started.elapsed().as_secs_f64());
+    bed.reset(home.path());
+}

@@ -51,6 +51,13 @@ fn with_probe(probe: Option<&ProbeResult>, evaluate: impl FnOnce(&ProbeResult) -
         None => Verdict::NotEvaluated {
             message: "no probe result was observed for this check".to_owned(),
         },
+        // Tampering first: a tampered probe's other fields are whatever the cluster made up.
+        Some(ProbeResult {
+            tampered: Some(what), ..
+        }) => Verdict::Error {
+            reason: Reason::ProbeTampered,
+            message: what.clone(),
+        },
         Some(result) => match &result.error {
             Some(error) => Verdict::Error {
                 reason: Reason::ProbeError,

@@ -300,6 +300,10 @@ pub struct ProbeResult {
     /// environment problem, never the learner's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Set when the probe pod or the probe's output was not what kubedrill sent: what changed.
+    /// Nothing else in the result is trusted then; the check is an error, never a pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tampered: Option<String>,
 }
 
 const fn one() -> u32 {

@@ -48,6 +48,9 @@ pub enum Reason {
     NoBaseline,
     /// The probe could not run (an environment problem).
     ProbeError,
+    /// The probe pod or the probe's output is not what kubedrill sent (a mutating webhook, a
+    /// look-alike image, output without this grade's nonce): nothing it printed is trusted.
+    ProbeTampered,
     /// The check cannot be evaluated from what was observed.
     NotObserved,
     /// A binding's object or field is missing (e.g. the Service was deleted).

@@ -390,6 +390,7 @@ fn probe(outcome: Outcome, held_ms: u64) -> ProbeResult {
         command: "kubectl exec ...".into(),
         output: String::new(),
         error: None,
+        tampered: None,
     }
 }
 
@@ -456,6 +457,45 @@ fn connectivity_allowed_and_blocked_with_stabilisation() {
         ),
         "environment, not the learner"
     );
+}
+
+/// A tampered probe is an error naming what changed, whatever it claims to have seen (here a
+/// connection, a 200 and the expected body), and it earns nothing: connectivity, DNS and HTTP
+/// alike, even when the probe also reports an error.
+#[test]
+fn a_tampered_probe_is_an_error_never_a_pass() {
+    let what = "probe pod kubedrill-probe-0 was altered after kubedrill created it: container `probe` image registry.example/fake:1 instead of registry.k8s.io/e2e-test-images/agnhost:2.53@sha256:99c6";
+    let from = json!({"namespace": "shop", "probeLabels": {"app": "x"}});
+    let to = json!({"service": "web", "namespace": "shop", "port": 80});
+    let checks = [
+        json!({"grader": "connectivity", "with": {"from": from, "to": to, "expect": "allowed"}}),
+        json!({"grader": "connectivity", "with": {"from": from, "to": to, "expect": "blocked"}}),
+        json!({"grader": "http", "with": {"from": from, "to": to, "path": "/", "bodyContains": "web-"}}),
+        json!({"grader": "dns", "with": {"from": from, "name": "web.shop.svc.cluster.local"}}),
+    ];
+    for check in checks {
+        for error in [None, Some("exec failed".to_owned())] {
+            let faked = ProbeResult {
+                http_status: Some(200),
+                body: Some("web-1".into()),
+                addresses: vec!["10.96.0.42".into()],
+                held_ms: 60_000,
+                error: error.clone(),
+                tampered: Some(what.into()),
+                ..probe(Outcome::Connected, 0)
+            };
+            let verdict = spec(check.clone()).evaluate("c", &with_probe(&[service()], faked));
+            assert_eq!(
+                verdict,
+                Verdict::Error {
+                    reason: Reason::ProbeTampered,
+                    message: what.into()
+                },
+                "{check} {error:?}"
+            );
+            assert!(!verdict.is_pass() && !verdict.is_scored());
+        }
+    }
 }
 
 #[test]

@@ -1,10 +1,15 @@
 //! Live probes: for every probe check, plan it ([`script`]), group the plans by the pod they
 //! run in, and run each group as one `sh -c` exec (kube's `ws` exec), at most
 //! [`MAX_IN_FLIGHT`] at a time. Probe pods (for `probeLabels` and node sources) are created
-//! with the pinned agnhost image, awaited, and deleted again whatever happens.
+//! with the digest-pinned agnhost image, awaited, read back and compared with what was sent
+//! ([`integrity`]) before and after the exec, and deleted again whatever happens. Every script's
+//! output must be framed by the grade's nonce, drawn once per [`Live::probe`] from the OS RNG.
+//! A probe pod that was altered, or output without the nonce, gives a tampered result.
 //!
-//! Produces `ProbeResult`s; never grades or prints. Creating probe pods asks the guard.
+//! Produces `ProbeResult`s; never grades or prints, and never trusts a probe pod's output
+//! before the pod was checked. Creating probe pods asks the guard.
 
+pub mod integrity;
 pub mod script;
 
 use std::collections::BTreeMap;
@@ -18,11 +23,11 @@ use kube::api::{Api, AttachParams, DeleteParams, PostParams};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
-use self::script::{Plan, Unplanned, Via, failed, parse, plan, result};
+use self::script::{Nonce, Plan, Unplanned, Via, failed, parse, plan, result, tampered};
 use super::error::ClusterError;
 use super::live::Live;
 use super::safety::Scope;
-use crate::images::AGNHOST;
+use crate::images::PROBE_IMAGE;
 
 /// Most execs running at once.
 pub const MAX_IN_FLIGHT: usize = 4;
@@ -42,10 +47,12 @@ pub fn probe_pod(name: &str, via: &Via) -> Option<Pod> {
     else {
         return None;
     };
+    // No service account token: any volume on the pod was added by someone else.
     let mut spec = json!({
         "terminationGracePeriodSeconds": 0,
         "restartPolicy": "Never",
-        "containers": [{"name": "probe", "image": AGNHOST, "args": ["pause"]}],
+        "automountServiceAccountToken": false,
+        "containers": [{"name": "probe", "image": PROBE_IMAGE, "args": ["pause"]}],
     });
     if let Some(node) = node {
         spec["hostNetwork"] = json!(true);
@@ -70,9 +77,31 @@ pub fn probe_pod_name(index: usize) -> String {
     format!("kubedrill-probe-{index}-{nanos:x}")
 }
 
+/// Why a probe group's output is not used.
+#[derive(Debug)]
+enum NotRun {
+    /// The cluster failed (an environment problem).
+    Cluster(ClusterError),
+    /// The probe pod or its output is not what kubedrill sent: what changed.
+    Tampered(String),
+}
+
+impl From<ClusterError> for NotRun {
+    fn from(error: ClusterError) -> Self {
+        Self::Cluster(error)
+    }
+}
+
+/// A fresh nonce from the OS random number generator.
+fn draw_nonce() -> Result<Nonce, getrandom::Error> {
+    let mut bytes = [0_u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(Nonce::from_bytes(bytes))
+}
+
 impl Live {
     /// Run the probes of every probe check in `checks` against the cluster whose current
-    /// state is `state`; results by check id.
+    /// state is `state`; results by check id. One nonce frames every script of this call.
     pub async fn probe(&self, checks: &[Check], state: &ClusterState) -> BTreeMap<String, ProbeResult> {
         let mut results = BTreeMap::new();
         let mut groups: BTreeMap<Via, Vec<Plan>> = BTreeMap::new();
@@ -92,8 +121,24 @@ impl Live {
                 }
             }
         }
+        let nonce = match draw_nonce() {
+            Ok(nonce) => nonce,
+            Err(e) => {
+                let why = format!(
+                    "no random nonce for the probe scripts: {e} (hint: the OS random number generator failed; grade again)"
+                );
+                results.extend(
+                    groups
+                        .values()
+                        .flatten()
+                        .map(|p| (p.check_id.clone(), failed(p, why.clone()))),
+                );
+                return results;
+            }
+        };
+        let nonce = &nonce;
         let runs = stream::iter(groups.into_iter().enumerate())
-            .map(|(index, (via, plans))| async move { self.run_group(index, &via, &plans).await })
+            .map(|(index, (via, plans))| async move { self.run_group(index, &via, &plans, nonce).await })
             .buffer_unordered(MAX_IN_FLIGHT)
             .collect::<Vec<_>>()
             .await;
@@ -101,32 +146,35 @@ impl Live {
         results
     }
 
-    async fn run_group(&self, index: usize, via: &Via, plans: &[Plan]) -> Vec<(String, ProbeResult)> {
+    async fn run_group(&self, index: usize, via: &Via, plans: &[Plan], nonce: &Nonce) -> Vec<(String, ProbeResult)> {
         let refs: Vec<&Plan> = plans.iter().collect();
-        let output = self.run_script(index, via, &script::script(&refs)).await;
-        let parsed = output.as_ref().map(|text| parse(text));
+        let name = probe_pod_name(index);
+        let output = self.run_script(&name, via, &script::script(&refs, nonce)).await;
+        let parsed = output.and_then(|text| {
+            parse(&text, nonce).map_err(|unframed| NotRun::Tampered(format!("{}: {unframed}", via_text(via, &name))))
+        });
         plans
             .iter()
             .map(|plan| {
                 let result = match &parsed {
                     Ok(parsed) => result(plan, &parsed.get(&plan.check_id).cloned().unwrap_or_default()),
-                    Err(error) => failed(plan, error.to_string()),
+                    Err(NotRun::Cluster(error)) => failed(plan, error.to_string()),
+                    Err(NotRun::Tampered(what)) => tampered(plan, what.clone()),
                 };
                 (plan.check_id.clone(), result)
             })
             .collect()
     }
 
-    async fn run_script(&self, index: usize, via: &Via, script: &str) -> Result<String, ClusterError> {
+    async fn run_script(&self, name: &str, via: &Via, script: &str) -> Result<String, NotRun> {
         match via {
-            Via::Exec { namespace, pod } => self.exec(namespace, pod, script).await,
+            Via::Exec { namespace, pod } => Ok(self.exec(namespace, pod, script).await?),
             Via::ProbePod { namespace, .. } => {
-                let name = probe_pod_name(index);
                 self.guard.allow(
                     &format!("create probe pod {namespace}/{name}"),
                     Scope::Namespaced(namespace),
                 )?;
-                let pod = probe_pod(&name, via).ok_or_else(|| ClusterError::Api {
+                let pod = probe_pod(name, via).ok_or_else(|| ClusterError::Api {
                     action: "create",
                     object: format!("pod {namespace}/{name}"),
                     message: "probe pod manifest".to_owned(),
@@ -136,14 +184,46 @@ impl Live {
                     pods.create(&PostParams::default(), &pod)
                         .await
                         .map_err(|e| ClusterError::api("create", format!("probe pod {namespace}/{name}"), &e))?;
-                    self.await_running(&pods, namespace, &name).await?;
-                    self.exec(namespace, &name, script).await
+                    self.await_running(&pods, namespace, name).await?;
+                    let before = self.check_probe_pod(&pods, &pod, name, None).await?;
+                    let output = self.exec(namespace, name, script).await?;
+                    // Checked again: an image changed meanwhile restarts the container.
+                    self.check_probe_pod(&pods, &pod, name, Some(&before)).await?;
+                    Ok(output)
                 }
                 .await;
                 // Always removed, whether the probe ran or not.
-                let _ = pods.delete(&name, &DeleteParams::default().grace_period(0)).await;
+                let _ = pods.delete(name, &DeleteParams::default().grace_period(0)).await;
                 ran
             }
+        }
+    }
+
+    /// Read the probe pod back and compare it with `sent` (and with the pod read `before` the
+    /// exec, when given); the pod as read.
+    async fn check_probe_pod(
+        &self,
+        pods: &Api<Pod>,
+        sent: &Pod,
+        name: &str,
+        before: Option<&Pod>,
+    ) -> Result<Pod, NotRun> {
+        let observed = pods
+            .get(name)
+            .await
+            .map_err(|e| ClusterError::api("read", format!("probe pod {name}"), &e))?;
+        let mut found = integrity::differences(sent, &observed);
+        if let Some(before) = before {
+            found.extend(integrity::replaced(before, &observed));
+        }
+        if found.is_empty() {
+            Ok(observed)
+        } else {
+            let namespace = sent.metadata.namespace.as_deref().unwrap_or_default();
+            Err(NotRun::Tampered(integrity::tamper_message(
+                &format!("{namespace}/{name}"),
+                &found,
+            )))
         }
     }
 
@@ -222,6 +302,14 @@ pub fn default_container(pod: &Pod) -> Option<String> {
         .or_else(|| containers.first().map(|c| c.name.clone()))
 }
 
+/// Where a probe group ran (`name`: its probe pod's name, if it had one), for messages.
+fn via_text(via: &Via, name: &str) -> String {
+    match via {
+        Via::Exec { namespace, pod } => format!("exec in pod {namespace}/{pod}"),
+        Via::ProbePod { namespace, .. } => format!("probe pod {namespace}/{name}"),
+    }
+}
+
 /// A result for a probe that could not be planned: a missing destination is the learner's
 /// (the probe "ran" and found nothing to reach); a missing source is the environment's.
 fn unplanned(why: String, environment: bool) -> ProbeResult {
@@ -235,6 +323,7 @@ fn unplanned(why: String, environment: bool) -> ProbeResult {
         command: String::new(),
         output: why.clone(),
         error: environment.then_some(why),
+        tampered: None,
     }
 }
 
@@ -270,6 +359,12 @@ mod tests {
         let spec = pod.spec.expect("spec");
         assert_eq!(spec.termination_grace_period_seconds, Some(0));
         assert_eq!(spec.host_network, None);
+        assert_eq!(
+            spec.automount_service_account_token,
+            Some(false),
+            "no volume is expected"
+        );
+        assert_eq!(spec.containers[0].image.as_deref(), Some(crate::images::PROBE_IMAGE));
         let node = Via::ProbePod {
             namespace: "default".into(),
             labels: [].into(),
@@ -289,6 +384,58 @@ mod tests {
         let error = results["c"].error.clone().unwrap_or_default();
         assert!(error.contains("not created by kubedrill"), "{error}");
         assert!(requests(&log).is_empty());
+    }
+
+    /// The I/O around the check on a mocked API server whose "webhook" swapped the image: the
+    /// pod is created, watched until running, read back, found altered, never exec'd into, and
+    /// deleted; the result is tampered and names the image.
+    #[tokio::test]
+    async fn a_probe_pod_read_back_altered_is_deleted_unexec_d_and_tampered() {
+        let check: Check = serde_json::from_value(json!({"id": "c", "points": 1, "description": "d", "grader": "connectivity",
+            "with": {"from": {"namespace": "shop", "probeLabels": {"app": "x"}}, "to": {"host": "10.0.0.1", "port": 80}, "expect": "allowed"}}))
+        .expect("check");
+        let created = std::sync::Arc::new(std::sync::Mutex::new(serde_json::Value::Null));
+        let seen = std::sync::Arc::clone(&created);
+        let (live, log) = live(Ownership::Owned("kubedrill-kindnet".into()), false, move |request| {
+            let mut pod = seen.lock().map(|p| p.clone()).unwrap_or_default();
+            if request.method == "POST" {
+                pod = request.body.clone();
+                pod["spec"]["containers"][0]["image"] = json!("registry.example/fake:1");
+                if let Ok(mut stored) = seen.lock() {
+                    *stored = pod.clone();
+                }
+                return (201, pod);
+            }
+            pod["metadata"]["resourceVersion"] = json!("2");
+            pod["status"] = json!({"phase": "Running", "containerStatuses": [{"name": "probe", "image": "registry.example/fake:1",
+                "imageID": "registry.example/fake@sha256:0123", "ready": true, "restartCount": 0}]});
+            match request.method.as_str() {
+                "DELETE" => (200, pod),
+                _ if request.uri.contains("watch=true") => (200, json!({"type": "ADDED", "object": pod})),
+                _ if request.uri.contains("fieldSelector") => (
+                    200,
+                    json!({"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "2"}, "items": [pod]}),
+                ),
+                _ => (200, pod),
+            }
+        });
+        let results = live.probe(&[check], &ClusterState::default()).await;
+        let tampered = results["c"].tampered.clone().unwrap_or_default();
+        assert!(
+            tampered.contains("was altered after kubedrill created it: container `probe` image registry.example/fake:1 instead of registry.k8s.io/e2e-test-images/agnhost:2.53@sha256:99c6"),
+            "{tampered}"
+        );
+        assert!(
+            tampered.contains("runs image ID registry.example/fake@sha256:0123"),
+            "{tampered}"
+        );
+        let methods: Vec<String> = requests(&log).iter().map(|r| r.method.clone()).collect();
+        assert_eq!(methods.first().map(String::as_str), Some("POST"), "{methods:?}");
+        assert_eq!(methods.last().map(String::as_str), Some("DELETE"), "{methods:?}");
+        assert!(
+            !requests(&log).iter().any(|r| r.uri.contains("/exec")),
+            "no exec into an altered pod"
+        );
     }
 
     #[test]

@@ -3,7 +3,14 @@
 //! Tools used inside the pod: agnhost's `connect` (classifies TIMEOUT/REFUSED/DNS), `curl` and
 //! `nslookup`, all in the pinned agnhost image.
 //!
-//! Pure: builds text and parses text; never execs.
+//! Every marker line the script prints starts with the grade's [`Nonce`], and the output must
+//! be framed by `<nonce> BEGIN` and `<nonce> END`: output that is not (a fake shell, a canned
+//! answer, an exec endpoint that never ran the script) is tampering, and lines a tool prints
+//! that merely look like markers are text. A tool inside the pod could still read the nonce
+//! from its parent's command line: the nonce proves the script ran, the probe pod check
+//! (`integrity`) proves what it ran in.
+//!
+//! Pure: builds text and parses text; never execs and never draws the nonce.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -271,11 +278,41 @@ pub fn quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// A per-grade secret that frames every probe script's output: 128 bits, drawn once per grade
+/// from the OS random number generator by the caller, printed as 32 hex digits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Nonce(String);
+
+impl Nonce {
+    /// The nonce for these random bytes.
+    #[must_use]
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        }))
+    }
+
+    /// The marker line `<nonce> <word>` (what the script echoes, what [`parse`] looks for).
+    fn marker(&self, word: &str) -> String {
+        format!("{} {word}", self.0)
+    }
+}
+
+impl std::fmt::Debug for Nonce {
+    /// Never printed whole: logs and panics show its first 4 digits only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Nonce({}…)", self.0.get(..4).unwrap_or_default())
+    }
+}
+
 /// One `sh` script running `plans` (all from the same pod) in turn, each retried until it
-/// succeeds or runs out of attempts, framed with `@@` marker lines for [`parse`].
+/// succeeds or runs out of attempts, its marker lines prefixed with `nonce` and the whole
+/// framed by `<nonce> BEGIN` / `<nonce> END` for [`parse`].
 #[must_use]
-pub fn script(plans: &[&Plan]) -> String {
-    let mut out = String::from("exec 2>&1\n");
+pub fn script(plans: &[&Plan], nonce: &Nonce) -> String {
+    let n = &nonce.0;
+    let mut out = format!("exec 2>&1\necho '{}'\n", nonce.marker("BEGIN"));
     for plan in plans {
         let words: Vec<String> = plan.action.argv().iter().map(|w| quote(w)).collect();
         let body = if matches!(plan.action, Action::Http { .. }) {
@@ -288,7 +325,7 @@ pub fn script(plans: &[&Plan]) -> String {
         };
         let _ = write!(
             out,
-            "echo '@@probe {id}'; start=$(date +%s); echo \"@@t $start\"; i=1\nwhile :; do\n  echo \"@@attempt $i\"\n  {body}\n  echo \"@@rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  [ \"$i\" -ge {min} ] && [ $(( $(date +%s) + {interval} - start )) -gt {deadline} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"@@t $(date +%s)\"\n",
+            "echo '{n} probe {id}'; start=$(date +%s); echo \"{n} t $start\"; i=1\nwhile :; do\n  echo \"{n} attempt $i\"\n  {body}\n  echo \"{n} rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  [ \"$i\" -ge {min} ] && [ $(( $(date +%s) + {interval} - start )) -gt {deadline} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"{n} t $(date +%s)\"\n",
             id = plan.check_id,
             attempts = plan.attempts,
             interval = plan.interval_s,
@@ -296,6 +333,7 @@ pub fn script(plans: &[&Plan]) -> String {
             deadline = plan.deadline_s,
         );
     }
+    let _ = writeln!(out, "echo '{}'", nonce.marker("END"));
     out
 }
 
@@ -308,14 +346,44 @@ pub struct Parsed {
     pub times: Vec<u64>,
 }
 
-/// Split a script's output into each probe's attempts.
-#[must_use]
-pub fn parse(output: &str) -> BTreeMap<String, Parsed> {
+/// Output that is not framed by this grade's nonce: not kubedrill's script talking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unframed {
+    /// No `<nonce> BEGIN` line.
+    #[error(
+        "the probe's output does not start with this grade's nonce (no `BEGIN` line carrying it): something other than kubedrill's probe script answered; its output is not trusted"
+    )]
+    NoBegin,
+    /// `<nonce> BEGIN` but no `<nonce> END` after it.
+    #[error(
+        "the probe's output carries this grade's nonce at the start but not at the end (no `END` line after `BEGIN`): it was cut or rewritten; its output is not trusted"
+    )]
+    NoEnd,
+}
+
+/// Split a script's output into each probe's attempts. Only the lines between `<nonce> BEGIN`
+/// and `<nonce> END` count, only lines starting with the nonce are markers, and output without
+/// both frame lines is [`Unframed`].
+pub fn parse(output: &str, nonce: &Nonce) -> Result<BTreeMap<String, Parsed>, Unframed> {
+    let (begin, end) = (nonce.marker("BEGIN"), nonce.marker("END"));
+    let mut lines = output.lines().skip_while(|line| *line != begin);
+    if lines.next().is_none() {
+        return Err(Unframed::NoBegin);
+    }
+    let prefix = nonce.marker("");
     let mut probes: BTreeMap<String, Parsed> = BTreeMap::new();
     let mut current: Option<String> = None;
     let mut text = String::new();
-    for line in output.lines() {
-        if let Some(id) = line.strip_prefix("@@probe ") {
+    for line in lines {
+        if line == end {
+            return Ok(probes);
+        }
+        let Some(marker) = line.strip_prefix(&prefix) else {
+            text.push_str(line);
+            text.push('\n');
+            continue;
+        };
+        if let Some(id) = marker.strip_prefix("probe ") {
             current = Some(id.trim().to_owned());
             probes.entry(id.trim().to_owned()).or_default();
             continue;
@@ -323,21 +391,18 @@ pub fn parse(output: &str) -> BTreeMap<String, Parsed> {
         let Some(probe) = current.as_ref().and_then(|id| probes.get_mut(id)) else {
             continue;
         };
-        if let Some(t) = line.strip_prefix("@@t ") {
+        if let Some(t) = marker.strip_prefix("t ") {
             probe.times.extend(t.trim().parse::<u64>().ok());
-        } else if line.starts_with("@@attempt ") {
+        } else if marker.starts_with("attempt ") {
             text.clear();
-        } else if let Some(rc) = line.strip_prefix("@@rc ") {
+        } else if let Some(rc) = marker.strip_prefix("rc ") {
             probe
                 .attempts
                 .push((rc.trim().parse().unwrap_or(-1), text.trim_end().to_owned()));
             text.clear();
-        } else {
-            text.push_str(line);
-            text.push('\n');
         }
     }
-    probes
+    Err(Unframed::NoEnd)
 }
 
 /// The result of one planned probe from its parsed output.
@@ -370,6 +435,17 @@ pub fn result(plan: &Plan, parsed: &Parsed) -> ProbeResult {
         command: plan.command(),
         output: truncate(&output.join("\n"), 2000),
         error: None,
+        tampered: None,
+    }
+}
+
+/// A probe whose pod or output was not what kubedrill sent: `what` says what changed. Nothing
+/// the pod printed is kept.
+#[must_use]
+pub fn tampered(plan: &Plan, what: String) -> ProbeResult {
+    ProbeResult {
+        tampered: Some(what),
+        ..failed(plan, "the probe pod or its output was tampered with".to_owned())
     }
 }
 
@@ -386,6 +462,7 @@ pub fn failed(plan: &Plan, error: String) -> ProbeResult {
         command: plan.command(),
         output: String::new(),
         error: Some(error),
+        tampered: None,
     }
 }
 
@@ -485,7 +562,35 @@ mod tests {
     use graders::state::{ClusterState, Outcome};
     use serde_json::{Value, json};
 
-    use super::{Action, Plan, Unplanned, Via, nslookup_addresses, parse, plan, quote, result, script};
+    use std::collections::BTreeMap;
+
+    use super::{
+        Action, Nonce, Parsed, Plan, Unframed, Unplanned, Via, nslookup_addresses, parse, plan, quote, result, script,
+    };
+
+    const NONCE_HEX: &str = "07070707070707070707070707070707";
+
+    fn nonce() -> Nonce {
+        Nonce::from_bytes([7; 16])
+    }
+
+    /// Output written with short `@@` markers for readability, as the script prints it for
+    /// [`nonce`]: markers prefixed with the nonce, the whole framed by BEGIN and END.
+    fn framed(text: &str) -> BTreeMap<String, Parsed> {
+        let body: String = text
+            .lines()
+            .map(|line| {
+                ["probe ", "t ", "attempt ", "rc "]
+                    .iter()
+                    .find_map(|m| {
+                        line.strip_prefix(&format!("@@{m}"))
+                            .map(|rest| format!("{NONCE_HEX} {m}{rest}\n"))
+                    })
+                    .unwrap_or_else(|| format!("{line}\n"))
+            })
+            .collect();
+        parse(&format!("{NONCE_HEX} BEGIN\n{body}{NONCE_HEX} END\n"), &nonce()).expect("framed")
+    }
 
     fn state() -> ClusterState {
         ClusterState::from_objects([
@@ -606,7 +711,7 @@ mod tests {
             attempts: 2,
             ..plan.clone()
         };
-        let text = script(&[&plan, &refused]).replace("/agnhost", &fake.display().to_string());
+        let text = script(&[&plan, &refused], &nonce()).replace("/agnhost", &fake.display().to_string());
         let text = text
             .replacen("exec 2>&1\n", "exec 2>&1\nrm -f COUNTER\n", 1)
             .replace("COUNTER", &counter.display().to_string());
@@ -616,7 +721,7 @@ mod tests {
             .output()
             .expect("sh runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let parsed = parse(&stdout);
+        let parsed = parse(&stdout, &nonce()).expect("framed");
         let svc = result(&plan, &parsed["svc"]);
         assert_eq!((svc.outcome, svc.attempts), (Outcome::Connected, 3), "{stdout}");
         assert!(svc.output.contains("attempt 1 (exit 1): TIMEOUT"), "{}", svc.output);
@@ -650,14 +755,14 @@ mod tests {
             deadline_s: 3,
             min_attempts: 1,
         };
-        let text = script(&[&plan]).replace("/agnhost", &fake.display().to_string());
+        let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
         let started = std::time::Instant::now();
         let output = std::process::Command::new("sh")
             .args(["-c", &text])
             .output()
             .expect("sh runs");
         let elapsed = started.elapsed();
-        let parsed = parse(&String::from_utf8_lossy(&output.stdout));
+        let parsed = parse(&String::from_utf8_lossy(&output.stdout), &nonce()).expect("framed");
         let got = result(&plan, &parsed["slow"]);
         assert_eq!(got.outcome, Outcome::Timeout);
         assert!((1..=3).contains(&got.attempts), "{} attempts", got.attempts);
@@ -665,6 +770,77 @@ mod tests {
             elapsed < std::time::Duration::from_secs(6),
             "{elapsed:?}: the deadline was overrun"
         );
+    }
+
+    /// Only output framed by this grade's nonce is parsed: a canned answer in the old `@@`
+    /// format, another grade's (or a guessed) nonce, or output cut before END is [`Unframed`].
+    #[test]
+    fn output_without_this_grades_nonce_is_unframed() {
+        let canned = "@@probe c\n@@t 1\n@@attempt 1\n@@rc 0\n@@t 2\n";
+        assert_eq!(parse(canned, &nonce()), Err(Unframed::NoBegin));
+        let other = Nonce::from_bytes([8; 16]);
+        let plan = connect_plan("c");
+        let theirs = script(&[&plan], &other);
+        assert!(theirs.contains("08080808080808080808080808080808 BEGIN"));
+        let replayed = "08080808080808080808080808080808 BEGIN\n08080808080808080808080808080808 probe c\n08080808080808080808080808080808 rc 0\n08080808080808080808080808080808 END\n";
+        assert_eq!(parse(replayed, &nonce()), Err(Unframed::NoBegin));
+        let cut = format!("{NONCE_HEX} BEGIN\n{NONCE_HEX} probe c\n{NONCE_HEX} attempt 1\n");
+        assert_eq!(parse(&cut, &nonce()), Err(Unframed::NoEnd));
+        assert_eq!(parse("", &nonce()), Err(Unframed::NoBegin));
+        // Framed but with nothing inside: no probe printed anything, an environment problem.
+        let empty = parse(&format!("{NONCE_HEX} BEGIN\n{NONCE_HEX} END\n"), &nonce()).expect("framed");
+        assert!(empty.is_empty());
+        assert_eq!(format!("{:?}", nonce()), "Nonce(0707…)", "never logged whole");
+        assert!(Unframed::NoBegin.to_string().contains("not trusted"));
+    }
+
+    /// The real script in a real shell with a fake agnhost that prints lines looking like
+    /// markers (the old `@@rc 0`, another nonce's `rc 0`) and exits 1: they stay text, the
+    /// attempt's exit code is the real one, and lines outside the frame are ignored.
+    #[test]
+    fn marker_lookalikes_printed_by_a_tool_are_text() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = dir.path().join("agnhost");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho '@@rc 0'\necho '08080808080808080808080808080808 rc 0'\necho REFUSED; exit 1\n",
+        )
+        .expect("fake");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        let plan = connect_plan("c");
+        let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
+        let output = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!("echo '{NONCE_HEX} probe x'; {text}; echo '{NONCE_HEX} probe y'"),
+            ])
+            .output()
+            .expect("sh runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let parsed = parse(&stdout, &nonce()).expect("framed");
+        assert_eq!(parsed.keys().collect::<Vec<_>>(), ["c"], "{stdout}");
+        let got = result(&plan, &parsed["c"]);
+        assert_eq!((got.outcome, got.attempts), (Outcome::Refused, 1), "{stdout}");
+        assert!(got.output.contains("@@rc 0"), "{}", got.output);
+    }
+
+    fn connect_plan(id: &str) -> Plan {
+        Plan {
+            check_id: id.into(),
+            via: Via::Exec {
+                namespace: "n".into(),
+                pod: "p".into(),
+            },
+            action: Action::Connect {
+                host: "10.96.0.20".into(),
+                port: 80,
+                protocol: graders::target::Protocol::Tcp,
+            },
+            attempts: 1,
+            interval_s: 0,
+            deadline_s: 5,
+            min_attempts: 1,
+        }
     }
 
     #[test]
@@ -686,7 +862,7 @@ mod tests {
                 deadline_s: 1,
                 min_attempts: 1,
             };
-            let parsed = parse(&format!(
+            let parsed = framed(&format!(
                 "@@probe c\n@@t 100\n@@attempt 1\n{text}\n@@rc {rc}\n@@t 107\n"
             ));
             result(&plan, &parsed["c"])
@@ -713,13 +889,13 @@ mod tests {
             deadline_s: 1,
             min_attempts: 1,
         };
-        let parsed = parse("@@probe c\n@@attempt 1\n@@status 503\nno healthy upstream\n@@rc 0\n");
+        let parsed = framed("@@probe c\n@@attempt 1\n@@status 503\nno healthy upstream\n@@rc 0\n");
         let got = result(&http, &parsed["c"]);
         assert_eq!(
             (got.outcome, got.http_status, got.body.as_deref()),
             (Outcome::Connected, Some(503), Some("no healthy upstream"))
         );
-        let parsed = parse("@@probe c\n@@attempt 1\ncurl: (7) Failed to connect\n@@status 000\n@@rc 7\n");
+        let parsed = framed("@@probe c\n@@attempt 1\ncurl: (7) Failed to connect\n@@status 000\n@@rc 7\n");
         assert_eq!(result(&http, &parsed["c"]).outcome, Outcome::Refused);
 
         let bind = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tweb.shop.svc.cluster.local\nAddress: 10.96.0.20\n";
@@ -730,11 +906,11 @@ mod tests {
             action: Action::Dns { name: "web".into() },
             ..http
         };
-        let nx = parse("@@probe c\n@@attempt 1\n** server can't find web: NXDOMAIN\n@@rc 1\n");
+        let nx = framed("@@probe c\n@@attempt 1\n** server can't find web: NXDOMAIN\n@@rc 1\n");
         assert_eq!(result(&dns, &nx["c"]).outcome, Outcome::DnsFailure);
-        let down = parse("@@probe c\n@@attempt 1\n;; connection timed out; no servers could be reached\n@@rc 1\n");
+        let down = framed("@@probe c\n@@attempt 1\n;; connection timed out; no servers could be reached\n@@rc 1\n");
         assert_eq!(result(&dns, &down["c"]).outcome, Outcome::Timeout);
-        let ok = parse(&format!("@@probe c\n@@attempt 1\n{bind}@@rc 0\n"));
+        let ok = framed(&format!("@@probe c\n@@attempt 1\n{bind}@@rc 0\n"));
         assert_eq!(result(&dns, &ok["c"]).addresses, ["10.96.0.20"]);
         assert!(result(&dns, &super::Parsed::default()).error.is_some());
     }
