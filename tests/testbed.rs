@@ -1263,12 +1263,11 @@ fn a_rewritten_probe_pod_is_tampering_not_a_pass() {
             probe_pods_left(&bed, &namespace).is_empty(),
             "the tampered probe pod is removed too"
         );
-        eprintln!(
-            "webhook {path}: score.passed {} with {} error(s), {}/{} points",
-            report["score"]["passed"],
-            report["score"]["errors"],
-            report["score"]["earned"],
-            report["score"]["possible"]
+        assert_eq!(
+            (&report["score"]["passed"], &report["score"]["tampered"]),
+            (&serde_json::json!(false), &serde_json::json!(1)),
+            "a tampered probe counts against the attempt, which never passes: {}",
+            report["score"]
         );
     }
     webhook.unregister();

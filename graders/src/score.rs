@@ -164,7 +164,7 @@ pub fn apply_guards(results: &mut [CheckResult]) {
         let gating = |failed: bool| {
             guards
                 .iter()
-                .find(|g| matches!(g.verdict, Verdict::Fail { .. }) == failed && g.protects(&result.id))
+                .find(|g| g.verdict.is_failure() == failed && g.protects(&result.id))
                 .map(|g| g.id.clone())
         };
         if let Some(guard) = gating(true) {
@@ -212,6 +212,9 @@ pub struct ScoreCard {
     pub errors: usize,
     /// Checks that could not be evaluated from what was observed.
     pub not_evaluated: usize,
+    /// Checks whose probe was altered by the cluster (counted in `errors` too): the attempt
+    /// never passes.
+    pub tampered: usize,
 }
 
 impl ScoreCard {
@@ -234,6 +237,7 @@ impl ScoreCard {
             .iter()
             .filter(|c| matches!(c.verdict, Verdict::NotEvaluated { .. }))
             .count();
+        let tampered = checks.iter().filter(|c| c.verdict.is_tampered()).count();
         Self {
             checks,
             earned,
@@ -242,9 +246,10 @@ impl ScoreCard {
             penalty,
             percent,
             pass_mark,
-            passed: possible > 0 && percent >= pass_mark,
+            passed: possible > 0 && percent >= pass_mark && tampered == 0,
             errors,
             not_evaluated,
+            tampered,
         }
     }
 
@@ -442,6 +447,26 @@ mod tests {
         assert_eq!((failed_and_unjudged.earned, failed_and_unjudged.possible), (0, 3));
         let only_held = gated(vec![objective("a", 3, pass()), guard("g", &[], error())]);
         assert!(!only_held.passed, "nothing judged never passes");
+    }
+
+    #[test]
+    fn a_tampered_probe_is_scored_as_a_failure_and_the_attempt_never_passes() {
+        let tampered = || Verdict::Error {
+            reason: Reason::ProbeTampered,
+            message: "probe pod altered".into(),
+        };
+        let card = gated(vec![objective("a", 9, pass()), objective("b", 1, tampered())]);
+        assert_eq!((card.earned, card.possible, card.tampered, card.errors), (9, 10, 1, 1));
+        assert!(!card.passed, "90% with a tampered probe is not a pass");
+        let guarded = gated(vec![objective("a", 9, pass()), guard("blocked", &[], tampered())]);
+        assert_eq!(
+            guarded.checks[0].gated,
+            Some(Gate::Cancelled {
+                guard: "blocked".into()
+            }),
+            "a tampered guard cancels, it does not merely hold"
+        );
+        assert_eq!((guarded.earned, guarded.possible), (0, 9));
     }
 
     #[test]

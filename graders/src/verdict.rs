@@ -130,10 +130,30 @@ impl Verdict {
         matches!(self, Self::Pass { .. })
     }
 
-    /// Whether this verdict counts towards the score (pass or fail).
+    /// Whether this verdict counts towards the score: a pass, a fail, or a tampered probe
+    /// (scored as a fail: an environment error is left out of the score, but a cluster that
+    /// rewrites kubedrill's probes must not turn failing checks into unscored ones).
     #[must_use]
     pub const fn is_scored(&self) -> bool {
-        matches!(self, Self::Pass { .. } | Self::Fail { .. })
+        matches!(self, Self::Pass { .. } | Self::Fail { .. }) || self.is_tampered()
+    }
+
+    /// Whether a probe pod or its output was altered: fails the check, and the attempt.
+    #[must_use]
+    pub const fn is_tampered(&self) -> bool {
+        matches!(
+            self,
+            Self::Error {
+                reason: Reason::ProbeTampered,
+                ..
+            }
+        )
+    }
+
+    /// Whether this verdict counts as a failure (a fail, or a tampered probe).
+    #[must_use]
+    pub const fn is_failure(&self) -> bool {
+        matches!(self, Self::Fail { .. }) || self.is_tampered()
     }
 
     /// The verdict's learner-facing sentence (empty for a pass).

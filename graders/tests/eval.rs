@@ -493,7 +493,11 @@ fn a_tampered_probe_is_an_error_never_a_pass() {
                 },
                 "{check} {error:?}"
             );
-            assert!(!verdict.is_pass() && !verdict.is_scored());
+            assert!(!verdict.is_pass(), "never a pass");
+            assert!(
+                verdict.is_scored() && verdict.is_failure(),
+                "scored as a failure, never left out of the score"
+            );
         }
     }
 }

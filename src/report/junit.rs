@@ -55,7 +55,12 @@ fn suite(report: &GradeReport, prefix: &str) -> TestSuite {
             }
             Verdict::Error { message, .. } => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-                status.set_message(format!("environment problem, not scored: {message}"));
+                let what = if check.verdict.is_tampered() {
+                    "probe tampered with, scored as a failure"
+                } else {
+                    "environment problem, not scored"
+                };
+                status.set_message(format!("{what}: {message}"));
                 status
             }
             Verdict::NotEvaluated { message } => {

@@ -55,6 +55,9 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
                 lines.extend(guard_line(report, check));
                 Some(lines)
             }
+            Verdict::Error { message, .. } if check.verdict.is_tampered() => {
+                Some(vec![format!("probe tampered with, scored as a failure: {message}")])
+            }
             Verdict::Error { message, .. } => Some(vec![format!("environment problem, not scored: {message}")]),
             Verdict::NotEvaluated { message } => Some(vec![format!("not scored: {message}")]),
         };
@@ -63,7 +66,9 @@ pub(super) fn render(report: &GradeReport, printer: &Printer) -> String {
         }
     }
     let score = &report.score;
-    let verdict = if score.passed {
+    let verdict = if score.tampered > 0 {
+        printer.bad("NOT PASSED: a probe pod was tampered with")
+    } else if score.passed {
         printer.good(&format!("PASSED (pass mark {}%)", fmt_percent(score.pass_mark)))
     } else {
         printer.bad(&format!("NOT PASSED (pass mark {}%)", fmt_percent(score.pass_mark)))
