@@ -25,6 +25,10 @@ pub struct Live {
     pub kinds: Kinds,
     /// How traffic checks are judged.
     pub probes: ProbeMode,
+    /// The image probe pods run: pinned by digest, or its tag when `cluster load-images` put
+    /// that image in the nodes (kind loads it under the tag only; offline, the digest would be
+    /// pulled and fail).
+    pub probe_image: &'static str,
 }
 
 /// How connectivity, DNS and HTTP checks are judged on a live cluster.
@@ -62,7 +66,19 @@ impl Live {
             target,
             guard,
             probes: ProbeMode::Exec,
+            probe_image: crate::images::PROBE_IMAGE,
         }
+    }
+
+    /// Run probe pods from the copy `cluster load-images` loaded, when it loaded agnhost. The
+    /// integrity check then cannot compare the running image's ID with the registry's digest
+    /// (an imported image has its own); it still compares everything else and the nonce.
+    #[must_use]
+    pub fn with_preloaded(mut self, preloaded: &[String]) -> Self {
+        if preloaded.iter().any(|image| image == crate::images::AGNHOST) {
+            self.probe_image = crate::images::AGNHOST;
+        }
+        self
     }
 
     /// The same connection, judging traffic checks as `probes` says.

@@ -231,6 +231,12 @@ fn status(args: &ClusterArgs, data: &DataDir, printer: &Printer) -> Result<Exit,
     })
 }
 
+/// The images `cluster load-images` put in kubedrill's own kind cluster (none for a given one).
+#[must_use]
+pub fn kind_preloaded(expected: Option<&str>, data: &DataDir, profile: Profile) -> Vec<String> {
+    expected.map_or_else(Vec::new, |_| crate::cluster::images::preloaded(data, profile))
+}
+
 /// The kubeconfig and expected cluster name for a target: kubedrill's own cluster of
 /// `profile`, or the user's file (foreign unless its nodes carry kubedrill's label).
 pub fn connection(
@@ -296,7 +302,8 @@ fn setup(
     let observation = block_on("scenario setup", async {
         let live = open(&args.target, &kubeconfig, expected.as_deref())
             .await?
-            .with_probes(args.probes.probes);
+            .with_probes(args.probes.probes)
+            .with_preloaded(&kind_preloaded(expected.as_deref(), data, profile));
         if crate::cluster::addons::needs_ingress(&rendered) {
             let cache = data.root().join("cache");
             timings

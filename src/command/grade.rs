@@ -98,9 +98,11 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let data = DataDir::from_env();
     let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
     let observation = block_on("grading", async {
+        let preloaded = super::cluster::kind_preloaded(expected.as_deref(), &data, scenario.file.cluster.profile);
         let live = open(&args.target, &kubeconfig, expected.as_deref())
             .await?
-            .with_probes(args.probes.probes);
+            .with_probes(args.probes.probes)
+            .with_preloaded(&preloaded);
         live.observe_checks(&rendered.checks).await
     })?;
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;

@@ -105,7 +105,12 @@ impl<'p> KindLab<'p> {
             access.allow_foreign,
         )
         .await?;
-        Ok(live.with_probes(self.probes))
+        let preloaded = if access.given {
+            Vec::new()
+        } else {
+            crate::cluster::images::preloaded(&self.data, access.profile)
+        };
+        Ok(live.with_probes(self.probes).with_preloaded(&preloaded))
     }
 
     /// The task's cluster, or the one named on this command's line (`check --kubeconfig`).

@@ -358,7 +358,7 @@ mod tests {
             labels: [("role".to_owned(), "client".to_owned())].into(),
             node: node.map(str::to_owned),
         };
-        probe_pod("kubedrill-probe-0", &via).expect("probe pod")
+        probe_pod("kubedrill-probe-0", &via, PROBE_IMAGE).expect("probe pod")
     }
 
     /// The sent pod as the API server and a container runtime return it: defaults filled in,
@@ -411,6 +411,36 @@ mod tests {
             "docker-pullable://registry.k8s.io/e2e-test-images/agnhost@{DIGEST}"
         ));
         assert!(differences(&sent, &observed(docker)).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_preloaded_probe_image_named_by_tag_has_no_digest_to_compare_but_is_still_checked() {
+        use crate::cluster::mock::{echo, live};
+        use crate::cluster::safety::Ownership;
+        use crate::images::AGNHOST;
+        let (plain, _) = live(Ownership::Owned("kubedrill-kindnet".into()), false, echo);
+        assert_eq!(plain.probe_image, PROBE_IMAGE, "pinned by digest unless preloaded");
+        let (offline, _) = live(Ownership::Owned("kubedrill-kindnet".into()), false, echo);
+        let offline = offline.with_preloaded(&[AGNHOST.to_owned()]);
+        assert_eq!(offline.probe_image, AGNHOST, "kind loaded it under its tag only");
+        let via = Via::ProbePod {
+            namespace: "shop".into(),
+            labels: [("role".to_owned(), "client".to_owned())].into(),
+            node: None,
+        };
+        let sent = probe_pod("kubedrill-probe-0", &via, offline.probe_image).expect("probe pod");
+        let mut running = as_running(&sent);
+        running["status"]["containerStatuses"][0]["imageID"] = json!("sha256:5d5a0ae8c3e1");
+        assert!(
+            differences(&sent, &observed(running.clone())).is_empty(),
+            "an imported image's own ID is accepted"
+        );
+        running["spec"]["containers"][0]["image"] = json!("registry.example/fake:1");
+        assert_eq!(
+            differences(&sent, &observed(running)).len(),
+            1,
+            "the image is still compared"
+        );
     }
 
     /// Set `value` at JSON pointer `pointer`, creating objects on the way; an array index one

@@ -27,7 +27,6 @@ use self::script::{Nonce, Plan, Unplanned, Via, failed, parse, plan, result, tam
 use super::error::ClusterError;
 use super::live::Live;
 use super::safety::Scope;
-use crate::images::PROBE_IMAGE;
 
 /// Most execs running at once.
 pub const MAX_IN_FLIGHT: usize = 4;
@@ -38,7 +37,7 @@ pub const PROBE_ANNOTATION: &str = "kubedrill.dev/probe";
 
 /// The probe pod for a [`Via::ProbePod`], named `name`.
 #[must_use]
-pub fn probe_pod(name: &str, via: &Via) -> Option<Pod> {
+pub fn probe_pod(name: &str, via: &Via, image: &str) -> Option<Pod> {
     let Via::ProbePod {
         namespace,
         labels,
@@ -52,7 +51,7 @@ pub fn probe_pod(name: &str, via: &Via) -> Option<Pod> {
         "terminationGracePeriodSeconds": 0,
         "restartPolicy": "Never",
         "automountServiceAccountToken": false,
-        "containers": [{"name": "probe", "image": PROBE_IMAGE, "args": ["pause"]}],
+        "containers": [{"name": "probe", "image": image, "args": ["pause"]}],
     });
     if let Some(node) = node {
         spec["hostNetwork"] = json!(true);
@@ -174,7 +173,7 @@ impl Live {
                     &format!("create probe pod {namespace}/{name}"),
                     Scope::Namespaced(namespace),
                 )?;
-                let pod = probe_pod(name, via).ok_or_else(|| ClusterError::Api {
+                let pod = probe_pod(name, via, self.probe_image).ok_or_else(|| ClusterError::Api {
                     action: "create",
                     object: format!("pod {namespace}/{name}"),
                     message: "probe pod manifest".to_owned(),
@@ -340,12 +339,13 @@ mod tests {
 
     #[test]
     fn probe_pods_carry_exactly_the_asked_labels() {
+        use crate::images::PROBE_IMAGE;
         let via = Via::ProbePod {
             namespace: "shop".into(),
             labels: [("app".to_owned(), "frontend".to_owned())].into(),
             node: None,
         };
-        let pod = probe_pod("kubedrill-probe-0", &via).expect("pod");
+        let pod = probe_pod("kubedrill-probe-0", &via, PROBE_IMAGE).expect("pod");
         assert_eq!(
             pod.metadata.labels,
             Some([("app".to_owned(), "frontend".to_owned())].into())
@@ -370,7 +370,7 @@ mod tests {
             labels: [].into(),
             node: Some("w".into()),
         };
-        let spec = probe_pod("p", &node).and_then(|p| p.spec).expect("spec");
+        let spec = probe_pod("p", &node, PROBE_IMAGE).and_then(|p| p.spec).expect("spec");
         assert_eq!((spec.host_network, spec.node_name.as_deref()), (Some(true), Some("w")));
     }
 
