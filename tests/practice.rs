@@ -107,6 +107,8 @@ impl Lab for FakeLab {
         let id = scenario_id(rendered);
         let next = if steps == rendered.solution.as_slice() {
             (!self.ineffective_solution.get()).then(|| "fixed".to_owned())
+        } else if let Some(alternative) = rendered.alternatives.iter().find(|a| a.steps == steps) {
+            Some(format!("{ALTERNATIVE}{}", alternative.id))
         } else {
             let shortcut = rendered
                 .shortcuts
@@ -130,9 +132,61 @@ impl Lab for FakeLab {
     fn observe(&self, _: &Access, rendered: &Rendered) -> Result<Observation, Error> {
         let id = scenario_id(rendered);
         let state = self.states.borrow()[&id].clone();
-        let path = fixture_path(&id, &state);
-        let snapshot = snapshot::parse(&std::fs::read_to_string(path).expect("fixture")).expect("parses");
+        let alternative = state.strip_prefix(ALTERNATIVE).map(str::to_owned);
+        let path = fixture_path(&id, if alternative.is_some() { "fixed" } else { &state });
+        let mut snapshot = snapshot::parse(&std::fs::read_to_string(path).expect("fixture")).expect("parses");
+        if let Some(alternative) = alternative {
+            overlay_alternative(&mut snapshot.observation, rendered, &alternative);
+        }
         with_setup_baseline(snapshot.observation, rendered)
+    }
+}
+
+/// A fake state name: the fixed fixture with the reference solution's NetworkPolicies
+/// replaced by the named alternative's, and its namespace label patches applied.
+const ALTERNATIVE: &str = "alternative:";
+
+fn overlay_alternative(observation: &mut Observation, rendered: &Rendered, id: &str) {
+    let applied = |steps: &[Step]| -> Vec<serde_json::Value> {
+        steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Apply(path) => Some(rendered.files[path].objects.iter().map(|m| m.object.clone())),
+                _ => None,
+            })
+            .flatten()
+            .filter(|o| o["kind"] == "NetworkPolicy")
+            .collect()
+    };
+    let state = &mut observation.state;
+    let replaced: Vec<serde_json::Value> = applied(&rendered.solution);
+    state.network_policies.retain(|p| {
+        !replaced
+            .iter()
+            .any(|r| r["metadata"]["name"].as_str() == p.metadata.name.as_deref())
+    });
+    let alternative = rendered.alternatives.iter().find(|a| a.id == id).expect("alternative");
+    for policy in applied(&alternative.steps) {
+        state
+            .network_policies
+            .push(serde_json::from_value(policy).expect("a NetworkPolicy"));
+    }
+    for step in &alternative.steps {
+        let Step::Patch(patch) = step else { continue };
+        let labels = patch.patch["metadata"]["labels"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        for namespace in state
+            .namespaces
+            .iter_mut()
+            .filter(|n| n.metadata.name.as_deref() == Some(patch.target.name.as_str()))
+        {
+            let current = namespace.metadata.labels.get_or_insert_with(BTreeMap::new);
+            for (k, v) in &labels {
+                current.insert(k.clone(), v.as_str().unwrap_or_default().to_owned());
+            }
+        }
     }
 }
 
@@ -475,15 +529,19 @@ fn scenario_verify_passes_the_builtin_scenarios_and_catches_broken_ones() {
         let stages = kubedrill::practice::verify::verify(&lab, scenario, 1, None).expect("verify");
         let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names[..2], ["broken", "solution"], "{id}");
-        assert_eq!(stages.len(), 2 + scenario.file.shortcuts.len(), "{id}");
+        let (shortcuts, alternatives) = (scenario.file.shortcuts.len(), scenario.file.alternatives.len());
+        assert_eq!(stages.len(), 2 + shortcuts + alternatives, "{id}");
         // Every shortcut has a recorded fixture (tests/grading.rs insists), so every stage counts.
         assert!(stages.iter().all(|s| s.ok), "{id}: {stages:#?}");
         let prepares = lab.calls.borrow().iter().filter(|c| c.starts_with("prepare")).count();
         assert_eq!(
             prepares,
-            2 + scenario.file.shortcuts.len(),
-            "a fresh broken state per shortcut, and a final reset"
+            2 + shortcuts + alternatives,
+            "a fresh broken state per shortcut and alternative, and a final reset"
         );
+        for stage in stages.iter().filter(|s| s.name.starts_with("alternative ")) {
+            assert_eq!(stage.detail, "full marks", "{id}: {stage:#?}");
+        }
     }
     let scenario = resolve("service-wrong-selector", None).expect("builtin");
     let lab = FakeLab::default();

@@ -1,16 +1,18 @@
 //! `kubedrill scenario verify`: a scenario's self-test on a real cluster, so an instructor can
-//! prove a new scenario before sharing it. Set up broken (its checks must not all pass), apply
-//! the reference solution (full marks), then for each known shortcut start again from broken,
-//! apply the shortcut (below full marks, and every check it names fails); reset at the end.
+//! prove a new scenario before sharing it. Set up broken (it scores at most 10%), apply the
+//! reference solution (full marks), then for each known shortcut start again from broken and
+//! apply the shortcut (below the pass mark, and every check it names fails), and for each
+//! alternative fix start again and apply it (full marks); reset at the end.
 //!
 //! Runs through the [`Lab`] trait (tested with a fake); never prints.
 
-use graders::score::{ScoreCard, grade};
+use graders::score::{DEFAULT_PASS_MARK, ScoreCard, grade};
 use serde::Serialize;
 
 use super::lab::Lab;
 use crate::cluster::lifecycle::Timings;
 use crate::error::Error;
+use crate::scenario::lint::BROKEN_AT_MOST;
 use crate::scenario::model::Profile;
 use crate::scenario::{Rendered, Scenario};
 
@@ -112,7 +114,7 @@ pub fn verify(lab: &dyn Lab, scenario: &Scenario, seed: u64, profile: Option<Pro
     stages.push(stage(
         "broken".into(),
         &broken,
-        !full(&broken),
+        broken.percent <= BROKEN_AT_MOST,
         format!("failing: {fails}"),
     ));
     lab.apply(&access, &rendered, &rendered.solution)?;
@@ -125,6 +127,23 @@ pub fn verify(lab: &dyn Lab, scenario: &Scenario, seed: u64, profile: Option<Pro
     stages.push(stage("solution".into(), &solved, full(&solved), detail));
     for shortcut in &rendered.shortcuts {
         stages.push(try_shortcut(lab, scenario, &rendered, shortcut, profile, &grade_now)?);
+    }
+    for alternative in &rendered.alternatives {
+        let access = lab.prepare(profile, cluster.workers, &mut timings)?;
+        lab.set_up(&access, scenario.id(), &rendered, &mut timings)?;
+        lab.apply(&access, &rendered, &alternative.steps)?;
+        let card = grade_now(&access)?;
+        let detail = if full(&card) {
+            "full marks".to_owned()
+        } else {
+            format!("a correct fix, yet failing: {}", failing(&card).join(", "))
+        };
+        stages.push(stage(
+            format!("alternative {}", alternative.id),
+            &card,
+            full(&card),
+            detail,
+        ));
     }
     lab.prepare(profile, cluster.workers, &mut timings)?;
     Ok(stages)
@@ -150,11 +169,14 @@ fn try_shortcut(
         .map(String::as_str)
         .filter(|id| !failed.contains(id))
         .collect();
-    let ok = !full(&card) && missed.is_empty();
-    let detail = if missed.is_empty() {
+    let below = card.percent < DEFAULT_PASS_MARK;
+    let ok = !full(&card) && missed.is_empty() && below;
+    let detail = if !missed.is_empty() {
+        format!("should fail but passed: {}", missed.join(", "))
+    } else if below {
         format!("caught by: {}", failed.join(", "))
     } else {
-        format!("should fail but passed: {}", missed.join(", "))
+        format!("scores {:.0}%, at or above the pass mark", card.percent)
     };
     Ok(stage(format!("shortcut {}", shortcut.id), &card, ok, detail))
 }

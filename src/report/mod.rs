@@ -8,6 +8,8 @@ mod junit;
 mod template;
 mod text;
 
+pub use text::fmt_percent;
+
 use graders::score::ScoreCard;
 use serde::Serialize;
 

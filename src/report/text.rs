@@ -149,7 +149,7 @@ fn guard_line(report: &GradeReport, check: &CheckResult) -> Option<String> {
 }
 
 /// One decimal place, without a trailing `.0`.
-pub(super) fn fmt_percent(value: f64) -> String {
+pub fn fmt_percent(value: f64) -> String {
     let text = format!("{value:.1}");
     text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
 }

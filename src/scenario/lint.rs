@@ -16,10 +16,11 @@ use graders::{Check, CheckSpec};
 use super::load::{SCENARIO_FILE, Scenario};
 use super::mutate::{MutationReport, mutation_test};
 use super::problem::Problem;
-use super::render::Rendered;
+use super::render::{Rendered, Shortcut};
 use super::simulate::Simulation;
 use super::source::ScenarioDir;
 use super::step::Step;
+use crate::report::fmt_percent;
 
 /// Seeds every scenario is rendered with.
 pub const LINT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
@@ -308,110 +309,136 @@ pub fn predicted(rendered: &Rendered, steps: &[Step]) -> Option<Vec<(String, Ver
 /// The most an untouched broken state may score, in percent.
 pub const BROKEN_AT_MOST: f64 = 10.0;
 
-/// Prove without a cluster, where the steps can be simulated: the reference solution fails no
-/// check and scores 100%, the broken state scores at most [`BROKEN_AT_MOST`], and each shortcut
-/// fails the checks it names and scores below the pass mark. A rule is asserted only when every
-/// check it depends on can be judged on the simulation (the fixture tests cover the rest).
+/// Prove without a cluster, where the steps can be simulated: the reference solution and every
+/// alternative fix fail no check and score 100%, the broken state scores at most
+/// [`BROKEN_AT_MOST`], and each shortcut fails the checks it names and scores below the pass
+/// mark. A rule is asserted only when every check it depends on can be judged on the simulation
+/// (the fixture tests cover the rest).
 fn traffic_proof(file: &str, rendered: &Rendered) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    // Every objective modelled by the simulation and predicted (not "cannot tell") on it.
-    let objectives_judged = |observation: &Observation| {
-        let card = simulated_card(rendered, observation);
-        rendered
-            .checks
-            .iter()
-            .filter(|c| c.guard.is_none())
-            .all(|c| judged(c, observation) && card.checks.iter().any(|r| r.id == c.id && r.verdict.is_scored()))
-    };
-    if let Some((_, observation)) = simulated(rendered, &rendered.solution) {
-        let card = simulated_card(rendered, &observation);
-        for check in card.checks.iter().filter(|c| matches!(c.verdict, Verdict::Fail { .. })) {
-            let Verdict::Fail { message, .. } = &check.verdict else {
-                continue;
-            };
-            problems.push(
-                Problem::new(
-                    file,
-                    format!(
-                        "with the reference solution applied, check `{}` is predicted to fail: {message}",
-                        check.id
-                    ),
-                )
-                .field("solution")
-                .hint("fix the solution (or the check); `kubedrill explain` on a snapshot shows the same trace"),
-            );
-        }
+    let mut problems = full_marks(file, rendered, &rendered.solution, None);
+    for (i, alternative) in rendered.alternatives.iter().enumerate() {
+        problems.extend(full_marks(
+            file,
+            rendered,
+            &alternative.steps,
+            Some((i, &alternative.id)),
+        ));
     }
-    if let Some((_, observation)) = simulated(rendered, &[]) {
-        let card = simulated_card(rendered, &observation);
-        if objectives_judged(&observation) && card.possible > 0 && card.percent > BROKEN_AT_MOST {
-            let paid: Vec<&str> = card
-                .checks
-                .iter()
-                .filter(|c| c.earned > 0)
-                .map(|c| c.id.as_str())
-                .collect();
-            problems.push(
-                Problem::new(
-                    file,
-                    format!(
-                        "the untouched broken state scores {}% (at most {BROKEN_AT_MOST}% allowed); passing already: {}",
-                        fmt_percent(card.percent),
-                        paid.join(", ")
-                    ),
-                )
-                .field("checks")
-                .hint("a check that holds before the learner does anything is a guard: mark it `guard: true`"),
-            );
-        }
-    }
+    problems.extend(broken_scores_nothing(file, rendered));
     for (i, shortcut) in rendered.shortcuts.iter().enumerate() {
-        let Some((_, observation)) = simulated(rendered, &shortcut.steps) else {
-            continue;
-        };
-        let card = simulated_card(rendered, &observation);
-        for check in card
-            .checks
-            .iter()
-            .filter(|c| shortcut.fails.contains(&c.id) && c.verdict.is_pass())
-        {
-            problems.push(
-                Problem::new(
-                    file,
-                    format!(
-                        "shortcut `{}` is predicted to pass `{}`, which it must fail",
-                        shortcut.id, check.id
-                    ),
-                )
-                .field(format!("shortcuts[{i}].fails"))
-                .hint("tighten the check, or drop it from `fails` if another check catches the shortcut"),
-            );
-        }
-        let fails_judged = rendered
-            .checks
-            .iter()
-            .filter(|c| shortcut.fails.contains(&c.id))
-            .all(|c| judged(c, &observation));
-        if objectives_judged(&observation) && fails_judged && card.possible > 0 && card.percent >= DEFAULT_PASS_MARK {
-            problems.push(
-                Problem::new(
-                    file,
-                    format!(
-                        "shortcut `{}` is predicted to score {}%, at or above the {}% pass mark",
-                        shortcut.id,
-                        fmt_percent(card.percent),
-                        fmt_percent(DEFAULT_PASS_MARK)
-                    ),
-                )
-                .field(format!("shortcuts[{i}]"))
-                .hint("make what it breaks a guard, or give the checks it fails more points"),
-            );
-        }
+        problems.extend(shortcut_is_caught(file, rendered, i, shortcut));
     }
     problems
 }
 
-fn fmt_percent(value: f64) -> String {
-    let text = format!("{value:.1}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+/// Every objective modelled by the simulation and predicted (not "cannot tell") on it.
+fn objectives_judged(rendered: &Rendered, observation: &Observation, card: &ScoreCard) -> bool {
+    rendered
+        .checks
+        .iter()
+        .filter(|c| c.guard.is_none())
+        .all(|c| judged(c, observation) && card.checks.iter().any(|r| r.id == c.id && r.verdict.is_scored()))
+}
+
+/// A correct fix (the solution, or alternative `i`) fails no judged check.
+fn full_marks(file: &str, rendered: &Rendered, steps: &[Step], alternative: Option<(usize, &str)>) -> Vec<Problem> {
+    let Some((_, observation)) = simulated(rendered, steps) else {
+        return Vec::new();
+    };
+    let card = simulated_card(rendered, &observation);
+    card.checks
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Fail { .. }))
+        .map(|check| {
+            let message = check.verdict.message();
+            match alternative {
+                None => Problem::new(
+                    file,
+                    format!("with the reference solution applied, check `{}` is predicted to fail: {message}", check.id),
+                )
+                .field("solution")
+                .hint("fix the solution (or the check); `kubedrill explain` on a snapshot shows the same trace"),
+                Some((i, id)) => Problem::new(
+                    file,
+                    format!("alternative fix `{id}` is predicted to fail `{}`: {message}", check.id),
+                )
+                .field(format!("alternatives[{i}]"))
+                .hint("a correct fix must earn full marks: loosen the check (named ports, matchExpressions, one policy or several), or fix the alternative"),
+            }
+        })
+        .collect()
+}
+
+fn broken_scores_nothing(file: &str, rendered: &Rendered) -> Option<Problem> {
+    let (_, observation) = simulated(rendered, &[])?;
+    let card = simulated_card(rendered, &observation);
+    if !objectives_judged(rendered, &observation, &card) || card.possible == 0 || card.percent <= BROKEN_AT_MOST {
+        return None;
+    }
+    let paid: Vec<&str> = card
+        .checks
+        .iter()
+        .filter(|c| c.earned > 0)
+        .map(|c| c.id.as_str())
+        .collect();
+    Some(
+        Problem::new(
+            file,
+            format!(
+                "the untouched broken state scores {}% (at most {BROKEN_AT_MOST}% allowed); passing already: {}",
+                fmt_percent(card.percent),
+                paid.join(", ")
+            ),
+        )
+        .field("checks")
+        .hint("a check that holds before the learner does anything is a guard: mark it `guard: true`"),
+    )
+}
+
+fn shortcut_is_caught(file: &str, rendered: &Rendered, i: usize, shortcut: &Shortcut) -> Vec<Problem> {
+    let Some((_, observation)) = simulated(rendered, &shortcut.steps) else {
+        return Vec::new();
+    };
+    let card = simulated_card(rendered, &observation);
+    let mut problems: Vec<Problem> = card
+        .checks
+        .iter()
+        .filter(|c| shortcut.fails.contains(&c.id) && c.verdict.is_pass())
+        .map(|check| {
+            Problem::new(
+                file,
+                format!(
+                    "shortcut `{}` is predicted to pass `{}`, which it must fail",
+                    shortcut.id, check.id
+                ),
+            )
+            .field(format!("shortcuts[{i}].fails"))
+            .hint("tighten the check, or drop it from `fails` if another check catches the shortcut")
+        })
+        .collect();
+    let fails_judged = rendered
+        .checks
+        .iter()
+        .filter(|c| shortcut.fails.contains(&c.id))
+        .all(|c| judged(c, &observation));
+    if objectives_judged(rendered, &observation, &card)
+        && fails_judged
+        && card.possible > 0
+        && card.percent >= DEFAULT_PASS_MARK
+    {
+        problems.push(
+            Problem::new(
+                file,
+                format!(
+                    "shortcut `{}` is predicted to score {}%, at or above the {}% pass mark",
+                    shortcut.id,
+                    fmt_percent(card.percent),
+                    fmt_percent(DEFAULT_PASS_MARK)
+                ),
+            )
+            .field(format!("shortcuts[{i}]"))
+            .hint("make what it breaks a guard, or give the checks it fails more points"),
+        );
+    }
+    problems
 }

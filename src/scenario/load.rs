@@ -81,6 +81,7 @@ impl Scenario {
         self.check_hints(&mut problems);
         self.check_checks(&mut problems);
         self.check_solution_and_shortcuts(&mut problems);
+        self.check_alternatives(&mut problems);
         problems
     }
 
@@ -250,6 +251,29 @@ impl Scenario {
                 problems.push(
                     self.problem("missing `with:` parameters", &check.referenced)
                         .field(format!("{field}.with")),
+                );
+            }
+        }
+    }
+
+    fn check_alternatives(&self, problems: &mut Vec<Problem>) {
+        let mut seen = BTreeSet::new();
+        for (i, alternative) in self.file.alternatives.iter().enumerate() {
+            let a = &alternative.value;
+            let field = format!("alternatives[{i}]");
+            if graders::names::check_dns1123_label(&a.id).is_err() || !seen.insert(a.id.as_str()) {
+                problems.push(
+                    self.problem(
+                        format!("alternative id `{}` must be kebab-case and unique", a.id),
+                        &alternative.referenced,
+                    )
+                    .field(format!("{field}.id")),
+                );
+            }
+            if a.steps.is_empty() {
+                problems.push(
+                    self.problem("an alternative fix needs steps", &alternative.referenced)
+                        .field(format!("{field}.steps")),
                 );
             }
         }

@@ -61,9 +61,24 @@ pub struct ScenarioFile {
     /// Known shortcuts that must not earn full marks.
     #[serde(default)]
     pub shortcuts: Vec<Spanned<ShortcutEntry>>,
+    /// Other correct fixes, each of which must earn full marks like the reference solution.
+    #[serde(default)]
+    pub alternatives: Vec<Spanned<AlternativeEntry>>,
     /// Mutants of the solution the checks are allowed not to catch, each with its reason.
     #[serde(default)]
     pub accepted: Vec<Spanned<AcceptedMutant>>,
+}
+
+/// Another correct fix.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlternativeEntry {
+    /// Unique, kebab-case.
+    pub id: String,
+    /// How it differs from the reference solution.
+    pub description: String,
+    /// Applied on the broken state instead of the solution (templated).
+    pub steps: Vec<Spanned<Value>>,
 }
 
 /// A surviving mutant the author accepts.

@@ -44,6 +44,17 @@ pub struct Shortcut {
     pub fails: Vec<String>,
 }
 
+/// Another correct fix, rendered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alternative {
+    /// Its id.
+    pub id: String,
+    /// How it differs from the reference solution.
+    pub description: String,
+    /// Steps applied on the broken state.
+    pub steps: Vec<Step>,
+}
+
 /// A manifest file after rendering.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RenderedFile {
@@ -76,6 +87,8 @@ pub struct Rendered {
     pub solution: Vec<Step>,
     /// Known shortcuts.
     pub shortcuts: Vec<Shortcut>,
+    /// Other correct fixes (full marks, like the solution).
+    pub alternatives: Vec<Alternative>,
 }
 
 impl Rendered {
@@ -232,6 +245,20 @@ impl Scenario {
                 fails: s.value.fails.clone(),
             })
             .collect();
+        let alternatives = f
+            .alternatives
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Alternative {
+                id: a.value.id.clone(),
+                description: cx.text(
+                    &a.value.description,
+                    &format!("alternatives[{i}].description"),
+                    Some(&a.referenced),
+                ),
+                steps: cx.steps(&a.value.steps, &format!("alternatives[{i}].steps")),
+            })
+            .collect();
         let rendered = Rendered {
             seed,
             params: cx.renderer.values().clone(),
@@ -243,6 +270,7 @@ impl Scenario {
             checks,
             solution,
             shortcuts,
+            alternatives,
         };
         cx.check_profile(&rendered);
         if cx.problems.is_empty() {
