@@ -190,6 +190,21 @@ fn overlay_alternative(observation: &mut Observation, rendered: &Rendered, id: &
     }
 }
 
+/// Whether [`overlay_alternative`] models every step of an alternative: NetworkPolicies
+/// applied and Namespace labels patched. Other fixes (a Service's targetPort, a ConfigMap)
+/// change what the fixture's recorded probe results and EndpointSlices say, which the fake
+/// cannot recompute: `scenario verify` on kind proves those with real traffic.
+fn fake_can_model(rendered: &Rendered, alternative: &kubedrill::scenario::render::Alternative) -> bool {
+    alternative.steps.iter().all(|step| match step {
+        Step::Apply(path) => rendered.files[path]
+            .objects
+            .iter()
+            .all(|m| m.object["kind"] == "NetworkPolicy"),
+        Step::Patch(patch) => patch.target.kind.to_string() == "Namespace",
+        _ => false,
+    })
+}
+
 struct World {
     _dir: tempfile::TempDir,
     store: Store,
@@ -531,15 +546,27 @@ fn scenario_verify_passes_the_builtin_scenarios_and_catches_broken_ones() {
         assert_eq!(names[..2], ["broken", "solution"], "{id}");
         let (shortcuts, alternatives) = (scenario.file.shortcuts.len(), scenario.file.alternatives.len());
         assert_eq!(stages.len(), 2 + shortcuts + alternatives, "{id}");
-        // Every shortcut has a recorded fixture (tests/grading.rs insists), so every stage counts.
-        assert!(stages.iter().all(|s| s.ok), "{id}: {stages:#?}");
+        // Every shortcut has a recorded fixture (tests/grading.rs insists), so every stage counts
+        // (alternatives the fake cannot model are left to kind, below).
+        assert!(
+            stages
+                .iter()
+                .filter(|s| !s.name.starts_with("alternative "))
+                .all(|s| s.ok),
+            "{id}: {stages:#?}"
+        );
         let prepares = lab.calls.borrow().iter().filter(|c| c.starts_with("prepare")).count();
         assert_eq!(
             prepares,
             2 + shortcuts + alternatives,
             "a fresh broken state per shortcut and alternative, and a final reset"
         );
-        for stage in stages.iter().filter(|s| s.name.starts_with("alternative ")) {
+        let rendered = scenario.render(1).expect("renders");
+        for alternative in rendered.alternatives.iter().filter(|a| fake_can_model(&rendered, a)) {
+            let stage = stages
+                .iter()
+                .find(|s| s.name == format!("alternative {}", alternative.id))
+                .expect("a stage per alternative");
             assert_eq!(stage.detail, "full marks", "{id}: {stage:#?}");
         }
     }
