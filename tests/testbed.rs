@@ -283,7 +283,8 @@ fn rendered(id: &str, seed: u64, prefix: Option<&str>) -> kubedrill::scenario::R
 /// Every catalogue scenario the test bed can host, seeds 1 and 2, through `scenario verify`
 /// on the real API server: set up broken (kubedrill's own apply, waits, breakage and its
 /// verify-broken), graded failing; the reference solution through kubedrill's step runner,
-/// graded passing; every shortcut from broken, failing the checks it names; reset between
+/// graded passing; every shortcut from broken, failing the checks it names; every alternative
+/// fix from broken, graded passing; reset between
 /// stages (namespaces really gone). Traffic checks are predicted from the live state.
 #[test]
 #[ignore = "needs the real control-plane test bed: just testbed-test"]
@@ -331,8 +332,8 @@ fn every_hosted_scenario_behaves_on_a_real_api_server() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// What a stage must show: broken fails at least one judged check; the solution passes every
-/// judged check; a shortcut fails every check it names.
+/// What a stage must show: broken fails at least one judged check; the solution and every
+/// alternative fix pass every judged check; a shortcut fails every check it names.
 fn judge_stage(
     id: &str,
     stage: &Value,
@@ -377,10 +378,10 @@ fn judge_stage(
                 problems.push(format!("{id} broken: no judged check fails: {verdicts:?}"));
             }
         }
-        "solution" => {
+        "solution" | "alternative" => {
             for (check, (verdict, message)) in &judged {
                 if verdict != "pass" {
-                    problems.push(format!("{id} solution: {check} is {verdict}: {message}"));
+                    problems.push(format!("{id} {name}: {check} is {verdict}: {message}"));
                 }
             }
         }
