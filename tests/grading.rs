@@ -280,11 +280,7 @@ const EXPECTED: &[Expected] = &[
         0,
         10,
         false,
-        &[
-            "db-still-blocked",
-            "api-egress-on-its-port-only",
-            "dns-egress-for-dns-only",
-        ],
+        &["db-still-blocked", "web-egress-stays-restricted"],
     ),
     (
         "netpol-egress-dns",

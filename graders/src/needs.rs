@@ -77,15 +77,21 @@ impl Needs {
                         .insert((ObjectKind::Service, Some(service.namespace.clone())));
                 }
             }
-            CheckSpec::Reachability(p) if p.only_from.is_some() => self.cluster_wide_inputs(p.to.namespace.clone()),
+            CheckSpec::Reachability(p) if p.only_from.is_some() || p.only_to.is_some() => {
+                let namespace = p.to.as_ref().and_then(|t| t.namespace.clone());
+                self.cluster_wide_inputs(namespace.or_else(|| p.from.as_ref().map(|f| f.namespace.clone())));
+            }
             CheckSpec::Reachability(p) => {
-                let namespaces = [p.from.as_ref().map(|f| f.namespace.clone()), p.to.namespace.clone()];
+                let namespaces = [
+                    p.from.as_ref().map(|f| f.namespace.clone()),
+                    p.to.as_ref().and_then(|t| t.namespace.clone()),
+                ];
                 self.analyzer_inputs(namespaces.into_iter().flatten());
             }
         }
     }
 
-    /// What an exclusivity check (`onlyFrom`) judges: every namespace's pods and
+    /// What an exclusivity check (`onlyFrom`, `onlyTo`) judges: every namespace's pods and
     /// NetworkPolicies, every Namespace's labels and the Nodes (the node network's addresses),
     /// plus the destination namespace's Services and EndpointSlices.
     fn cluster_wide_inputs(&mut self, destination_namespace: Option<String>) {

@@ -4,11 +4,10 @@
 //! Pure. A prediction says what the analyzer expects and why; live grading compares it with
 //! the probe instead.
 
-use std::collections::BTreeMap;
-
+use crate::analyzer::egress;
 use crate::analyzer::policy::Endpoint;
 use crate::analyzer::{Analyzer, Hop, Target, Trace};
-use crate::reachability::Form;
+use crate::reachability::{AllowedDestination, Form};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels, service_port};
@@ -217,10 +216,13 @@ fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'
 #[must_use]
 pub fn reachability(params: &reachability::Params, observation: &Observation) -> Verdict {
     match params.form() {
-        Some(Form::Flow { from, expect }) => flow_reachability(from, expect, &params.to, &observation.state),
-        Some(Form::Exclusive(allowed)) => exclusive(allowed, &params.to, &observation.state),
+        Some(Form::Flow { from, to, expect }) => flow_reachability(from, expect, to, &observation.state),
+        Some(Form::Exclusive { allowed, to }) => exclusive(allowed, to, &observation.state),
+        Some(Form::ExclusiveEgress { from, allowed }) => exclusive_egress(from, allowed, &observation.state),
         None => Verdict::NotEvaluated {
-            message: "the check sets neither `from` with `expect` nor `onlyFrom` (or mixes them)".to_owned(),
+            message:
+                "the check sets none of `from` + `to` + `expect`, `to` + `onlyFrom`, `from` + `onlyTo` (or mixes them)"
+                    .to_owned(),
         },
     }
 }
@@ -240,16 +242,7 @@ fn flow_reachability(from: &PodSet, expect: Expectation, to: &Destination, state
     let Some(target) = target(state, to) else {
         return missing_destination(to);
     };
-    let mut sources: Vec<Endpoint> = state
-        .pods_in(&from.namespace)
-        .filter(|p| from.selector.matches(&pod_labels(p)))
-        .map(Analyzer::endpoint)
-        .collect();
-    if sources.is_empty() {
-        let labels: BTreeMap<String, String> = from.selector.match_labels.clone();
-        sources.push(Analyzer::hypothetical(&from.namespace, labels));
-    }
-    let traces: Vec<(Endpoint, Trace)> = sources
+    let traces: Vec<(Endpoint, Trace)> = egress::sources(state, from)
         .into_iter()
         .map(|s| {
             let trace = analyzer.trace(&s, &target);
@@ -390,6 +383,49 @@ fn exclusive(allowed: &[PodSet], to: &Destination, state: &ClusterState) -> Verd
                 Evidence::new(command, format!("{PREDICTED}: {source} gets in: {admitted}")),
             )
         }
+    }
+}
+
+/// Exclusive egress: the `from` pods reach no destination outside `allowed` — no other pod of
+/// any namespace on any port it declares or on a witness port, not the node network, no
+/// address outside the cluster. The first one that is reachable is named with the rule that
+/// lets it out.
+fn exclusive_egress(from: &PodSet, allowed: &[AllowedDestination], state: &ClusterState) -> Verdict {
+    let analyzer = Analyzer::new(state);
+    let sources = egress::sources(state, from);
+    let who = format!("{}/{{{}}}", from.namespace, from.selector.to_query());
+    let only: Vec<String> = allowed
+        .iter()
+        .map(|a| {
+            let port = a.port.map_or_else(|| "any port".to_owned(), |p| format!("port {p}"));
+            let pods = match (&a.namespace, &a.selector) {
+                (None, _) => "any destination".to_owned(),
+                (Some(ns), None) => format!("{ns}/*"),
+                (Some(ns), Some(selector)) => format!("{ns}/{{{}}}", selector.to_query()),
+            };
+            format!("{pods} on {port}")
+        })
+        .collect();
+    let only = only.join(", ");
+    let command = format!(
+        "kubectl get networkpolicies -A -o yaml; kubectl -n {} get pods --show-labels",
+        from.namespace
+    );
+    match analyzer.first_escape(&sources, allowed) {
+        None => Verdict::Pass {
+            evidence: Evidence::new(command, format!("{PREDICTED}: {who} reaches nothing but {only}")),
+        },
+        Some(escape) => Verdict::fail(
+            Reason::NotBlocked,
+            format!(
+                "{} can reach {}, but may reach only {only}: {}.",
+                escape.source, escape.destination, escape.let_out_by
+            ),
+            Evidence::new(
+                command,
+                format!("{PREDICTED}: {} gets out: {}", escape.destination, escape.let_out_by),
+            ),
+        ),
     }
 }
 

@@ -1,16 +1,60 @@
 //! `reachability`: a static assertion answered by the reachability analyzer over the observed
-//! state, with no traffic. Two forms: one flow (`from` + `expect`: "a pod labelled
-//! role=stranger cannot reach the api"), or exclusivity (`onlyFrom`: "no source outside these
-//! pods, in any namespace or outside the cluster, can reach the api").
+//! state, with no traffic. Three forms: one flow (`from` + `to` + `expect`: "a pod labelled
+//! role=stranger cannot reach the api"), exclusive ingress (`to` + `onlyFrom`: "no source
+//! outside these pods, in any namespace or outside the cluster, can reach the api"), or
+//! exclusive egress (`from` + `onlyTo`: "the web pods reach nothing but the api on its port and
+//! CoreDNS on 53").
 //!
 //! Parameters and validation only: this module must not evaluate anything.
 
 use serde::{Deserialize, Serialize};
 
 use crate::ParamProblem;
-use crate::target::{Destination, Expectation, PodSet};
+use crate::selector::LabelSelector;
+use crate::target::{Destination, Expectation, PodSet, namespace_problem};
 
-/// Parameters of a `reachability` check: `to`, and either `from` with `expect` or `onlyFrom`.
+/// A destination an exclusive-egress check allows: the pods of a namespace (matching a
+/// selector, if given), or any destination at all (no namespace), on one port (any port when
+/// none is given). `{ port: 53 }` allows DNS to any server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AllowedDestination {
+    /// The pods' namespace; none: any destination, pod or address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Which pods of the namespace; none: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<LabelSelector>,
+    /// The port number (any protocol); none: every port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+impl AllowedDestination {
+    fn problems(&self, field: &str) -> Vec<ParamProblem> {
+        let mut problems: Vec<ParamProblem> = self
+            .namespace
+            .as_deref()
+            .and_then(|ns| namespace_problem(ns, field))
+            .into_iter()
+            .collect();
+        match (&self.namespace, &self.selector, self.port) {
+            (None, Some(_), _) => problems.push(ParamProblem::new(
+                format!("{field}.selector"),
+                "a selector needs the pods' `namespace`",
+            )),
+            (None, None, None) => problems.push(ParamProblem::new(
+                field,
+                "an entry with neither `namespace` nor `port` allows everything: name the pods, the port, or both",
+            )),
+            _ => {}
+        }
+        problems
+    }
+}
+
+/// Parameters of a `reachability` check: `from` + `to` + `expect`, `to` + `onlyFrom`, or
+/// `from` + `onlyTo`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Params {
@@ -18,13 +62,17 @@ pub struct Params {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<PodSet>,
     /// Destination.
-    pub to: Destination,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Destination>,
     /// Expected verdict of the analysis of `from`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect: Option<Expectation>,
     /// The only sources that may reach `to`; every other source must be blocked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_from: Option<Vec<PodSet>>,
+    /// The only destinations `from` may reach; every other must be blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_to: Option<Vec<AllowedDestination>>,
 }
 
 /// Which assertion a well-formed [`Params`] makes.
@@ -34,11 +82,25 @@ pub enum Form<'a> {
     Flow {
         /// The source pods.
         from: &'a PodSet,
+        /// The destination.
+        to: &'a Destination,
         /// The expected verdict.
         expect: Expectation,
     },
     /// No source outside these sets reaches the destination.
-    Exclusive(&'a [PodSet]),
+    Exclusive {
+        /// The allowed sources.
+        allowed: &'a [PodSet],
+        /// The destination.
+        to: &'a Destination,
+    },
+    /// The source reaches no destination outside these.
+    ExclusiveEgress {
+        /// The source pods.
+        from: &'a PodSet,
+        /// The allowed destinations.
+        allowed: &'a [AllowedDestination],
+    },
 }
 
 impl Params {
@@ -46,9 +108,12 @@ impl Params {
     /// [`Params::problems`]).
     #[must_use]
     pub fn form(&self) -> Option<Form<'_>> {
-        match (&self.from, self.expect, &self.only_from) {
-            (Some(from), Some(expect), None) => Some(Form::Flow { from, expect }),
-            (None, None, Some(allowed)) if !allowed.is_empty() => Some(Form::Exclusive(allowed)),
+        match (&self.from, &self.to, self.expect, &self.only_from, &self.only_to) {
+            (Some(from), Some(to), Some(expect), None, None) => Some(Form::Flow { from, to, expect }),
+            (None, Some(to), None, Some(allowed), None) if !allowed.is_empty() => Some(Form::Exclusive { allowed, to }),
+            (Some(from), None, None, None, Some(allowed)) if !allowed.is_empty() => {
+                Some(Form::ExclusiveEgress { from, allowed })
+            }
             _ => None,
         }
     }
@@ -63,38 +128,59 @@ impl Params {
         for (index, set) in self.only_from.iter().flatten().enumerate() {
             problems.extend(set.problems(&format!("onlyFrom[{index}]")));
         }
-        problems.extend(self.to.problems("to"));
-        if self.to.host.is_some() || self.to.node.is_some() {
-            problems.push(ParamProblem::new(
-                "to",
-                "the analyzer reasons about `service` and `pod` destinations only",
-            ));
+        for (index, allowed) in self.only_to.iter().flatten().enumerate() {
+            problems.extend(allowed.problems(&format!("onlyTo[{index}]")));
+        }
+        if let Some(to) = &self.to {
+            problems.extend(to.problems("to"));
+            if to.host.is_some() || to.node.is_some() {
+                problems.push(ParamProblem::new(
+                    "to",
+                    "the analyzer reasons about `service` and `pod` destinations only",
+                ));
+            }
         }
         problems
     }
 
     fn form_problems(&self) -> Vec<ParamProblem> {
-        let problem = match (&self.from, self.expect, &self.only_from) {
-            (_, _, Some(_)) if self.from.is_some() || self.expect.is_some() => Some((
-                "onlyFrom",
-                "`onlyFrom` replaces `from` and `expect`: write one flow (`from` + `expect`) or exclusivity (`onlyFrom`), not both",
-            )),
-            (None, None, None) => Some((
-                "from",
-                "set `from` and `expect` (one flow), or `onlyFrom` (the only sources that may reach `to`)",
-            )),
-            (Some(_), None, None) => Some(("expect", "`from` needs `expect`: `allowed` or `blocked`")),
-            (None, Some(_), None) => Some(("from", "`expect` needs `from`: the source pods")),
-            (None, None, Some(allowed)) if allowed.is_empty() => Some((
-                "onlyFrom",
-                "`onlyFrom` is empty: list at least one allowed source (namespace and selector)",
-            )),
-            _ => None,
+        if self.form().is_some() {
+            return Vec::new();
+        }
+        let only = |field: &str, list_empty: bool| {
+            list_empty.then(|| {
+                (
+                    field.to_owned(),
+                    format!("`{field}` is empty: list at least one allowed pod set"),
+                )
+            })
         };
-        problem
-            .map(|(field, message)| ParamProblem::new(field, message))
-            .into_iter()
-            .collect()
+        let problem = only("onlyFrom", self.only_from.as_ref().is_some_and(Vec::is_empty))
+            .or_else(|| only("onlyTo", self.only_to.as_ref().is_some_and(Vec::is_empty)))
+            .unwrap_or_else(|| match (&self.from, &self.to, self.expect, &self.only_from, &self.only_to) {
+                (_, _, _, Some(_), Some(_)) => (
+                    "onlyTo".to_owned(),
+                    "`onlyFrom` and `onlyTo` are two checks: write one per check".to_owned(),
+                ),
+                (_, _, _, Some(_), None) => (
+                    "onlyFrom".to_owned(),
+                    "`onlyFrom` goes with `to` only (no `from`, no `expect`): the only sources that may reach `to`".to_owned(),
+                ),
+                (_, _, _, None, Some(_)) => (
+                    "onlyTo".to_owned(),
+                    "`onlyTo` goes with `from` only (no `to`, no `expect`): the only destinations `from` may reach".to_owned(),
+                ),
+                (Some(_), Some(_), None, None, None) => ("expect".to_owned(), "`from` needs `expect`: `allowed` or `blocked`".to_owned()),
+                (_, None, _, None, None) => (
+                    "to".to_owned(),
+                    "set `from`, `to` and `expect` (one flow), `to` and `onlyFrom`, or `from` and `onlyTo`".to_owned(),
+                ),
+                _ => (
+                    "from".to_owned(),
+                    "set `from` and `expect` (one flow), `onlyFrom` (the only sources that may reach `to`), or `onlyTo` without `to`".to_owned(),
+                ),
+            });
+        vec![ParamProblem::new(problem.0, problem.1)]
     }
 }
 
@@ -120,8 +206,14 @@ mod tests {
         assert!(matches!(params(flow.clone()).form(), Some(Form::Flow { .. })));
         assert_eq!(fields(flow), Vec::<String>::new());
         let only = json!({"to": to, "onlyFrom": [from]});
-        assert!(matches!(params(only.clone()).form(), Some(Form::Exclusive(sets)) if sets.len() == 1));
+        assert!(matches!(params(only.clone()).form(), Some(Form::Exclusive { allowed, .. }) if allowed.len() == 1));
         assert_eq!(fields(only), Vec::<String>::new());
+        let dns = json!({"namespace": "kube-system", "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "port": 53});
+        let egress = json!({"from": from, "onlyTo": [dns, {"port": 53}, {"namespace": "shop"}]});
+        assert!(
+            matches!(params(egress.clone()).form(), Some(Form::ExclusiveEgress { allowed, .. }) if allowed[0].port == Some(53))
+        );
+        assert_eq!(fields(egress), Vec::<String>::new());
 
         let table = [
             (
@@ -134,12 +226,32 @@ mod tests {
             (json!({"to": to, "from": from}), "expect"),
             (json!({"to": to, "expect": "allowed"}), "from"),
             (json!({"to": to, "onlyFrom": []}), "onlyFrom"),
+            (json!({"from": from, "onlyTo": [from], "to": to}), "onlyTo"),
+            (json!({"from": from, "onlyTo": [from], "expect": "blocked"}), "onlyTo"),
+            (json!({"from": from, "onlyTo": []}), "onlyTo"),
+            (json!({"from": from}), "to"),
+            (json!({"to": to, "onlyFrom": [from], "onlyTo": [from]}), "onlyTo"),
         ];
         for (with, field) in table {
             let p = params(with.clone());
             assert_eq!(p.form(), None, "{with}");
             assert_eq!(fields(with.clone()), [field], "{with}");
         }
+    }
+
+    #[test]
+    fn allowed_destinations_are_validated() {
+        let from = json!({"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}});
+        let only_to = |entry: serde_json::Value| fields(json!({"from": from, "onlyTo": [entry]}));
+        assert_eq!(only_to(json!({})), ["onlyTo[0]"], "allows everything");
+        assert_eq!(
+            only_to(json!({"selector": {"matchLabels": {"app": "db"}}, "port": 5432})),
+            ["onlyTo[0].selector"]
+        );
+        assert_eq!(
+            only_to(json!({"namespace": "Shop_", "port": 53})),
+            ["onlyTo[0].namespace"]
+        );
     }
 
     #[test]

@@ -956,3 +956,91 @@ fn exclusivity_without_a_usable_destination_is_not_a_pass() {
         Some(Reason::ObjectMissing)
     );
 }
+
+/// `frontend`'s egress policy with these rules (the api pods on 8080 is the allowed flow).
+fn frontend_egress(rules: Value) -> Value {
+    netpol(
+        "shop",
+        "frontend-egress",
+        json!({"podSelector": {"matchLabels": {"app": "frontend"}}, "policyTypes": ["Egress"], "egress": rules}),
+    )
+}
+
+fn only_to_api() -> CheckSpec {
+    spec(json!({"grader": "reachability", "with": {
+        "from": {"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}},
+        "onlyTo": [{"namespace": "shop", "selector": {"matchLabels": {"app": "api"}}, "port": 8080}]}}))
+}
+
+/// (case, `frontend`'s egress rules or no policy, `None`: passes, or `Some((destination, rule))`)
+type EgressCase = (&'static str, Option<Value>, Option<(&'static str, &'static str)>);
+
+#[test]
+fn exclusive_egress_names_the_first_destination_outside_only_to_and_the_rule_that_lets_it_out() {
+    let api = json!({"podSelector": {"matchLabels": {"app": "api"}}});
+    let cases: [EgressCase; 6] = [
+        (
+            "exactly the api on 8080",
+            Some(json!([{"to": [api], "ports": [{"port": 8080}]}])),
+            None,
+        ),
+        (
+            "ports removed",
+            Some(json!([{"to": [api]}])),
+            Some(("pod shop/api-0 on TCP 65000", "egress rule 1 (podSelector")),
+        ),
+        (
+            "any namespace",
+            Some(json!([{"to": [{"namespaceSelector": {}}], "ports": [{"port": 8080}]}])),
+            Some((
+                "pod monitoring/grafana-0 on TCP 8080",
+                "egress rule 1 (namespaceSelector: {})",
+            )),
+        ),
+        (
+            "an outside range",
+            Some(json!([{"to": [api], "ports": [{"port": 8080}]}, {"to": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}])),
+            Some(("203.0.113.10", "egress rule 2 (ipBlock")),
+        ),
+        (
+            "an allow-all rule",
+            Some(json!([{"to": [api], "ports": [{"port": 8080}]}, {}])),
+            Some(("pod monitoring/grafana-0", "egress rule 2")),
+        ),
+        (
+            "no egress policy",
+            None,
+            Some(("pod monitoring/grafana-0", "no policy isolates")),
+        ),
+    ];
+    for (case, rules, expected) in cases {
+        let extra: Vec<Value> = rules.into_iter().map(frontend_egress).collect();
+        let objects = exclusive_cluster(None, &extra);
+        let verdict = only_to_api().evaluate("c", &observe(&objects));
+        match expected {
+            None => assert!(verdict.is_pass(), "{case}: {verdict:?}"),
+            Some((destination, rule)) => {
+                let message = fail_message(&verdict);
+                assert!(
+                    message.contains(destination) && message.contains(rule),
+                    "{case}: {message}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn exclusive_egress_may_allow_a_port_to_any_destination() {
+    let dns_anywhere = spec(json!({"grader": "reachability", "with": {
+        "from": {"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}},
+        "onlyTo": [{"namespace": "shop", "selector": {"matchLabels": {"app": "api"}}, "port": 8080}, {"port": 53}]}}));
+    let api = json!({"podSelector": {"matchLabels": {"app": "api"}}});
+    let rules = json!([{"to": [api], "ports": [{"port": 8080}]}, {"ports": [{"port": 53, "protocol": "UDP"}]}]);
+    let objects = exclusive_cluster(None, &[frontend_egress(rules)]);
+    assert!(dns_anywhere.evaluate("c", &observe(&objects)).is_pass());
+    assert!(
+        fail_message(&only_to_api().evaluate("c", &observe(&objects))).contains("on UDP 53"),
+        "without the entry, DNS to anywhere is an escape"
+    );
+}

@@ -5,6 +5,7 @@
 //! A pure function over a [`ClusterState`]; it explains, it does not probe. Objects missing from
 //! a snapshot (CoreDNS, namespaces) are assumed to work and the trace says so.
 
+pub mod egress;
 pub mod exclusive;
 pub mod matrix;
 pub mod policy;
