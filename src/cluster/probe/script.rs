@@ -686,20 +686,9 @@ mod tests {
         .expect("fake");
         std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let plan = Plan {
-            check_id: "svc".into(),
-            via: Via::Exec {
-                namespace: "shop".into(),
-                pod: "p".into(),
-            },
-            action: Action::Connect {
-                host: "10.96.0.20".into(),
-                port: 80,
-                protocol: graders::target::Protocol::Tcp,
-            },
             attempts: 5,
-            interval_s: 0,
             deadline_s: 60,
-            min_attempts: 1,
+            ..connect_plan("svc")
         };
         let refused = Plan {
             check_id: "refused".into(),
@@ -740,20 +729,10 @@ mod tests {
         std::fs::write(&fake, "#!/bin/sh\nsleep 1\necho TIMEOUT >&2; exit 1\n").expect("fake");
         std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let plan = Plan {
-            check_id: "slow".into(),
-            via: Via::Exec {
-                namespace: "shop".into(),
-                pod: "p".into(),
-            },
-            action: Action::Connect {
-                host: "10.96.0.20".into(),
-                port: 80,
-                protocol: graders::target::Protocol::Tcp,
-            },
             attempts: 30,
             interval_s: 1,
             deadline_s: 3,
-            min_attempts: 1,
+            ..connect_plan("slow")
         };
         let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
         let started = std::time::Instant::now();
