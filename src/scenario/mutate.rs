@@ -9,6 +9,7 @@
 //! Pure: built on the simulator and the graders. Must not touch a cluster, print, or decide
 //! what is an error (lint does, with the scenario's `accepted:` list).
 
+use graders::analyzer::egress::WITNESS_PORT;
 use graders::analyzer::{Analyzer, Target};
 use graders::score::grade;
 use graders::state::ClusterState;
@@ -23,9 +24,6 @@ use super::simulate::Simulation;
 
 /// Most mutants derived from one object's fields (a long ConfigMap would give hundreds).
 const MAX_FIELD_MUTANTS: usize = 24;
-
-/// A port no scenario serves: a policy that lets it through lets through more than asked.
-const WITNESS_PORT: u16 = 65_000;
 
 /// One variant of the solved state.
 #[derive(Clone, Debug)]
