@@ -180,9 +180,9 @@ pub struct HintArgs {
 /// `kubedrill submit`.
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// Report format.
-    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
-    pub format: crate::report::ReportFormat,
+    /// Output format of the report.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: crate::report::ReportFormat,
     /// Pass mark in percent.
     #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
     pub pass_mark: f64,
@@ -398,7 +398,7 @@ pub struct GradeArgs {
     pub jobs: usize,
     /// With `--batch`: also write each student's report (`<name>.json`, `<name>.junit.xml`) here.
     #[arg(long, value_name = "DIR", requires = "batch")]
-    pub output_dir: Option<PathBuf>,
+    pub report_dir: Option<PathBuf>,
     /// The attempt's seed (default: the one the snapshot names).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -413,12 +413,12 @@ pub struct GradeArgs {
     /// How traffic checks are judged on a live cluster.
     #[command(flatten)]
     pub probes: ProbeArgs,
-    /// Report format.
-    #[arg(short = 'o', long = "format", value_enum, default_value_t)]
-    pub format: crate::report::ReportFormat,
-    /// Write the report to this file instead of stdout.
-    #[arg(long = "output", value_name = "FILE")]
-    pub output_file: Option<PathBuf>,
+    /// Output format of the report.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: crate::report::ReportFormat,
+    /// Write the report to this file instead of stdout (in the `--output` format).
+    #[arg(long, value_name = "FILE")]
+    pub report_file: Option<PathBuf>,
     /// Pass mark in percent.
     #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
     pub pass_mark: f64,
@@ -537,7 +537,7 @@ pub struct ProbeArgs {
 #[derive(Debug, Subcommand)]
 pub enum ClusterCommand {
     /// Create (or reuse) the profile's kind cluster and wait until it is healthy.
-    Up(ClusterArgs),
+    Up(UpArgs),
     /// Delete the profile's kind cluster and its files.
     Down(ClusterArgs),
     /// Show whether the profile's cluster exists and is healthy.
@@ -551,15 +551,12 @@ pub enum ClusterCommand {
     Setup(SetupArgs),
 }
 
-/// Arguments of `cluster up|down|status|reset`.
+/// Arguments of `cluster up|down|status|reset|load-images`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     /// The cluster profile.
     #[arg(long, value_enum, default_value = "kindnet")]
     pub profile: Profile,
-    /// Worker nodes (when creating).
-    #[arg(long, default_value_t = 1)]
-    pub workers: u8,
     /// Print each phase's time.
     #[arg(short, long)]
     pub verbose: bool,
@@ -568,12 +565,34 @@ pub struct ClusterArgs {
     pub output: OutputFormat,
 }
 
+/// Worker nodes of a cluster kubedrill creates.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct WorkersArg {
+    /// Worker nodes, when the cluster has to be created.
+    #[arg(long, default_value_t = 1)]
+    pub workers: u8,
+}
+
+/// Arguments of `cluster up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The profile's cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Its size.
+    #[command(flatten)]
+    pub size: WorkersArg,
+}
+
 /// Arguments of `cluster reset`.
 #[derive(Debug, Args)]
 pub struct ResetArgs {
     /// The profile's cluster.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Its size, should it have to be recreated.
+    #[command(flatten)]
+    pub size: WorkersArg,
     /// Reset this cluster instead of kubedrill's kind cluster.
     #[command(flatten)]
     pub given: GivenCluster,

@@ -79,6 +79,23 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Nothing of the attempt is in the graded state: the wrong seed (or its namespaces are gone).
+    #[error(
+        "nothing of `{scenario}` seed {seed} is in {graded}: none of its namespaces ({}) exists",
+        expected.join(", ")
+    )]
+    WrongAttempt {
+        /// Scenario id.
+        scenario: String,
+        /// The seed asked for.
+        seed: u64,
+        /// What was graded (`` `file` `` or `the cluster`).
+        graded: String,
+        /// The namespaces that seed's setup creates.
+        expected: Vec<String>,
+        /// A seed that matches, when one was found.
+        matching_seed: Option<u64>,
+    },
     /// Neither `--seed` nor the snapshot gives the attempt's seed.
     #[error("no seed: pass `--seed N` (the snapshot does not name one)")]
     NoSeed,
@@ -147,6 +164,7 @@ impl Error {
             | Self::InvalidSnapshot { .. }
             | Self::SnapshotMismatch { .. }
             | Self::NoSeed
+            | Self::WrongAttempt { .. }
             | Self::BadFlow { .. }
             | Self::InvalidScenario { .. }
             | Self::AlreadyExists { .. }
@@ -178,6 +196,13 @@ impl Error {
                 "e.g. `--from shop/frontend-7d9f --to shop/api:8080` or `--from shop/app=frontend --to shop/svc/api:http`"
                     .to_owned(),
             ],
+            Self::WrongAttempt { matching_seed, .. } => match matching_seed {
+                Some(seed) => vec![format!("its state matches seed {seed}: grade with `--seed {seed}`")],
+                None => vec![
+                    "grade with the seed the attempt was started with (`kubedrill history` lists them)".to_owned(),
+                    "if its namespaces were deleted, set it up again: `kubedrill cluster setup <id> --seed N`".to_owned(),
+                ],
+            },
             Self::NoSeed => {
                 vec!["the seed changes names and ports; use the one the attempt was started with".to_owned()]
             }

@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: scenario folder -> [`scenario::Scenario`] -> [`scenario::Rendered`]
 //! (one seed) -> cluster -> observed state + probes -> `graders` -> verdicts -> report.
-//! Only [`output`] prints; only the cluster module (to come) talks to Docker, kind or the API.
+//! Only [`output`] prints; only [`cluster`] talks to Docker, kind or the API.
 
 pub mod batch;
 pub mod catalogue;
@@ -17,6 +17,7 @@ pub mod practice;
 pub mod progress;
 pub mod report;
 pub mod scenario;
+pub mod seed_match;
 pub mod snapshot;
 
 use clap::Parser;

@@ -50,7 +50,7 @@ fn run_json(roster: &Path, out: &Path) -> (i32, serde_json::Value) {
     let output = kubedrill(Some("classroom-secret"))
         .args(["grade", "--batch"])
         .arg(roster)
-        .args(["-o", "json", "--output-dir"])
+        .args(["-o", "json", "--report-dir"])
         .arg(out)
         .output()
         .expect("runs");

@@ -698,7 +698,7 @@ fn grade_writes_reports_to_a_file_and_reports_bad_snapshots() {
             "coredns-corefile-error",
             "-o",
             "junit",
-            "--output",
+            "--report-file",
         ])
         .arg(&out)
         .arg("--snapshot")
@@ -758,4 +758,79 @@ fn probe_errors_are_environment_errors_with_exit_3() {
         .code(3)
         .stdout(predicates::str::contains("ERROR"))
         .stdout(predicates::str::contains("environment problem, not scored"));
+}
+
+/// A `kubectl get -o yaml` dump of seed 1's attempt (the fixture without kubedrill's header).
+fn headerless(dir: &Path, scenario: &str, state: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture(scenario, state)).expect("fixture");
+    let objects = text.split_once("\nobjects:\n").expect("a Snapshot document").1;
+    let items = objects.split("\nbaseline:").next().expect("objects");
+    let path = dir.join("dump.yaml");
+    std::fs::write(&path, format!("apiVersion: v1\nkind: List\nitems:\n{items}\n")).expect("write");
+    path
+}
+
+#[test]
+fn grading_with_the_wrong_seed_names_the_right_one_instead_of_scoring_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = headerless(dir.path(), "service-wrong-selector", "fixed");
+    let graded = |seed: &str| {
+        kubedrill()
+            .args([
+                "grade",
+                "--scenario",
+                "service-wrong-selector",
+                "--seed",
+                seed,
+                "--snapshot",
+            ])
+            .arg(&dump)
+            .output()
+            .expect("run")
+    };
+    let right = graded("1");
+    assert_eq!(
+        right.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    let wrong = graded("2");
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(2), "{stderr}");
+    assert!(
+        wrong.stdout.is_empty(),
+        "no report is printed for a state of another attempt"
+    );
+    assert!(
+        stderr.contains("nothing of `service-wrong-selector` seed 2 is in")
+            && stderr.contains("none of its namespaces"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("matches seed 1: grade with `--seed 1`"), "{stderr}");
+}
+
+#[test]
+fn output_is_the_report_format_and_report_file_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = kubedrill()
+        .current_dir(dir.path())
+        .args([
+            "grade",
+            "--scenario",
+            "coredns-corefile-error",
+            "--output",
+            "json",
+            "--snapshot",
+        ])
+        .arg(fixture("coredns-corefile-error", "fixed"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["scenario"]["id"], "coredns-corefile-error");
+    assert!(
+        !dir.path().join("json").exists(),
+        "`--output json` is a format, never a file named json"
+    );
 }

@@ -25,6 +25,15 @@ pub fn order(manifests: &[Manifest]) -> Vec<&Manifest> {
     ordered
 }
 
+/// The attempt whose steps apply a manifest.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt<'a> {
+    /// Scenario id.
+    pub scenario: &'a str,
+    /// Seed.
+    pub seed: u64,
+}
+
 /// `Kind ns/name` or `Kind name`, for messages.
 #[must_use]
 pub fn describe(manifest: &Manifest) -> String {
@@ -45,6 +54,15 @@ impl Live {
 
     /// Server-side apply one manifest (forcing conflicts: kubedrill owns scenario objects).
     pub async fn apply(&self, manifest: &Manifest) -> Result<DynamicObject, ClusterError> {
+        self.apply_for(manifest, None).await
+    }
+
+    /// [`Live::apply`] for an attempt's steps: a Namespace records the scenario and seed.
+    pub async fn apply_for(
+        &self,
+        manifest: &Manifest,
+        attempt: Option<Attempt<'_>>,
+    ) -> Result<DynamicObject, ClusterError> {
         let resolved = self.kinds.resolve(&manifest.api_version, &manifest.kind).await?;
         let namespace = manifest.namespace.as_deref().unwrap_or("default");
         let what = describe(manifest);
@@ -59,8 +77,12 @@ impl Live {
         let mut object = manifest.object.clone();
         if manifest.kind == "Namespace" {
             // Marks what `cluster reset` removes; an annotation, so no selector can see it.
-            object["metadata"]["annotations"][super::lifecycle::NAMESPACE_ANNOTATION] =
-                serde_json::Value::String("true".to_owned());
+            let annotations = &mut object["metadata"]["annotations"];
+            let scenario = attempt.map_or("true", |a| a.scenario);
+            annotations[super::lifecycle::NAMESPACE_ANNOTATION] = scenario.into();
+            if let Some(attempt) = attempt {
+                annotations[super::lifecycle::SEED_ANNOTATION] = attempt.seed.to_string().into();
+            }
         }
         api.patch(&manifest.name, &params, &Patch::Apply(&object))
             .await

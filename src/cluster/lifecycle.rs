@@ -31,8 +31,12 @@ use super::wait::{Poll, internal_check};
 use crate::scenario::model::Profile;
 use crate::scenario::render::Rendered;
 
-/// Annotation kubedrill puts on the Namespaces it applies, so reset knows what to remove.
+/// Annotation kubedrill puts on the Namespaces it applies, so reset knows what to remove; its
+/// value is the scenario id (or `true` for namespaces applied outside an attempt).
 pub const NAMESPACE_ANNOTATION: &str = "kubedrill.dev/scenario";
+/// Annotation with the attempt's seed on the Namespaces a scenario's steps apply, so grading
+/// with the wrong seed can name the right one.
+pub const SEED_ANNOTATION: &str = "kubedrill.dev/seed";
 /// How long removing scenario namespaces may take before kubedrill names the one stuck.
 pub const NAMESPACE_DELETION_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the readiness gate waits after a create.
@@ -365,7 +369,8 @@ impl Live {
         progress: &dyn Progress,
     ) -> Result<Observation, ClusterError> {
         let context = StepContext {
-            files: &rendered.files,
+            rendered,
+            scenario,
             nodes,
             saved,
         };

@@ -5,7 +5,6 @@
 //!
 //! Executes steps; never renders scenarios, decides scores or prints.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use graders::target::{ObjectRef, PodSet};
@@ -13,12 +12,12 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use super::apply::order;
+use super::apply::{Attempt, order};
 use super::error::ClusterError;
 use super::kinds::{self, Resolved};
 use super::live::Live;
 use super::safety::{FIELD_MANAGER, Scope, is_system_namespace};
-use crate::scenario::render::RenderedFile;
+use crate::scenario::Rendered;
 use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, Step};
 
 /// Node containers of a kind cluster, reached with `docker exec`.
@@ -46,8 +45,10 @@ pub fn pick(names: &[String], set: NodeSet) -> Vec<&str> {
 
 /// What steps need besides the cluster.
 pub struct StepContext<'a> {
-    /// The scenario's rendered files (for `apply`).
-    pub files: &'a BTreeMap<String, RenderedFile>,
+    /// The attempt: its rendered files (for `apply`) and seed.
+    pub rendered: &'a Rendered,
+    /// Its scenario id (recorded on the namespaces it applies).
+    pub scenario: &'a str,
     /// The node containers (`None`: a cluster kubedrill did not create; `nodeExec` refused).
     pub nodes: Option<&'a dyn Nodes>,
     /// Where to save system objects before changing them (`None`: do not save).
@@ -69,12 +70,16 @@ impl Live {
     async fn run_step(&self, step: &Step, context: &StepContext<'_>) -> Result<(), ClusterError> {
         match step {
             Step::Apply(path) => {
-                let file = context.files.get(path).ok_or_else(|| ClusterError::Io {
+                let file = context.rendered.files.get(path).ok_or_else(|| ClusterError::Io {
                     path: PathBuf::from(path),
                     message: "not among the scenario's rendered files".to_owned(),
                 })?;
+                let attempt = Attempt {
+                    scenario: context.scenario,
+                    seed: context.rendered.seed,
+                };
                 for manifest in order(&file.objects) {
-                    self.apply(manifest).await?;
+                    self.apply_for(manifest, Some(attempt)).await?;
                 }
                 Ok(())
             }

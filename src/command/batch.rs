@@ -78,7 +78,7 @@ pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &P
     };
     let rows = super::cluster::block_on("batch grading", async { Ok(batch.run(&students, &observer).await) })?;
     let summary = summarize(&rows);
-    let combined = match args.format {
+    let combined = match args.output {
         ReportFormat::Json => serde_json::to_string_pretty(&BatchReport {
             schema_version: crate::report::SCHEMA_VERSION,
             kubedrill_version: env!("CARGO_PKG_VERSION"),
@@ -97,16 +97,16 @@ pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &P
         ReportFormat::Markdown | ReportFormat::Html => {
             return Err(Error::InvalidRoster {
                 path: roster.to_path_buf(),
-                message: "a batch report is text, json, junit or csv (per-student reports go to --output-dir)"
+                message: "a batch report is text, json, junit or csv (per-student reports go to --report-dir)"
                     .to_owned(),
             });
         }
     };
-    if let Some(dir) = &args.output_dir {
+    if let Some(dir) = &args.report_dir {
         per_student(dir, &rows)?;
         printer.success(&format!("{} per-student report(s) in `{}`", rows.len(), dir.display()));
     }
-    super::grade::emit(printer, args.output_file.as_deref(), &combined)?;
+    super::grade::emit(printer, args.report_file.as_deref(), &combined)?;
     Ok(if summary.errors > 0 {
         Exit::Environment
     } else if summary.failed > 0 {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, ResetArgs, SetupArgs};
+use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, ResetArgs, SetupArgs, UpArgs};
 use crate::cluster::error::ClusterError;
 use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::{self, KindNodes, Timings};
@@ -25,11 +25,11 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
     let data = DataDir::from_env();
     let spinner = Spinner::new(printer.is_quiet());
     match command {
-        ClusterCommand::Up(args) => {
+        ClusterCommand::Up(UpArgs { cluster: args, size }) => {
             offer_missing_tools(&data, printer)?;
             let timings = block_on(
                 "cluster up",
-                lifecycle::up(args.profile, args.workers, &data, &SystemRunner, &spinner),
+                lifecycle::up(args.profile, size.workers, &data, &SystemRunner, &spinner),
             )?;
             report(printer, args, "up", &timings);
         }
@@ -38,14 +38,18 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
             printer.success(&format!("deleted cluster `{}`", cluster_name(args.profile)));
         }
         ClusterCommand::Status(args) => return status(args, &data, printer),
-        ClusterCommand::Reset(ResetArgs { cluster: args, given }) => {
+        ClusterCommand::Reset(ResetArgs {
+            cluster: args,
+            size,
+            given,
+        }) => {
             if let Some(given) = crate::practice::lab::Given::from_args(given) {
-                return reset_given(args, given, &data, printer, &spinner);
+                return reset_given(args, size.workers, given, &data, printer, &spinner);
             }
             let mut timings = Timings::default();
             let recreated = block_on(
                 "cluster reset",
-                lifecycle::reset(args.profile, args.workers, &data, &SystemRunner, &spinner, &mut timings),
+                lifecycle::reset(args.profile, size.workers, &data, &SystemRunner, &spinner, &mut timings),
             )?;
             if recreated {
                 printer.warning("the health gate failed after the reset, so the cluster was recreated");
@@ -69,6 +73,7 @@ pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer
 /// recreated.
 fn reset_given(
     args: &ClusterArgs,
+    workers: u8,
     given: crate::practice::lab::Given,
     data: &DataDir,
     printer: &Printer,
@@ -80,7 +85,7 @@ fn reset_given(
         ..KindLab::new(data.clone(), spinner)
     };
     let mut timings = Timings::default();
-    lab.prepare(args.profile, args.workers, &mut timings)?;
+    lab.prepare(args.profile, workers, &mut timings)?;
     report(printer, args, "reset", &timings);
     Ok(Exit::Success)
 }

@@ -14,7 +14,8 @@ use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::scenario::{Rendered, Scenario};
 use crate::snapshot::{self, Snapshot};
-use graders::state::Observation;
+use graders::state::{ClusterState, Observation};
+use graders::target::ObjectKind;
 
 /// Run `grade`.
 pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
@@ -35,8 +36,8 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
         key: key.as_deref(),
     };
     let report = crate::grading::report(attempt, &observation)?;
-    let text = report.render(args.format, printer)?;
-    emit(printer, args.output_file.as_deref(), &text)?;
+    let text = report.render(args.output, printer)?;
+    emit(printer, args.report_file.as_deref(), &text)?;
     Ok(exit_for(&report.score))
 }
 
@@ -79,7 +80,10 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
         (Some(seed), _) | (None, Some(seed)) => seed,
         (None, None) => return Err(Error::NoSeed),
     };
-    let rendered = crate::catalogue::render_for(scenario, seed, args.target.namespace_prefix.as_deref())?;
+    let prefix = args.target.namespace_prefix.as_deref();
+    let rendered = crate::catalogue::render_for(scenario, seed, prefix)?;
+    let source = format!("`{}`", path.display());
+    ensure_attempt(scenario, &rendered, prefix, source, &[&snapshot.observation.state])?;
     snapshot
         .baseline_from_setup(&rendered)
         .map_err(|e| Error::InvalidSnapshot {
@@ -97,17 +101,48 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let rendered = crate::catalogue::render_for(scenario, seed, args.target.namespace_prefix.as_deref())?;
     let data = DataDir::from_env();
     let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
-    let observation = block_on("grading", async {
+    let (observation, namespaces) = block_on("grading", async {
         let preloaded = super::cluster::kind_preloaded(expected.as_deref(), &data, scenario.file.cluster.profile);
         let live = open(&args.target, &kubeconfig, expected.as_deref())
             .await?
             .with_probes(args.probes.probes)
             .with_preloaded(&preloaded);
-        live.observe_checks(&rendered.checks).await
+        let observation = live.observe_checks(&rendered.checks).await?;
+        // Only to tell a wrong seed from a failing attempt; RBAC may forbid it (then unknown).
+        let namespaces = live.observe([&(ObjectKind::Namespace, None)]).await.ok();
+        Ok((observation, namespaces))
     })?;
+    if let Some(namespaces) = &namespaces {
+        let prefix = args.target.namespace_prefix.as_deref();
+        ensure_attempt(
+            scenario,
+            &rendered,
+            prefix,
+            "the cluster".to_owned(),
+            &[&observation.state, namespaces],
+        )?;
+    }
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
     let source = format!("cluster:{}", kubeconfig.display());
     Ok((observation, rendered, source))
+}
+
+/// Refuse to grade a state that holds nothing of the attempt (see [`crate::seed_match`]).
+pub(crate) fn ensure_attempt(
+    scenario: &Scenario,
+    rendered: &Rendered,
+    prefix: Option<&str>,
+    source: String,
+    states: &[&ClusterState],
+) -> Result<(), Error> {
+    let render = |seed| crate::catalogue::render_for(scenario, seed, prefix).ok();
+    crate::seed_match::check(rendered, scenario.id(), states, render).map_err(|m| Error::WrongAttempt {
+        scenario: scenario.id().to_owned(),
+        seed: rendered.seed,
+        graded: source,
+        expected: m.expected,
+        matching_seed: m.matching_seed,
+    })
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {

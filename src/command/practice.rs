@@ -379,7 +379,7 @@ pub fn hint(args: &HintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
 pub fn submit(args: &SubmitArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer).on(&args.live);
     let finished = context.run(args.pass_mark, flow::submit)?;
-    show_finished(printer, &finished, args.format)
+    show_finished(printer, &finished, args.output)
 }
 
 fn time_up(printer: &Printer, finished: &Finished) -> Result<Exit, Error> {

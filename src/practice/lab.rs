@@ -246,7 +246,8 @@ impl Lab for KindLab<'_> {
             let live = self.open(access).await?;
             let saved = live.guard.is_owned().then(|| self.saved(access, &live));
             let context = StepContext {
-                files: &rendered.files,
+                rendered,
+                scenario: rendered.scenario_id(),
                 nodes: (!access.given).then_some(&nodes as &dyn Nodes),
                 saved: saved.as_deref(),
             };

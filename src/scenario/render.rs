@@ -113,6 +113,15 @@ impl Rendered {
         out
     }
 
+    /// The id of the scenario this attempt was rendered from.
+    #[must_use]
+    pub fn scenario_id(&self) -> &str {
+        self.params
+            .get("scenario_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
     /// Objects the setup applies, in order.
     pub fn setup_objects(&self) -> impl Iterator<Item = &Manifest> {
         self.setup
