@@ -162,9 +162,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn resolve(reference: &str, user_dir: Option<&Path>) -> Result<Scenario, Error> {
     let path = Path::new(reference);
     if path.exists() {
-        let dir = disk_dirs(path)?.into_iter().next().ok_or_else(|| Error::Io {
+        let dir = disk_dirs(path)?.into_iter().next().ok_or_else(|| Error::NoScenarios {
             path: path.to_path_buf(),
-            message: "no scenario.yaml here".to_owned(),
         })?;
         return Scenario::load(dir).map_err(|p| Error::InvalidScenario { problems: vec![*p] });
     }
@@ -173,6 +172,21 @@ pub fn resolve(reference: &str, user_dir: Option<&Path>) -> Result<Scenario, Err
         Some(index) => Ok(catalogue.entries.swap_remove(index).scenario),
         None => Err(catalogue.unknown(reference)),
     }
+}
+
+/// The instructor's scenario folder every command uses: `--scenarios DIR` (or
+/// `KUBEDRILL_SCENARIOS`) when given, else `./scenarios` when it holds at least one scenario.
+#[must_use]
+pub fn user_dir(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        let local = PathBuf::from("scenarios");
+        let holds_one = std::fs::read_dir(&local)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.path().join("scenario.yaml").is_file());
+        holds_one.then_some(local)
+    })
 }
 
 /// Render for one student of a shared cluster: every generated name starts with `prefix`

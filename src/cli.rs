@@ -10,7 +10,7 @@ use crate::scenario::model::{Domain, Profile};
 #[derive(Debug, Parser)]
 #[command(name = "kubedrill", version, propagate_version = true, max_term_width = 100)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 graded below the pass mark, 2 usage or input error, 3 environment error."
+    after_help = "Output: `-o/--output FORMAT` picks the format wherever data is printed; files are written only by flags that say so (`--report-file`, `--report-dir`).\nExit codes: 0 success, 1 graded below the pass mark, 2 usage or input error, 3 environment error."
 )]
 pub struct Cli {
     /// An instructor's scenario folder; its scenarios override built-ins with the same id.
@@ -57,11 +57,12 @@ pub enum Command {
     List(ListArgs),
     /// Show a scenario's task, requirements and points (never its solution).
     Show(ShowArgs),
-    /// Author scenarios: lint, render, scaffold.
+    /// Author scenarios: lint, render, scaffold, and self-test on a cluster (verify).
     #[command(subcommand)]
     Scenario(ScenarioCommand),
-    /// Grade an attempt from a snapshot of cluster state (live grading comes with the cluster
-    /// module). Exit 0 at or above the pass mark, 1 below, 2 bad input, 3 environment errors.
+    /// Grade an attempt: a live cluster (kubedrill's, or `--kubeconfig`), a snapshot file, or a
+    /// whole class (`--batch`). Exit 0 at or above the pass mark, 1 below, 2 bad input, 3
+    /// environment errors.
     Grade(GradeArgs),
     /// Explain why a connection is allowed or blocked (hop by hop), or print the allow/deny
     /// matrix, from a snapshot. Exit 0 when allowed, 1 when blocked, 2 on bad input.
@@ -226,8 +227,8 @@ pub enum ExamCommand {
 /// `kubedrill exam start`.
 #[derive(Debug, Args)]
 pub struct ExamStartArgs {
-    /// How many tasks.
-    #[arg(long, default_value_t = 8)]
+    /// How many tasks (at least 1).
+    #[arg(long, default_value_t = 8, value_parser = at_least_one)]
     pub tasks: usize,
     /// Time for the whole exam.
     #[arg(long, default_value = "60m", value_name = "DURATION")]
@@ -422,6 +423,14 @@ pub struct GradeArgs {
     /// Pass mark in percent.
     #[arg(long, default_value_t = graders::score::DEFAULT_PASS_MARK, value_parser = percent)]
     pub pass_mark: f64,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("an exam has at least 1 task".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
 }
 
 fn percent(text: &str) -> Result<f64, String> {

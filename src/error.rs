@@ -61,6 +61,16 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A file given to `report verify` that is not a JSON grade report.
+    #[error("`{}`{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    InvalidReport {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, when known.
+        line: Option<u64>,
+        /// What is wrong.
+        message: String,
+    },
     /// The snapshot names another scenario or seed than the one asked for.
     #[error("`{}` was taken for {found}, not {wanted}", path.display())]
     SnapshotMismatch {
@@ -97,12 +107,18 @@ pub enum Error {
         matching_seed: Option<u64>,
     },
     /// Neither `--seed` nor the snapshot gives the attempt's seed.
-    #[error("no seed: pass `--seed N` (the snapshot does not name one)")]
+    #[error("no seed: pass `--seed N` (only kubedrill's own snapshots record it)")]
     NoSeed,
     /// A path the user named does not exist.
     #[error("`{}` does not exist", path.display())]
     NotFound {
         /// The path.
+        path: PathBuf,
+    },
+    /// A folder given to `scenario lint` holds no scenario.
+    #[error("`{}` holds no scenario (no scenario.yaml in it or in its folders)", path.display())]
+    NoScenarios {
+        /// The folder.
         path: PathBuf,
     },
     /// `scenario new` would overwrite an existing folder.
@@ -151,6 +167,20 @@ pub enum Error {
     },
 }
 
+/// Read a file the user named: a missing one is [`Error::NotFound`] (exit 2), any other failure
+/// [`Error::Io`] (exit 3).
+pub fn read_input(path: &std::path::Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            path: path.to_path_buf(),
+        },
+        _ => Error::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    })
+}
+
 impl Error {
     /// The exit code this error maps to.
     #[must_use]
@@ -161,7 +191,9 @@ impl Error {
             Self::Io { .. } | Self::Template { .. } | Self::Cluster(_) | Self::Practice(_) => Exit::Environment,
             Self::UnknownScenario { .. }
             | Self::NotFound { .. }
+            | Self::NoScenarios { .. }
             | Self::InvalidSnapshot { .. }
+            | Self::InvalidReport { .. }
             | Self::SnapshotMismatch { .. }
             | Self::NoSeed
             | Self::WrongAttempt { .. }
@@ -184,10 +216,16 @@ impl Error {
                 hints
             }
             Self::InvalidScenario { .. } => vec!["run `kubedrill scenario lint <path>` for details".to_owned()],
-            Self::Io { .. } => vec!["check the path is readable (and writable, for `scenario new`)".to_owned()],
+            Self::Io { .. } => vec!["check the path's permissions and that its disk is not full".to_owned()],
+            Self::NoScenarios { .. } => vec![
+                "a scenario is a folder with a scenario.yaml; `kubedrill scenario new <id>` scaffolds one".to_owned(),
+            ],
             Self::InvalidSnapshot { .. } => vec![
                 "a snapshot is `kubectl get ... -o yaml|json` output, or a kubedrill Snapshot document (see README)"
                     .to_owned(),
+            ],
+            Self::InvalidReport { .. } => vec![
+                "pass JSON reports as `kubedrill grade -o json` writes them (or a batch's `--report-dir` files)".to_owned(),
             ],
             Self::SnapshotMismatch { .. } => {
                 vec!["grade with the scenario and seed the snapshot was taken for".to_owned()]
@@ -204,9 +242,9 @@ impl Error {
                 ],
             },
             Self::NoSeed => {
-                vec!["the seed changes names and ports; use the one the attempt was started with".to_owned()]
+                vec!["the seed changes names and ports; use the one the attempt was started with (`kubedrill history` lists them)".to_owned()]
             }
-            Self::NotFound { .. } => vec!["check the path; `kubedrill list` shows the catalogue ids".to_owned()],
+            Self::NotFound { .. } => vec!["check the path (a relative path starts from the current folder)".to_owned()],
             Self::AlreadyExists { .. } => vec!["pick another id, or remove the folder first".to_owned()],
             Self::InvalidId { .. } => vec!["use lowercase letters, digits and `-`, e.g. `svc-wrong-port`".to_owned()],
             Self::Template { .. } => vec!["please report this as a kubedrill bug".to_owned()],

@@ -12,6 +12,16 @@ use crate::cli::ColorChoice;
 use crate::error::Error;
 use crate::scenario::Problem;
 
+/// A point penalty for people: `no penalty`, `-1 point`, `-3 points` (never `-0`).
+#[must_use]
+pub fn penalty(points: u32) -> String {
+    match points {
+        0 => "no penalty".to_owned(),
+        1 => "-1 point".to_owned(),
+        n => format!("-{n} points"),
+    }
+}
+
 /// ANSI styles used by the printer.
 #[derive(Clone, Copy)]
 enum Style {
@@ -249,7 +259,14 @@ fn visible_width(text: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::{table, visible_width};
+    use super::{penalty, table, visible_width};
+
+    #[test]
+    fn penalties_never_read_minus_zero() {
+        assert_eq!(penalty(0), "no penalty");
+        assert_eq!(penalty(1), "-1 point");
+        assert_eq!(penalty(4), "-4 points");
+    }
 
     #[test]
     fn tables_align_on_visible_width() {

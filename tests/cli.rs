@@ -501,3 +501,70 @@ fn predicted_verdicts_are_marked_in_every_report_format() {
         assert!(marked, "{format}: {stdout}");
     }
 }
+
+#[test]
+fn list_fits_a_classic_terminal_and_json_keeps_whole_titles() {
+    let text = stdout_of(&["list"]);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
+    }
+    let all: serde_json::Value = serde_json::from_str(&stdout_of(&["list", "-o", "json"])).expect("json");
+    let titles: Vec<&str> = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["title"].as_str())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.chars().count() > 45),
+        "some title is long enough to be cut"
+    );
+    for title in titles {
+        let shown = title.chars().take(10).collect::<String>();
+        assert!(text.contains(&shown), "`{title}` is listed");
+    }
+}
+
+#[test]
+fn completions_offer_scenario_ids_and_an_instructors_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kubedrill()
+        .current_dir(dir.path())
+        .args(["scenario", "new", "my-drill"])
+        .assert()
+        .success();
+    let bash = kubedrill()
+        .current_dir(dir.path())
+        .args(["completions", "bash"])
+        .output()
+        .expect("run");
+    let bash = String::from_utf8_lossy(&bash.stdout);
+    assert!(bash.contains("service-wrong-selector"), "built-in ids are completed");
+    assert!(bash.contains("my-drill"), "./scenarios ids are completed");
+}
+
+#[test]
+fn show_and_list_use_the_local_scenarios_folder_like_lint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    kubedrill()
+        .current_dir(dir.path())
+        .args(["scenario", "new", "my-drill", "--title", "My own drill"])
+        .assert()
+        .success();
+    let cases: [(&[&str], &str); 3] = [
+        (&["show", "my-drill"], "My own drill"),
+        (&["list"], "my-drill"),
+        (&["scenario", "lint"], "1 scenario(s) checked"),
+    ];
+    for (args, expected) in cases {
+        let out = kubedrill().current_dir(dir.path()).args(args).output().expect("run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(expected), "{args:?}:\n{text}");
+    }
+}

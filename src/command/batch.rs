@@ -60,10 +60,7 @@ struct BatchReport<'a> {
 
 /// Run a batch.
 pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
-    let text = std::fs::read_to_string(roster).map_err(|e| Error::Io {
-        path: roster.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let text = crate::error::read_input(roster)?;
     let students = parse_roster(&text, roster)?;
     let key = crate::report::signing_key();
     let batch = Batch {

@@ -146,15 +146,7 @@ pub(crate) fn ensure_attempt(
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => Error::Io {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        },
-    })?;
+    let text = crate::error::read_input(path)?;
     snapshot::parse(&text).map_err(|e| Error::InvalidSnapshot {
         path: path.to_path_buf(),
         line: e.line,

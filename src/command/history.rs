@@ -64,7 +64,7 @@ pub fn history(args: &HistoryArgs, printer: &Printer) -> Result<Exit, Error> {
                     a.seed.to_string(),
                     clock_text(a.duration_ms),
                     score,
-                    format!("{} (-{})", a.hints_used, a.hint_penalty),
+                    format!("{} ({})", a.hints_used, crate::output::penalty(a.hint_penalty)),
                     outcome.to_owned(),
                 ]);
             }
@@ -105,7 +105,9 @@ pub fn stats(args: &StatsArgs, printer: &Printer) -> Result<Exit, Error> {
                     let _ = writeln!(out, "  {}/{}: failed {} of {}", w.scenario, w.check, w.failed, w.scored);
                 }
             }
-            let _ = writeln!(out, "\n{}", printer.heading("By domain"));
+            if !stats.domains.is_empty() {
+                let _ = writeln!(out, "\n{}", printer.heading("By domain"));
+            }
             for (domain, d) in &stats.domains {
                 let _ = writeln!(
                     out,

@@ -19,10 +19,7 @@ pub fn run(args: &LintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resul
             .first()
             .cloned()
             .unwrap_or_else(|| PathBuf::from("scenarios"));
-        return Err(Error::Io {
-            path,
-            message: "no scenario folders found (none holds a scenario.yaml)".to_owned(),
-        });
+        return Err(Error::NoScenarios { path });
     }
     let reports = lint_folders(dirs);
     let invalid = reports.iter().filter(|r| !r.is_valid()).count();
@@ -59,8 +56,9 @@ pub fn run(args: &LintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resul
     Ok(if invalid == 0 { Exit::Success } else { Exit::Usage })
 }
 
-/// The folders to lint: the given paths; else ./scenarios if present; else the instructor's
-/// `--scenarios` folder; else the built-in catalogue.
+/// The folders to lint: the given paths; else the instructor's folder (`--scenarios`, or
+/// ./scenarios when it holds scenarios; see [`crate::catalogue::user_dir`]); else the built-in
+/// catalogue.
 fn folders(paths: &[PathBuf], user_dir: Option<&Path>) -> Result<Vec<ScenarioDir>, Error> {
     if !paths.is_empty() {
         let mut dirs = Vec::new();
@@ -68,10 +66,6 @@ fn folders(paths: &[PathBuf], user_dir: Option<&Path>) -> Result<Vec<ScenarioDir
             dirs.extend(disk_dirs(path)?);
         }
         return Ok(dirs);
-    }
-    let local = Path::new("scenarios");
-    if local.is_dir() {
-        return disk_dirs(local);
     }
     match user_dir {
         Some(root) => disk_dirs(root),

@@ -22,7 +22,8 @@ use crate::output::Printer;
 
 /// Run the parsed command line.
 pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
-    let user_dir = cli.scenarios.as_deref();
+    let user_dir = crate::catalogue::user_dir(cli.scenarios);
+    let user_dir = user_dir.as_deref();
     match cli.command {
         Command::List(args) => list::run(&args, user_dir, printer),
         Command::Show(args) => show::run(&args, user_dir, printer),
@@ -45,7 +46,7 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
         Command::History(args) => history::history(&args, printer),
         Command::Stats(args) => history::stats(&args, printer),
         Command::Report(crate::cli::ReportCommand::Verify(args)) => report::verify(&args, user_dir, printer),
-        Command::Completions(args) => Ok(completions::run(&args, printer)),
+        Command::Completions(args) => Ok(completions::run(&args, user_dir, printer)),
     }
 }
 

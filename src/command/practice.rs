@@ -271,9 +271,9 @@ fn status_text(printer: &Printer, session: &Session, now: crate::practice::clock
         let _ = writeln!(out, "task:    {} — {} (seed {})", task.scenario, task.title, task.seed);
         let _ = writeln!(
             out,
-            "hints:   {} taken, -{} points",
+            "hints:   {} taken, {}",
             task.hints.len(),
-            task.hint_penalty()
+            crate::output::penalty(task.hint_penalty())
         );
         let _ = writeln!(out, "checks:  {} run", session.checks_run);
     }

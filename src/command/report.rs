@@ -32,11 +32,8 @@ pub fn verify(args: &VerifyArgs, user_dir: Option<&Path>, printer: &Printer) -> 
     }
     let mut exit = Exit::Success;
     for path in &args.files {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| Error::InvalidSnapshot {
+        let text = crate::error::read_input(path)?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| Error::InvalidReport {
             path: path.clone(),
             line: u64::try_from(e.line()).ok(),
             message: format!("not a JSON report: {e}"),

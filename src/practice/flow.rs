@@ -520,12 +520,16 @@ pub fn abandon(env: &Env<'_>, force: bool) -> Result<Abandoned, Error> {
 
 /// Show exam task `number` (1-based), making it the current one; optionally set its flag.
 pub fn exam_task(env: &Env<'_>, number: usize, flag: Option<bool>) -> Result<Now<(Session, Rendered)>, Error> {
-    let session = match live_session(env)? {
+    let command = if flag.is_some() { "exam flag" } else { "exam task" };
+    let session = match live_session(env).map_err(|e| match e {
+        Error::Practice(PracticeError::NoSession) => PracticeError::NotAnExam { command }.into(),
+        e => e,
+    })? {
         Ok(session) => session,
         Err(finished) => return Ok(Now::TimeUp(finished)),
     };
     if session.mode != Mode::Exam {
-        return Err(PracticeError::NotAnExam { command: "exam task" }.into());
+        return Err(PracticeError::NotAnExam { command }.into());
     }
     let index = number.wrapping_sub(1);
     if index >= session.tasks.len() {
