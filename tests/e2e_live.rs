@@ -44,7 +44,8 @@ fn apply_solution(profile: Profile, id: &str) {
             .expect("connects");
         assert!(live.guard.is_owned(), "kubedrill's own cluster");
         let context = StepContext {
-            files: &rendered.files,
+            rendered: &rendered,
+            scenario: rendered.scenario_id(),
             nodes: None,
             saved: None,
         };

@@ -1276,3 +1276,30 @@ fn a_rewritten_probe_pod_is_tampering_not_a_pass() {
     eprintln!("tamper test: {:.1} s", started.elapsed().as_secs_f64());
     bed.reset(home.path());
 }
+
+/// Grading a live cluster with another seed than the one set up is an input error naming the
+/// seed that matches (read from the namespace kubedrill annotated), not a confident 0.
+#[test]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+fn grading_the_wrong_seed_names_the_seed_that_was_set_up() {
+    let bed = bed();
+    let home = tempfile::tempdir().expect("home");
+    let out = bed.on_bed(
+        home.path(),
+        &["cluster", "setup", "service-wrong-selector", "--seed", "654321"],
+    );
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    let out = bed.on_bed(
+        home.path(),
+        &["grade", "--scenario", "service-wrong-selector", "--seed", "2"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(code(&out), 2, "{}", describe(&out));
+    assert!(stderr.contains("grade with `--seed 654321`"), "{stderr}");
+    let out = bed.on_bed(
+        home.path(),
+        &["grade", "--scenario", "service-wrong-selector", "--seed", "654321"],
+    );
+    assert_eq!(code(&out), 1, "the broken attempt itself is graded: {}", describe(&out));
+    bed.reset(home.path());
+}

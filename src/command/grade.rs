@@ -108,8 +108,13 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
             .with_probes(args.probes.probes)
             .with_preloaded(&preloaded);
         let observation = live.observe_checks(&rendered.checks).await?;
-        // Only to tell a wrong seed from a failing attempt; RBAC may forbid it (then unknown).
-        let namespaces = live.observe([&(ObjectKind::Namespace, None)]).await.ok();
+        // Nothing of the attempt seen: list the namespaces to tell a wrong seed from a failing
+        // attempt (RBAC may forbid it; then it stays unknown and the attempt is graded).
+        let seen = crate::seed_match::check(&rendered, scenario.id(), &[&observation.state], |_| None);
+        let namespaces = match seen {
+            Ok(()) => None,
+            Err(_) => live.observe([&(ObjectKind::Namespace, None)]).await.ok(),
+        };
         Ok((observation, namespaces))
     })?;
     if let Some(namespaces) = &namespaces {
