@@ -20,6 +20,12 @@ fmt:
 ci:
     bash .ci/run
 
+# The HTML report in headless Chromium at 1100 px, 800 px and print width (needs chromium or
+# google-chrome, or KUBEDRILL_CHROMIUM); screenshots go to target/tmp/html-report/.
+html-check:
+    cargo test --test html_report -- --ignored
+    @echo "screenshots: ${CARGO_TARGET_DIR:-target}/tmp/html-report/"
+
 # Validate the scenario folders in ./scenarios.
 scenarios:
     cargo run --quiet -- scenario lint scenarios

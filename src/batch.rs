@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::render_for;
 use crate::error::Error;
-use crate::report::GradeReport;
+use crate::report::{GradeReport, Origin};
 use crate::scenario::{Rendered, Scenario};
 
 /// A roster file as written.
@@ -230,9 +230,10 @@ impl Batch<'_> {
         let rendered = render_for(&scenario, student.seed, student.namespace_prefix.as_deref())?;
         let observation = observer.observe(student, &rendered).await?;
         let source = match &student.source {
-            Source::Cluster { kubeconfig, .. } => format!("cluster:{}", kubeconfig.display()),
-            Source::Snapshot(path) => format!("snapshot:{}", path.display()),
-        };
+            Source::Cluster { kubeconfig, .. } => Origin::Kubeconfig(kubeconfig),
+            Source::Snapshot(path) => Origin::Snapshot(path),
+        }
+        .source();
         let attempt = crate::grading::Attempt {
             scenario: &scenario,
             rendered,

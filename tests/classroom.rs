@@ -47,7 +47,13 @@ fn kubedrill(key: Option<&str>) -> Command {
 }
 
 fn run_json(roster: &Path, out: &Path) -> (i32, serde_json::Value) {
+    run_json_in(Path::new(env!("CARGO_MANIFEST_DIR")), roster, out)
+}
+
+/// A signed batch in JSON with per-student reports in `out`, run from `cwd`.
+fn run_json_in(cwd: &Path, roster: &Path, out: &Path) -> (i32, serde_json::Value) {
     let output = kubedrill(Some("classroom-secret"))
+        .current_dir(cwd)
         .args(["grade", "--batch"])
         .arg(roster)
         .args(["-o", "json", "--report-dir"])
@@ -120,12 +126,11 @@ fn csv_and_json_batch_reports_are_stable() {
     insta::assert_snapshot!("batch_csv", String::from_utf8(csv.stdout).expect("utf8"));
     let (code, mut json) = run_json(&roster, &dir.path().join("out"));
     assert_eq!(code, 1);
-    // Redact what changes with every release or scenario edit, and the machine's paths.
+    // Redact what changes with every release or scenario edit (the source names no machine path).
     json["kubedrill_version"] = "VERSION".into();
     for student in json["students"].as_array_mut().expect("rows") {
         student["report"]["kubedrill_version"] = "VERSION".into();
         student["report"]["integrity"] = "REDACTED".into();
-        student["report"]["source"] = "SOURCE".into();
     }
     insta::assert_snapshot!("batch_json", serde_json::to_string_pretty(&json).expect("json"));
 }
@@ -166,6 +171,38 @@ fn an_edited_report_fails_verification() {
         .assert()
         .success()
         .stderr(contains("KUBEDRILL_REPORT_KEY is not set").and(contains("digest only")));
+}
+
+/// The reports students get name their snapshot by file name, not by the grader's paths, and
+/// still verify.
+#[test]
+fn per_student_reports_name_no_path_of_the_grading_machine() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let out = root.join("out");
+    // Run from the roster's folder: the fixtures lie outside it.
+    let (code, json) = run_json_in(&root, &roster(&root, false), &out);
+    assert_eq!(code, 1);
+    let sources: Vec<&str> = json["students"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|s| s["report"]["source"].as_str().expect("source"))
+        .collect();
+    assert_eq!(sources, ["snapshot:broken.yaml", "snapshot:fixed.yaml"]);
+    for file in ["alice.json", "alice.junit.xml", "bob.json", "bob.junit.xml"] {
+        let text = std::fs::read_to_string(out.join(file)).expect("written");
+        for path in [env!("CARGO_MANIFEST_DIR"), &root.display().to_string()] {
+            assert!(!text.contains(path), "{file} names `{path}`: {text}");
+        }
+    }
+    kubedrill(Some("classroom-secret"))
+        .args(["report", "verify"])
+        .arg(out.join("alice.json"))
+        .arg(out.join("bob.json"))
+        .assert()
+        .success()
+        .stderr(contains("intact (signature verified)"));
 }
 
 #[test]

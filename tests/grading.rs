@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use graders::score::{DEFAULT_PASS_MARK, ScoreCard, grade};
+use graders::verdict::Verdict;
 use kubedrill::catalogue::Catalogue;
 use kubedrill::cli::ColorChoice;
 use kubedrill::output::Printer;
@@ -598,13 +599,57 @@ fn markdown_and_html_reports_render_from_templates() {
         markdown.contains("### `endpoints-from-deployment` failed"),
         "{markdown}"
     );
+    assert!(
+        markdown.contains("`catalog`"),
+        "Markdown keeps its code spans: {markdown}"
+    );
     let html = report.render(ReportFormat::Html, &plain()).expect("html");
-    assert!(html.contains("<td class=\"fail\">fail</td>"), "{html}");
+    assert!(html.contains("<td class=\"result fail\">fail</td>"), "{html}");
     assert!(
         html.contains("&#x27;") || html.contains("&#39;"),
         "the explanation's quotes are escaped"
     );
     assert!(!html.contains("'{\"spec\""), "raw text is never injected into HTML");
+    assert!(
+        html.contains("<code>catalog</code>"),
+        "code spans become <code>: {html}"
+    );
+    assert!(!html.contains('`'), "no Markdown backtick is shown literally: {html}");
+    assert!(
+        html.contains("<td class=\"id\"><code>endpoints-from-deployment</code></td>"),
+        "check ids are marked so they never wrap: {html}"
+    );
+}
+
+#[test]
+fn html_reports_escape_names_and_messages_from_the_cluster_and_the_scenario() {
+    let mut report = report("service-wrong-selector", "broken");
+    let check = report
+        .score
+        .checks
+        .iter_mut()
+        .find(|c| c.verdict.status() == "fail")
+        .expect("a failing check");
+    // A hostile snapshot can name objects anything; scenario text is the author's.
+    if let Verdict::Fail { message, evidence, .. } = &mut check.verdict {
+        *message = "Service `<img src=x onerror=alert(1)>` selects <script>alert(2)</script> nothing".to_owned();
+        evidence.observed = "</pre><script>alert(3)</script>".to_owned();
+    }
+    check.description = "Made by `</code><b>bold</b>` & co".to_owned();
+    report.explanation = "First `a` paragraph.\n\n<iframe src=x></iframe> second".to_owned();
+    let html = report.render(ReportFormat::Html, &plain()).expect("html");
+    for injected in ["<img", "<script", "<b>", "<iframe"] {
+        assert!(!html.contains(injected), "`{injected}` reached the HTML: {html}");
+    }
+    for escaped in [
+        "Service <code>&lt;img src=x onerror=alert(1)&gt;</code> selects &lt;script&gt;alert(2)&lt;/script&gt; nothing",
+        "&lt;/pre&gt;&lt;script&gt;alert(3)&lt;/script&gt;",
+        "Made by <code>&lt;/code&gt;&lt;b&gt;bold&lt;/b&gt;</code> &amp; co",
+        "<p>First <code>a</code> paragraph.</p>",
+        "<p>&lt;iframe src=x&gt;&lt;/iframe&gt; second</p>",
+    ] {
+        assert!(html.contains(escaped), "missing `{escaped}`: {html}");
+    }
 }
 
 #[test]
@@ -638,7 +683,10 @@ fn every_report_format_says_which_guard_cost_what() {
     );
     let html = report.render(ReportFormat::Html, &plain()).expect("html");
     assert!(html.contains("<td>guard, cost 5</td>"), "{html}");
-    assert!(html.contains("(cancelled by stranger-blocked)"), "{html}");
+    assert!(
+        html.contains("(cancelled by <code class=\"id\">stranger-blocked</code>)"),
+        "{html}"
+    );
     let junit = report.render(ReportFormat::Junit, &plain()).expect("junit");
     assert!(junit.contains("stranger-blocked (guard)"), "{junit}");
     assert!(
@@ -833,4 +881,50 @@ fn output_is_the_report_format_and_report_file_the_file() {
         !dir.path().join("json").exists(),
         "`--output json` is a format, never a file named json"
     );
+
+/// Reports are handed to students: no format names the absolute path of the grader's snapshot,
+/// and a JSON report stays verifiable (its digest and signature cover the source as shown).
+#[test]
+fn no_report_names_the_graders_absolute_snapshot_path_and_json_still_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The working directory as the process sees it (no symlinks), so "under it" is well defined.
+    let root = dir.path().canonicalize().expect("canonical");
+    let class = root.join("class");
+    std::fs::create_dir(&class).expect("dir");
+    let snapshot = class.join("state.yaml");
+    std::fs::copy(fixture("service-wrong-selector", "broken"), &snapshot).expect("copy");
+    let machine = root.display().to_string();
+    // From elsewhere: only the file name; from the class's parent: the path below it.
+    for (cwd, shown) in [
+        (Path::new(env!("CARGO_MANIFEST_DIR")), "snapshot:state.yaml"),
+        (root.as_path(), "snapshot:class/state.yaml"),
+    ] {
+        for format in ["text", "json", "junit", "markdown", "html"] {
+            let output = kubedrill()
+                .env("KUBEDRILL_REPORT_KEY", "grader-secret")
+                .current_dir(cwd)
+                .args(["grade", "--scenario", "service-wrong-selector", "--snapshot"])
+                .arg(&snapshot)
+                .args(["-o", format])
+                .output()
+                .expect("runs");
+            assert_eq!(output.status.code(), Some(1), "{format}");
+            let stdout = String::from_utf8(output.stdout).expect("utf-8");
+            assert!(!stdout.contains(&machine), "{format} names `{machine}`: {stdout}");
+            if matches!(format, "json" | "markdown" | "html") {
+                assert!(stdout.contains(shown), "{format} should say `{shown}`: {stdout}");
+            }
+            if format == "json" {
+                let report = root.join("report.json");
+                std::fs::write(&report, &stdout).expect("write");
+                kubedrill()
+                    .env("KUBEDRILL_REPORT_KEY", "grader-secret")
+                    .args(["report", "verify"])
+                    .arg(&report)
+                    .assert()
+                    .success()
+                    .stderr(predicates::str::contains("intact (signature verified)"));
+            }
+        }
+    }
 }

@@ -12,6 +12,7 @@ use crate::cluster::paths::DataDir;
 use crate::command::cluster::{block_on, connection, open};
 use crate::error::{Error, Exit};
 use crate::output::Printer;
+use crate::report::Origin;
 use crate::scenario::{Rendered, Scenario};
 use crate::snapshot::{self, Snapshot};
 use graders::state::{ClusterState, Observation};
@@ -91,7 +92,7 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
             line: e.line,
             message: e.message,
         })?;
-    Ok((snapshot.observation, rendered, format!("snapshot:{}", path.display())))
+    Ok((snapshot.observation, rendered, Origin::Snapshot(path).source()))
 }
 
 /// Grade the live cluster: one list per kind and namespace, probes by exec. Read-only except
@@ -128,7 +129,7 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
         )?;
     }
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
-    let source = format!("cluster:{}", kubeconfig.display());
+    let source = Origin::cluster(&kubeconfig, expected.as_deref()).source();
     Ok((observation, rendered, source))
 }
 

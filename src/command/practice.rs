@@ -24,7 +24,7 @@ use crate::practice::session::{Mode, NextHint, Session};
 use crate::practice::store::Store;
 use crate::practice::timer::{Tick, tick};
 use crate::progress::{CountdownBar, Spinner};
-use crate::report::{GradeReport, ReportFormat, ScenarioInfo};
+use crate::report::{GradeReport, Origin, ReportFormat, ScenarioInfo};
 
 /// Everything a flow needs, owned here for the command's lifetime.
 struct Context {
@@ -400,11 +400,17 @@ fn report_for(graded: &Graded) -> GradeReport {
             domain: graded.task.domain,
             seed: graded.task.seed,
         },
-        source: format!("cluster:{}", graded.task.access.kubeconfig.display()),
+        source: source_of(&graded.task.access),
         score: graded.card.clone(),
         explanation: graded.rendered.explanation.clone(),
         integrity: None,
     }
+}
+
+/// The report's `source`: kubedrill's own cluster by name, a given one by its kubeconfig.
+fn source_of(access: &crate::practice::session::Access) -> String {
+    let own = (!access.given).then(|| crate::cluster::kind::cluster_name(access.profile));
+    Origin::cluster(&access.kubeconfig, own.as_deref()).source()
 }
 
 #[derive(Serialize)]

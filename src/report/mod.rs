@@ -1,7 +1,9 @@
 //! Grade reports: one data structure ([`GradeReport`], with a versioned JSON schema) and its
 //! renderings as text, JSON, JUnit XML, Markdown and HTML.
 //!
-//! Builds strings; the printer writes them. Must not grade or touch a cluster.
+//! Builds strings; the printer writes them. Must not grade or touch a cluster, and must not put
+//! an absolute path of the grading machine into a report (reports are handed to students):
+//! [`Origin::source`] names where the state came from.
 
 pub mod integrity;
 mod junit;
@@ -9,6 +11,8 @@ mod template;
 mod text;
 
 pub use text::fmt_percent;
+
+use std::path::{Component, Path, PathBuf};
 
 use graders::score::ScoreCard;
 use serde::Serialize;
@@ -60,7 +64,8 @@ pub struct GradeReport {
     pub kubedrill_version: &'static str,
     /// What was graded.
     pub scenario: ScenarioInfo,
-    /// Where the observed state came from (`snapshot:<path>`).
+    /// Where the observed state came from (`snapshot:<file>`, `cluster:<name or kubeconfig>`;
+    /// see [`Origin::source`]).
     pub source: String,
     /// The score and every check's verdict.
     pub score: ScoreCard,
@@ -69,6 +74,68 @@ pub struct GradeReport {
     /// Tamper evidence (JSON reports); see [`integrity`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub integrity: Option<integrity::Integrity>,
+}
+
+/// Where a report's observed state came from.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin<'a> {
+    /// A snapshot file.
+    Snapshot(&'a Path),
+    /// A cluster reached through this kubeconfig.
+    Kubeconfig(&'a Path),
+    /// kubedrill's own kind cluster of this name.
+    OwnCluster(&'a str),
+}
+
+impl<'a> Origin<'a> {
+    /// A cluster: kubedrill's own when `own` names it, else the one `kubeconfig` reaches.
+    #[must_use]
+    pub fn cluster(kubeconfig: &'a Path, own: Option<&'a str>) -> Self {
+        own.map_or(Origin::Kubeconfig(kubeconfig), Origin::OwnCluster)
+    }
+
+    /// The report's `source`: `snapshot:<path>`, `cluster:<path>` or `cluster:<name>`, with a
+    /// path shown relative to the working directory when it lies under it, else by its file
+    /// name only — never the absolute path of the grading machine.
+    #[must_use]
+    pub fn source(self) -> String {
+        self.source_in(std::env::current_dir().ok().as_deref())
+    }
+
+    /// [`Origin::source`] with the working directory given (`None`: unknown).
+    #[must_use]
+    pub fn source_in(self, cwd: Option<&Path>) -> String {
+        match self {
+            Origin::Snapshot(path) => format!("snapshot:{}", shown_path(path, cwd)),
+            Origin::Kubeconfig(path) => format!("cluster:{}", shown_path(path, cwd)),
+            Origin::OwnCluster(name) => format!("cluster:{name}"),
+        }
+    }
+}
+
+/// `path` relative to `cwd` when it lies under it (a relative path that never climbs out with
+/// `..` already does), else its file name.
+fn shown_path(path: &Path, cwd: Option<&Path>) -> String {
+    let relative = if path.is_absolute() {
+        cwd.and_then(|cwd| path.strip_prefix(cwd).ok())
+    } else {
+        Some(path)
+    };
+    let inside: Option<PathBuf> = relative.and_then(|rel| {
+        rel.components()
+            .filter(|c| *c != Component::CurDir)
+            .map(|c| match c {
+                Component::Normal(part) => Some(part),
+                _ => None,
+            })
+            .collect()
+    });
+    match inside.filter(|p| !p.as_os_str().is_empty()) {
+        Some(rel) => rel.display().to_string(),
+        None => path
+            .file_name()
+            .map_or_else(|| "?".to_owned(), |name| name.to_string_lossy().into_owned()),
+    }
 }
 
 /// Several reports in one JUnit document (one test suite each).
@@ -124,5 +191,60 @@ impl GradeReport {
                 report: Box::new(self.clone()),
             }])),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::Origin;
+
+    #[test]
+    fn a_source_never_names_an_absolute_path() {
+        let cwd = Some(Path::new("/home/teacher/class"));
+        let cases = [
+            (
+                Origin::Snapshot(Path::new("/home/teacher/class/alice/state.yaml")),
+                "snapshot:alice/state.yaml",
+            ),
+            (
+                Origin::Snapshot(Path::new("/tmp/grading/state.yaml")),
+                "snapshot:state.yaml",
+            ),
+            (
+                Origin::Snapshot(Path::new("./alice/state.yaml")),
+                "snapshot:alice/state.yaml",
+            ),
+            (
+                Origin::Snapshot(Path::new("../other/state.yaml")),
+                "snapshot:state.yaml",
+            ),
+            (Origin::Snapshot(Path::new("/home/teacher/class")), "snapshot:class"),
+            (
+                Origin::Kubeconfig(Path::new("/home/teacher/.kube/alice.yaml")),
+                "cluster:alice.yaml",
+            ),
+            (Origin::OwnCluster("kubedrill-kindnet"), "cluster:kubedrill-kindnet"),
+            (
+                Origin::cluster(
+                    Path::new("/root/.local/share/kubedrill/kubeconfig"),
+                    Some("kubedrill-calico"),
+                ),
+                "cluster:kubedrill-calico",
+            ),
+            (
+                Origin::cluster(Path::new("/srv/bob.kubeconfig"), None),
+                "cluster:bob.kubeconfig",
+            ),
+        ];
+        for (origin, expected) in cases {
+            assert_eq!(origin.source_in(cwd), expected, "{origin:?}");
+        }
+        assert_eq!(
+            Origin::Snapshot(Path::new("/home/teacher/class/state.yaml")).source_in(None),
+            "snapshot:state.yaml",
+            "an unknown working directory shows the file name"
+        );
     }
 }
