@@ -4,8 +4,8 @@
 //! (one seed) -> cluster -> observed state + probes -> `graders` -> verdicts -> report.
 //! Only [`output`] prints; only [`cluster`] talks to Docker, kind or the API.
 
-pub mod batch;
 pub mod catalogue;
+pub mod classroom;
 pub mod cli;
 pub mod cluster;
 pub mod command;

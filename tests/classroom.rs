@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use graders::state::Observation;
-use kubedrill::batch::{Batch, Observer, Observing, Row, Source, Student, parse_roster, summarize};
+use kubedrill::classroom::{Batch, Observer, Observing, Row, Source, Student, parse_roster, summarize};
 use kubedrill::scenario::Rendered;
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
@@ -44,6 +44,16 @@ fn kubedrill(key: Option<&str>) -> Command {
         None => cmd.env_remove("KUBEDRILL_REPORT_KEY"),
     };
     cmd
+}
+
+/// `grade --batch roster -o format`, no signing key.
+fn run_batch(roster: &Path, format: &str) -> std::process::Output {
+    kubedrill(None)
+        .args(["grade", "--batch"])
+        .arg(roster)
+        .args(["-o", format])
+        .output()
+        .expect("runs")
 }
 
 fn run_json(roster: &Path, out: &Path) -> (i32, serde_json::Value) {
@@ -90,12 +100,7 @@ fn one_unreachable_cluster_is_an_error_row_and_never_stops_the_batch() {
 #[test]
 fn the_junit_report_parses_back_with_a_suite_per_student() {
     let dir = tempfile::tempdir().expect("dir");
-    let output = kubedrill(None)
-        .args(["grade", "--batch"])
-        .arg(roster(dir.path(), true))
-        .args(["-o", "junit"])
-        .output()
-        .expect("runs");
+    let output = run_batch(&roster(dir.path(), true), "junit");
     assert_eq!(output.status.code(), Some(3));
     let suites = junit_parser::from_reader(std::io::Cursor::new(output.stdout)).expect("valid JUnit");
     let names: Vec<&str> = suites.suites.iter().map(|s| s.name.as_str()).collect();
@@ -116,12 +121,7 @@ fn the_junit_report_parses_back_with_a_suite_per_student() {
 fn csv_and_json_batch_reports_are_stable() {
     let dir = tempfile::tempdir().expect("dir");
     let roster = roster(dir.path(), false);
-    let csv = kubedrill(None)
-        .args(["grade", "--batch"])
-        .arg(&roster)
-        .args(["-o", "csv"])
-        .output()
-        .expect("csv");
+    let csv = run_batch(&roster, "csv");
     assert_eq!(csv.status.code(), Some(1), "alice is below the pass mark");
     insta::assert_snapshot!("batch_csv", String::from_utf8(csv.stdout).expect("utf8"));
     let (code, mut json) = run_json(&roster, &dir.path().join("out"));
@@ -133,6 +133,31 @@ fn csv_and_json_batch_reports_are_stable() {
         student["report"]["integrity"] = "REDACTED".into();
     }
     insta::assert_snapshot!("batch_json", serde_json::to_string_pretty(&json).expect("json"));
+}
+
+#[test]
+fn a_batch_csv_ends_every_line_in_crlf_and_gives_why_a_student_was_not_graded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = run_batch(&roster(dir.path(), true), "csv");
+    assert_eq!(output.status.code(), Some(3), "carol could not be graded");
+    let csv = String::from_utf8(output.stdout).expect("utf8");
+    assert!(
+        csv.ends_with("\r\n") && !csv.replace("\r\n", "").contains('\n'),
+        "{csv:?}"
+    );
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 4, "a header and three students: {csv:?}");
+    assert!(
+        lines[1].starts_with("alice,service-wrong-selector,1,graded,"),
+        "{csv:?}"
+    );
+    let carol = lines[3]
+        .strip_prefix("carol,,,error,,,,false,")
+        .expect("carol's error row");
+    assert!(
+        carol.contains("127.0.0.1:1") && carol.contains("unreachable"),
+        "{carol}"
+    );
 }
 
 #[test]

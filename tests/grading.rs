@@ -881,6 +881,7 @@ fn output_is_the_report_format_and_report_file_the_file() {
         !dir.path().join("json").exists(),
         "`--output json` is a format, never a file named json"
     );
+}
 
 /// Reports are handed to students: no format names the absolute path of the grader's snapshot,
 /// and a JSON report stays verifiable (its digest and signature cover the source as shown).

@@ -177,7 +177,7 @@ pub fn sha256_of(path: &Path) -> Result<String, ClusterError> {
         }
         hasher.update(&buffer[..n]);
     }
-    Ok(crate::report::integrity::hex(&hasher.finalize()))
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// Download `artifact` to `dest` (made executable when `executable`), verified; nothing is

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::batch::{Batch, Observer, Observing, Row, Source, Student, Summary, csv, parse_roster, summarize};
+use crate::classroom::{Batch, Observer, Observing, Row, Source, Student, Summary, parse_roster, summarize};
 use crate::cli::GradeArgs;
 use crate::cluster::live::Live;
 use crate::error::{Error, Exit};
 use crate::output::{Printer, table};
-use crate::report::{GradeReport, ReportFormat};
+use crate::report::{Entry, ReportFormat};
 use crate::scenario::Rendered;
 
 /// Live clusters through kube (traffic judged as `probes` says), snapshots from files.
@@ -73,7 +73,7 @@ pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &P
     let observer = LiveObserver {
         probes: args.probes.probes,
     };
-    let rows = super::cluster::block_on("batch grading", async { Ok(batch.run(&students, &observer).await) })?;
+    let rows = crate::cluster::runtime::block_on("batch grading", async { Ok(batch.run(&students, &observer).await) })?;
     let summary = summarize(&rows);
     let combined = match args.output {
         ReportFormat::Json => serde_json::to_string_pretty(&BatchReport {
@@ -89,7 +89,7 @@ pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &P
             message: e.to_string(),
         })?,
         ReportFormat::Junit => junit(&rows)?,
-        ReportFormat::Csv => csv(&rows),
+        ReportFormat::Csv => crate::report::csv_batch(&entries(&rows))?,
         ReportFormat::Text => text_table(&rows, summary, printer),
         ReportFormat::Markdown | ReportFormat::Html => {
             return Err(Error::InvalidRoster {
@@ -113,13 +113,8 @@ pub fn run(args: &GradeArgs, roster: &Path, user_dir: Option<&Path>, printer: &P
     })
 }
 
-fn entries(rows: &[Row]) -> Vec<(Option<&str>, Result<&GradeReport, &str>)> {
-    rows.iter()
-        .map(|row| match row {
-            Row::Graded { student, report } => (Some(student.as_str()), Ok(report.as_ref())),
-            Row::Error { student, message, .. } => (Some(student.as_str()), Err(message.as_str())),
-        })
-        .collect()
+fn entries(rows: &[Row]) -> Vec<Entry<'_>> {
+    rows.iter().map(Row::entry).collect()
 }
 
 fn junit(rows: &[Row]) -> Result<String, Error> {

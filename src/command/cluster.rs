@@ -7,18 +7,17 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::{ClusterArgs, ClusterCommand, ClusterTarget, OutputFormat, ResetArgs, SetupArgs, UpArgs};
-use crate::cluster::error::ClusterError;
+use crate::cli::{ClusterArgs, ClusterCommand, OutputFormat, ResetArgs, SetupArgs, UpArgs};
 use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::{self, KindNodes, Timings};
 use crate::cluster::live::Live;
 use crate::cluster::paths::DataDir;
 use crate::cluster::process::SystemRunner;
+use crate::cluster::runtime::block_on;
 use crate::cluster::tools;
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::progress::Spinner;
-use crate::scenario::model::Profile;
 
 /// Run `cluster ...`.
 pub fn run(command: &ClusterCommand, user_dir: Option<&std::path::Path>, printer: &Printer) -> Result<Exit, Error> {
@@ -109,27 +108,6 @@ pub fn offer_missing_tools(data: &DataDir, printer: &Printer) -> Result<(), Erro
         }
     }
     Ok(())
-}
-
-/// A single-threaded async runtime with timers and signals.
-pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ClusterError::Io {
-            path: ".".into(),
-            message: format!("cannot start the async runtime: {e}"),
-        })
-}
-
-/// Run `work` on a single-threaded runtime, stopping it on Ctrl-C.
-pub fn block_on<T>(phase: &str, work: impl Future<Output = Result<T, ClusterError>>) -> Result<T, ClusterError> {
-    runtime()?.block_on(async {
-        tokio::select! {
-            result = work => result,
-            _ = tokio::signal::ctrl_c() => Err(ClusterError::Interrupted { phase: phase.to_owned() }),
-        }
-    })
 }
 
 #[derive(Serialize)]
@@ -236,47 +214,6 @@ fn status(args: &ClusterArgs, data: &DataDir, printer: &Printer) -> Result<Exit,
     })
 }
 
-/// The images `cluster load-images` put in kubedrill's own kind cluster (none for a given one).
-#[must_use]
-pub fn kind_preloaded(expected: Option<&str>, data: &DataDir, profile: Profile) -> Vec<String> {
-    expected.map_or_else(Vec::new, |_| crate::cluster::images::preloaded(data, profile))
-}
-
-/// The kubeconfig and expected cluster name for a target: kubedrill's own cluster of
-/// `profile`, or the user's file (foreign unless its nodes carry kubedrill's label).
-pub fn connection(
-    target: &ClusterTarget,
-    profile: Profile,
-    data: &DataDir,
-) -> Result<(std::path::PathBuf, Option<String>), ClusterError> {
-    if let Some(path) = &target.cluster.kubeconfig {
-        return Ok((path.clone(), None));
-    }
-    let path = data.kubeconfig(profile);
-    if !path.is_file() {
-        return Err(ClusterError::NoCluster {
-            name: cluster_name(profile),
-            kubeconfig: path,
-        });
-    }
-    Ok((path, Some(cluster_name(profile))))
-}
-
-/// Connect to `kubeconfig` as `target` says (context, foreign-cluster opt-in).
-pub async fn open(
-    target: &ClusterTarget,
-    kubeconfig: &std::path::Path,
-    expected: Option<&str>,
-) -> Result<Live, ClusterError> {
-    Live::open(
-        kubeconfig,
-        target.cluster.context.as_deref(),
-        expected,
-        target.cluster.allow_foreign_cluster,
-    )
-    .await
-}
-
 #[derive(Serialize)]
 struct SetupReport<'a> {
     scenario: &'a str,
@@ -296,19 +233,15 @@ fn setup(
     let scenario = super::resolve(&args.scenario, user_dir)?;
     let rendered = crate::catalogue::render_for(&scenario, args.seed, args.target.namespace_prefix.as_deref())?;
     let profile = scenario.file.cluster.profile;
-    let (kubeconfig, expected) = connection(&args.target, profile, data)?;
-    let name = expected.clone().unwrap_or_default();
+    let connection = super::connection(&args.target.cluster, profile, data)?;
     let nodes = KindNodes {
         runner: &SystemRunner,
         kind: tools::program("kind", &data.bin()),
-        cluster: name,
+        cluster: connection.expected.clone().unwrap_or_default(),
     };
     let mut timings = Timings::default();
     let observation = block_on("scenario setup", async {
-        let live = open(&args.target, &kubeconfig, expected.as_deref())
-            .await?
-            .with_probes(args.probes.probes)
-            .with_preloaded(&kind_preloaded(expected.as_deref(), data, profile));
+        let live = connection.open(args.probes.probes).await?;
         if crate::cluster::addons::needs_ingress(&rendered) {
             let cache = data.root().join("cache");
             timings
@@ -354,7 +287,7 @@ fn setup(
             printer.data(rendered.task.trim_end());
             printer.data(&format!(
                 "\nkubectl for this cluster: export KUBECONFIG={}",
-                kubeconfig.display()
+                connection.kubeconfig.display()
             ));
             printer.success(&format!(
                 "`{}` is set up and broken ({} of {} checks fail); grade with `kubedrill grade --scenario {} --seed {}`",

@@ -9,7 +9,7 @@ use graders::score::ScoreCard;
 
 use crate::cli::GradeArgs;
 use crate::cluster::paths::DataDir;
-use crate::command::cluster::{block_on, connection, open};
+use crate::cluster::runtime::block_on;
 use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::report::Origin;
@@ -101,13 +101,9 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let seed = args.seed.ok_or(Error::NoSeed)?;
     let rendered = crate::catalogue::render_for(scenario, seed, args.target.namespace_prefix.as_deref())?;
     let data = DataDir::from_env();
-    let (kubeconfig, expected) = connection(&args.target, scenario.file.cluster.profile, &data)?;
+    let connection = super::connection(&args.target.cluster, scenario.file.cluster.profile, &data)?;
     let (observation, namespaces) = block_on("grading", async {
-        let preloaded = super::cluster::kind_preloaded(expected.as_deref(), &data, scenario.file.cluster.profile);
-        let live = open(&args.target, &kubeconfig, expected.as_deref())
-            .await?
-            .with_probes(args.probes.probes)
-            .with_preloaded(&preloaded);
+        let live = connection.open(args.probes.probes).await?;
         let observation = live.observe_checks(&rendered.checks).await?;
         // Nothing of the attempt seen: list the namespaces to tell a wrong seed from a failing
         // attempt (RBAC may forbid it; then it stays unknown and the attempt is graded).
@@ -129,7 +125,7 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
         )?;
     }
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
-    let source = Origin::cluster(&kubeconfig, expected.as_deref()).source();
+    let source = Origin::cluster(&connection.kubeconfig, connection.expected.as_deref()).source();
     Ok((observation, rendered, source))
 }
 

@@ -16,9 +16,13 @@ pub mod render;
 pub mod report;
 pub mod show;
 
-use crate::cli::{Cli, Command, ScenarioCommand};
+use crate::cli::{Cli, Command, GivenCluster, ScenarioCommand};
+use crate::cluster::connect::Connection;
+use crate::cluster::error::ClusterError;
+use crate::cluster::paths::DataDir;
 use crate::error::{Error, Exit};
 use crate::output::Printer;
+use crate::scenario::model::Profile;
 
 /// Run the parsed command line.
 pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
@@ -51,3 +55,15 @@ pub fn dispatch(cli: Cli, printer: &Printer) -> Result<Exit, Error> {
 }
 
 pub use crate::catalogue::{render, resolve};
+
+/// The cluster the command line names (`--kubeconfig`, `--context`, `--allow-foreign-cluster`),
+/// else kubedrill's own cluster of `profile`.
+fn connection(given: &GivenCluster, profile: Profile, data: &DataDir) -> Result<Connection, ClusterError> {
+    Connection::resolve(
+        given.kubeconfig.as_deref(),
+        given.context.as_deref(),
+        given.allow_foreign_cluster,
+        profile,
+        data,
+    )
+}

@@ -188,7 +188,7 @@ fn foreground(context: &Context, session: &Session, printer: &Printer) -> Result
     if printer.is_quiet() || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return Ok(Exit::Success);
     }
-    let runtime = super::cluster::runtime()?;
+    let runtime = crate::cluster::runtime::runtime()?;
     let countdown = session.countdown;
     let bar = CountdownBar::new(countdown.limit_ms / 1000);
     let mut last = SystemClock.now();
@@ -425,16 +425,7 @@ fn show_finished(printer: &Printer, finished: &Finished, format: ReportFormat) -
         (Some(exam), ReportFormat::Json) => printer.json(&ExamView { exam, reports }),
         (_, ReportFormat::Junit) => printer.data(&crate::report::junit_all(&reports.iter().collect::<Vec<_>>())?),
         // One CSV document (one header) for all tasks.
-        (_, ReportFormat::Csv) => {
-            let rows: Vec<crate::batch::Row> = reports
-                .iter()
-                .map(|r| crate::batch::Row::Graded {
-                    student: String::new(),
-                    report: Box::new(r.clone()),
-                })
-                .collect();
-            printer.data(&crate::batch::csv(&rows));
-        }
+        (_, ReportFormat::Csv) => printer.data(&crate::report::csv_all(&reports.iter().collect::<Vec<_>>())?),
         (exam, format) => {
             let mut out = String::new();
             for report in &reports {

@@ -6,8 +6,11 @@
 //! scenario changes its hash.
 //!
 //! Without a key the digest only catches careless edits (anyone can recompute it): classrooms
-//! should sign. Pure; never reads files or prints.
+//! should sign. HMAC and hex come from the `hmac` and `hex` crates, never by hand.
+//!
+//! Pure; never reads files or prints.
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,32 +27,28 @@ pub struct Integrity {
     pub signature: Option<String>,
 }
 
-/// Bytes as lowercase hex (digests in reports, pins, scenario hashes).
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+/// The HMAC-SHA256 (RFC 2104) of `message` under `key`. HMAC takes a key of any length (a longer
+/// one is hashed first), so this is never `None`; the crate's API merely allows for MACs that
+/// cannot.
+fn mac(key: &[u8], message: &[u8]) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+    mac.update(message);
+    Some(mac)
 }
 
-/// HMAC-SHA256 (RFC 2104).
-#[must_use]
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0_u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
+/// The signature of `message` under `key`: its HMAC-SHA256 as lowercase hex.
+fn sign(key: &[u8], message: &[u8]) -> Option<String> {
+    mac(key, message).map(|mac| hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether `signature` is `message`'s under `key`, compared in constant time. [`seal`] writes
+/// lowercase hex; anything else is not its signature.
+fn signed(key: &[u8], message: &[u8], signature: &str) -> bool {
+    let lowercase = !signature.bytes().any(|b| b.is_ascii_uppercase());
+    match (mac(key, message), hex::decode(signature)) {
+        (Some(mac), Ok(given)) if lowercase => mac.verify_slice(&given).is_ok(),
+        _ => false,
     }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
 }
 
 /// The bytes a report's digest and signature cover: the JSON without `integrity`, compact.
@@ -67,8 +66,8 @@ pub fn seal(report: &Value, scenario_sha256: String, key: Option<&[u8]>) -> Inte
     let bytes = content(report);
     Integrity {
         scenario_sha256,
-        content_sha256: hex(&Sha256::digest(&bytes)),
-        signature: key.map(|k| hex(&hmac_sha256(k, &bytes))),
+        content_sha256: hex::encode(Sha256::digest(&bytes)),
+        signature: key.and_then(|k| sign(k, &bytes)),
     }
 }
 
@@ -108,20 +107,12 @@ pub fn verify(report: &Value, key: Option<&[u8]>, local_scenario_sha256: Option<
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or(Tampered::Unsealed)?;
     let bytes = content(report);
-    if hex(&Sha256::digest(&bytes)) != integrity.content_sha256 {
+    if hex::encode(Sha256::digest(&bytes)) != integrity.content_sha256 {
         return Err(Tampered::Content);
     }
     if let Some(key) = key {
-        let expected = hex(&hmac_sha256(key, &bytes));
         let given = integrity.signature.as_deref().ok_or(Tampered::Unsigned)?;
-        // Constant time: every byte compared.
-        let same = expected.len() == given.len()
-            && expected
-                .bytes()
-                .zip(given.bytes())
-                .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
+        if !signed(key, &bytes, given) {
             return Err(Tampered::Signature);
         }
     }
@@ -139,23 +130,34 @@ pub fn verify(report: &Value, key: Option<&[u8]>, local_scenario_sha256: Option<
 mod tests {
     use serde_json::json;
 
-    use super::{Tampered, hex, hmac_sha256, seal, verify};
+    use super::{Tampered, seal, sign, signed, verify};
 
     #[test]
     fn hmac_matches_rfc_4231_test_cases() {
         // Test case 1.
         assert_eq!(
-            hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+            sign(&[0x0b; 20], b"Hi There").as_deref(),
+            Some("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
         );
         // Test case 6: a key longer than the block is hashed first.
         assert_eq!(
-            hex(&hmac_sha256(
-                &[0xaa; 131],
-                b"Test Using Larger Than Block-Size Key - Hash Key First"
-            )),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+            sign(&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First").as_deref(),
+            Some("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
         );
+    }
+
+    #[test]
+    fn a_signature_verifies_only_as_written() {
+        let signature = sign(b"key", b"message").expect("any key length");
+        assert!(signed(b"key", b"message", &signature));
+        assert!(!signed(b"key", b"message!", &signature));
+        assert!(
+            !signed(b"key", b"message", &signature.to_uppercase()),
+            "seal writes lowercase"
+        );
+        assert!(!signed(b"key", b"message", &signature[..62]), "truncated");
+        assert!(!signed(b"key", b"message", &format!("{signature}00")), "extended");
+        assert!(!signed(b"key", b"message", "not hex"));
     }
 
     fn report() -> serde_json::Value {

@@ -5,18 +5,12 @@ use graders::score::{Gate, Role};
 use graders::verdict::Verdict;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::GradeReport;
+use super::{Entry, GradeReport};
 use crate::error::Error;
 
-/// One JUnit document with a test suite per report (an exam's tasks).
-pub(super) fn render_all(reports: &[&GradeReport]) -> Result<String, Error> {
-    let entries: Vec<(Option<&str>, Result<&GradeReport, &str>)> = reports.iter().map(|r| (None, Ok(*r))).collect();
-    render_named(&entries)
-}
-
-/// One JUnit document for a batch: a suite per student (named after them), and for a student
+/// One JUnit document: a suite per entry (named after its student, if any), and for a student
 /// who could not be graded a suite with one errored `grading` case.
-pub(super) fn render_named(entries: &[(Option<&str>, Result<&GradeReport, &str>)]) -> Result<String, Error> {
+pub(super) fn render(entries: &[Entry<'_>]) -> Result<String, Error> {
     let mut junit = Report::new("kubedrill");
     for (student, entry) in entries {
         let prefix = student.map(|s| format!("{s}: ")).unwrap_or_default();

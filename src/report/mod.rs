@@ -1,10 +1,13 @@
 //! Grade reports: one data structure ([`GradeReport`], with a versioned JSON schema) and its
-//! renderings as text, JSON, JUnit XML, Markdown and HTML.
+//! renderings as text, JSON, JUnit XML, Markdown, HTML and CSV, alone or several in one
+//! document ([`Entry`]: an exam's tasks, a batch's students).
 //!
-//! Builds strings; the printer writes them. Must not grade or touch a cluster, and must not put
-//! an absolute path of the grading machine into a report (reports are handed to students):
-//! [`Origin::source`] names where the state came from.
+//! Builds strings; the printer writes them. Must not grade, touch a cluster, or know about
+//! rosters and sessions (they hand over [`Entry`]s), and must not put an absolute path of the
+//! grading machine into a report (reports are handed to students): [`Origin::source`] names
+//! where the state came from.
 
+mod csv;
 pub mod integrity;
 mod junit;
 mod template;
@@ -138,14 +141,33 @@ fn shown_path(path: &Path, cwd: Option<&Path>) -> String {
     }
 }
 
+/// One line of a combined report: whose it is (a batch's student), and the report or why there
+/// is none.
+pub type Entry<'a> = (Option<&'a str>, Result<&'a GradeReport, &'a str>);
+
+/// Reports as entries nobody is named in (an exam's tasks).
+fn unnamed<'a>(reports: &[&'a GradeReport]) -> Vec<Entry<'a>> {
+    reports.iter().map(|report| (None, Ok(*report))).collect()
+}
+
 /// Several reports in one JUnit document (one test suite each).
 pub fn junit_all(reports: &[&GradeReport]) -> Result<String, Error> {
-    junit::render_all(reports)
+    junit::render(&unnamed(reports))
 }
 
 /// A batch in one JUnit document: a suite per student (`Err`: not graded, with why).
-pub fn junit_batch(entries: &[(Option<&str>, Result<&GradeReport, &str>)]) -> Result<String, Error> {
-    junit::render_named(entries)
+pub fn junit_batch(entries: &[Entry<'_>]) -> Result<String, Error> {
+    junit::render(entries)
+}
+
+/// Several reports in one CSV document (one header, a line each).
+pub fn csv_all(reports: &[&GradeReport]) -> Result<String, Error> {
+    csv::render(&unnamed(reports))
+}
+
+/// A batch in one CSV document: a line per student (`Err`: not graded, with why).
+pub fn csv_batch(entries: &[Entry<'_>]) -> Result<String, Error> {
+    csv::render(entries)
 }
 
 /// The environment variable holding the key reports are signed with.
@@ -183,13 +205,10 @@ impl GradeReport {
                     name: "json report".to_owned(),
                     message: e.to_string(),
                 }),
-            ReportFormat::Junit => junit::render_all(&[self]),
+            ReportFormat::Junit => junit_all(&[self]),
             ReportFormat::Markdown => template::render(self, template::Kind::Markdown),
             ReportFormat::Html => template::render(self, template::Kind::Html),
-            ReportFormat::Csv => Ok(crate::batch::csv(&[crate::batch::Row::Graded {
-                student: String::new(),
-                report: Box::new(self.clone()),
-            }])),
+            ReportFormat::Csv => csv_all(&[self]),
         }
     }
 }

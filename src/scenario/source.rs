@@ -77,7 +77,7 @@ impl ScenarioDir {
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(&bytes);
         }
-        Ok(crate::report::integrity::hex(&hasher.finalize()))
+        Ok(hex::encode(hasher.finalize()))
     }
 
     /// The folder's own name (a scenario id when the layout is followed).

@@ -4,7 +4,8 @@
 //! row; it never stops the batch. Reports come out in roster order.
 //!
 //! Observation goes through the [`Observer`] trait (live clusters in `command`, fakes in
-//! tests); grading itself is the graders crate's. Never prints.
+//! tests); grading itself is the graders crate's. Never prints, and never renders a report:
+//! rows become [`Entry`]s for `report`'s combined formats, which know nothing of rosters.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::render_for;
 use crate::error::Error;
-use crate::report::{GradeReport, Origin};
+use crate::report::{Entry, GradeReport, Origin};
 use crate::scenario::{Rendered, Scenario};
 
 /// A roster file as written.
@@ -180,6 +181,15 @@ impl Row {
             Self::Graded { student, .. } | Self::Error { student, .. } => student,
         }
     }
+
+    /// This row as a line of a combined report (JUnit, CSV): the student, and their report or
+    /// why they could not be graded.
+    pub fn entry(&self) -> Entry<'_> {
+        match self {
+            Self::Graded { student, report } => (Some(student.as_str()), Ok(report.as_ref())),
+            Self::Error { student, message, .. } => (Some(student.as_str()), Err(message.as_str())),
+        }
+    }
 }
 
 /// How to grade a batch.
@@ -274,51 +284,4 @@ pub fn summarize(rows: &[Row]) -> Summary {
         }
     }
     summary
-}
-
-/// One CSV field, quoted when it must be (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// The rows as CSV (RFC 4180), one line per student.
-#[must_use]
-pub fn csv(rows: &[Row]) -> String {
-    let mut out = String::from("student,scenario,seed,status,earned,possible,percent,passed,error\r\n");
-    for row in rows {
-        let fields: Vec<String> = match row {
-            Row::Graded { student, report } => {
-                let s = &report.score;
-                vec![
-                    student.clone(),
-                    report.scenario.id.clone(),
-                    report.scenario.seed.to_string(),
-                    if s.errors > 0 { "error" } else { "graded" }.to_owned(),
-                    s.earned.to_string(),
-                    s.possible.to_string(),
-                    format!("{:.1}", s.percent),
-                    s.passed.to_string(),
-                    String::new(),
-                ]
-            }
-            Row::Error { student, message, .. } => vec![
-                student.clone(),
-                String::new(),
-                String::new(),
-                "error".to_owned(),
-                String::new(),
-                String::new(),
-                String::new(),
-                "false".to_owned(),
-                message.clone(),
-            ],
-        };
-        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
 }
