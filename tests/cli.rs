@@ -501,3 +501,67 @@ fn predicted_verdicts_are_marked_in_every_report_format() {
         assert!(marked, "{format}: {stdout}");
     }
 }
+
+/// `solution` prints every step as commands to paste: each manifest a step applies is inlined
+/// as rendered for the seed, no step names a scenario file, and `-o json` carries the same
+/// commands as data.
+#[test]
+fn solutions_are_commands_to_paste_with_every_manifest_inlined() {
+    let home = tempfile::tempdir().expect("home");
+    let catalogue = kubedrill::catalogue::Catalogue::load(None).expect("catalogue");
+    assert!(catalogue.entries.len() >= 16, "the whole catalogue");
+    for entry in &catalogue.entries {
+        let id = entry.scenario.id();
+        let rendered = entry.scenario.render(1).expect("renders");
+        let run = |format: &str| {
+            let output = kubedrill()
+                .env("KUBEDRILL_HOME", home.path())
+                .args([
+                    "--color", "never", "solution", id, "--seed", "1", "--force", "-o", format,
+                ])
+                .output()
+                .expect("runs");
+            assert!(
+                output.status.success(),
+                "{id}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).expect("utf-8")
+        };
+        let text = run("text");
+        let mut applied = 0;
+        for step in &rendered.solution {
+            if let kubedrill::scenario::step::Step::Apply(path) = step {
+                let file = rendered.files.get(path).expect("rendered file");
+                assert!(
+                    text.contains(file.text.trim_end()),
+                    "{id}: `{path}` is not inlined:\n{text}"
+                );
+                applied += 1;
+            }
+        }
+        for path in rendered.files.keys() {
+            assert!(!text.contains(path.as_str()), "{id}: names the file `{path}`:\n{text}");
+        }
+        assert!(
+            !text.contains("apply:") && !text.contains("patch:"),
+            "{id}: step syntax:\n{text}"
+        );
+        assert_eq!(
+            text.matches("kubectl apply -f").count(),
+            text.matches("kubectl apply -f - <<'EOF").count(),
+            "{id}: every apply reads its manifest from the here-document"
+        );
+        assert_eq!(text.matches("kubectl apply -f -").count(), applied, "{id}");
+        let json: serde_json::Value = serde_json::from_str(&run("json")).expect("json");
+        let shells: Vec<&str> = json["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["shell"].as_str())
+            .collect();
+        assert_eq!(shells.len(), rendered.solution.len(), "{id}");
+        assert!(text.contains(&shells.join("\n\n")), "{id}: text and JSON differ");
+        assert_eq!(json["seed"], 1);
+    }
+}

@@ -11,6 +11,7 @@ use crate::cli::{
     AbandonArgs, CheckArgs, ExamCommand, ExamStartArgs, HintArgs, LiveArgs, OutputFormat, SessionOutputArgs,
     SolutionArgs, StartArgs, SubmitArgs,
 };
+use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::Timings;
 use crate::cluster::live::ProbeMode;
 use crate::cluster::paths::DataDir;
@@ -21,6 +22,7 @@ use crate::practice::flow::{self, Env, ExamRequest, Finished, Graded, Now, Start
 use crate::practice::history::Outcome;
 use crate::practice::lab::{Given, KindLab, history_path, session_dir};
 use crate::practice::session::{Mode, NextHint, Session};
+use crate::practice::solution::{ShellStep, shell_steps};
 use crate::practice::store::Store;
 use crate::practice::timer::{Tick, tick};
 use crate::progress::{CountdownBar, Spinner};
@@ -514,6 +516,14 @@ pub fn abandon(args: &AbandonArgs, user_dir: Option<&Path>, printer: &Printer) -
     Ok(Exit::Success)
 }
 
+#[derive(Serialize)]
+struct SolutionView<'a> {
+    scenario: &'a str,
+    seed: u64,
+    explanation: &'a str,
+    steps: Vec<ShellStep<'a>>,
+}
+
 /// `kubedrill solution`.
 pub fn solution(args: &SolutionArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
@@ -521,16 +531,36 @@ pub fn solution(args: &SolutionArgs, user_dir: Option<&Path>, printer: &Printer)
     let latest = flow::solution_seed(&context.history, scenario.id(), args.force)?;
     let seed = args.seed.or(latest).unwrap_or(1);
     let rendered = super::render(&scenario, seed)?;
-    let steps = serde_saphyr::to_string(&rendered.solution).map_err(|e| Error::Template {
-        name: "solution".to_owned(),
-        message: e.to_string(),
-    })?;
-    printer.data(&format!(
-        "{}\n{}\n\n{}\n{steps}",
-        printer.heading(&format!("{} (seed {seed}) — what was wrong", scenario.id())),
-        rendered.explanation.trim_end(),
-        printer.heading("Reference solution (kubedrill steps)"),
-    ));
+    let profile = scenario.file.cluster.profile;
+    let steps =
+        shell_steps(&rendered.solution, &rendered.files, &cluster_name(profile)).map_err(|e| Error::Template {
+            name: "solution".to_owned(),
+            message: e.to_string(),
+        })?;
+    let view = SolutionView {
+        scenario: scenario.id(),
+        seed,
+        explanation: &rendered.explanation,
+        steps,
+    };
+    match args.output {
+        OutputFormat::Json => printer.json(&view),
+        OutputFormat::Yaml => printer.yaml(&view),
+        OutputFormat::Text => {
+            let commands: Vec<&str> = view.steps.iter().map(|s| s.shell.as_str()).collect();
+            printer.data(&format!(
+                "{}\n{}\n\n{}\n{}\n",
+                printer.heading(&format!("{} (seed {seed}) — what was wrong", scenario.id())),
+                rendered.explanation.trim_end(),
+                printer.heading("Reference solution (paste into a shell)"),
+                commands.join("\n\n"),
+            ));
+            printer.hint(&format!(
+                "the commands act on the cluster `KUBECONFIG` names; kubedrill's is `export KUBECONFIG={}`",
+                context.data.kubeconfig(profile).display()
+            ));
+        }
+    }
     Ok(Exit::Success)
 }
 
