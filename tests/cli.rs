@@ -565,3 +565,140 @@ fn solutions_are_commands_to_paste_with_every_manifest_inlined() {
         assert_eq!(json["seed"], 1);
     }
 }
+
+/// A folder to put first on PATH, holding `sh` scripts that stand in for programs.
+fn fake_path(programs: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("fake PATH");
+    for (name, body) in programs {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("script");
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&path, mode).expect("executable");
+    }
+    dir
+}
+
+/// curl without a network, as `--retry 3` leaves it: the same line once per attempt.
+const OFFLINE_CURL: &str = "for i in 1 2 3 4; do echo 'curl: (6) Could not resolve host: github.com' >&2; done; exit 6";
+const STOPPED_DOCKER: &str = "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2; exit 1";
+
+/// Offline `doctor --fix`: each failed download is one line with curl's reason, the status
+/// table still follows, and the next step says what `--fix` could not do.
+#[test]
+fn offline_doctor_fix_reports_each_failed_download_once_and_ends_with_the_table() {
+    assert!(
+        kubedrill::cluster::tools::pinned("kind").is_ok(),
+        "kind is pinned for this platform"
+    );
+    let home = tempfile::tempdir().expect("home");
+    let path = fake_path(&[("curl", OFFLINE_CURL), ("docker", STOPPED_DOCKER)]);
+    let output = kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .env("PATH", path.path())
+        .args(["--color", "never", "doctor", "--fix"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).expect("utf-8"),
+        String::from_utf8(output.stderr).expect("utf-8"),
+    );
+    assert!(stdout.starts_with("CHECK"), "the table: {stdout}");
+    assert!(stdout.contains("\nkind ") && stdout.contains("\nkubectl "), "{stdout}");
+    assert_eq!(
+        stderr.matches("Could not resolve host").count(),
+        2,
+        "once per tool: {stderr}"
+    );
+    for tool in ["kind", "kubectl"] {
+        assert_eq!(
+            stderr
+                .matches(&format!("warning: {tool} was not installed: download `"))
+                .count(),
+            1,
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("hint: kind and kubectl could not be downloaded"),
+        "{stderr}"
+    );
+    // Without --fix, the way to fix a missing tool is `--fix`.
+    let output = kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .env("PATH", path.path())
+        .args(["--color", "never", "doctor"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        stdout.contains("fix kind: `kubedrill doctor --fix` downloads the pinned kind"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("hint: run `kubedrill doctor --fix` to download kind and kubectl"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `cluster up` checks Docker before anything else: no kind download is offered or tried.
+#[test]
+fn cluster_up_checks_docker_first() {
+    let home = tempfile::tempdir().expect("home");
+    let path = fake_path(&[("curl", OFFLINE_CURL), ("docker", STOPPED_DOCKER)]);
+    kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .env("PATH", path.path())
+        .args(["cluster", "up"])
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::starts_with("error: the Docker daemon is not reachable: Cannot connect")
+                .and(predicate::str::contains("hint: start Docker"))
+                .and(predicate::str::contains("kind").not()),
+        );
+}
+
+/// A kubectl more than one minor version from the node image's Kubernetes is a warning naming
+/// both versions and what to install.
+#[test]
+fn doctor_warns_about_kubectl_version_skew() {
+    let server = kubedrill::cluster::doctor::node_kubernetes();
+    let minor: u32 = server.split('.').nth(1).and_then(|m| m.parse().ok()).expect("v1.N.p");
+    let home = tempfile::tempdir().expect("home");
+    let check = |client: &str| {
+        let path = fake_path(&[(
+            "kubectl",
+            &format!("echo '{{\"clientVersion\": {{\"gitVersion\": \"{client}\"}}}}'"),
+        )]);
+        let output = kubedrill()
+            .env("KUBEDRILL_HOME", home.path())
+            .env("PATH", path.path())
+            .args(["doctor", "-o", "json"])
+            .output()
+            .expect("runs");
+        let findings: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        findings
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|f| f["check"] == "kubectl")
+            .cloned()
+            .expect("kubectl finding")
+    };
+    let old = format!("v1.{}.4", minor - 4);
+    let finding = check(&old);
+    assert_eq!(finding["status"], "warn", "{finding}");
+    let detail = finding["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&old) && detail.contains(server), "{finding}");
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("v1.{} to v1.{}", minor - 1, minor + 1)),
+        "{finding}"
+    );
+    assert_eq!(check(&format!("v1.{}.0", minor + 1))["status"], "ok");
+}

@@ -97,7 +97,8 @@ fn resource(target: &ObjectRef) -> String {
 
 /// `command <<'EOF'` + `text` + `EOF`, with a delimiter that no line of `text` equals.
 fn with_stdin(command: &str, text: &str) -> String {
-    let delimiter = (0..)
+    // Of `lines + 1` candidates at least one is no line of the text.
+    let delimiter = (0..=text.lines().count())
         .map(|i| if i == 0 { "EOF".to_owned() } else { format!("EOF{i}") })
         .find(|d| !text.lines().any(|line| line == d))
         .unwrap_or_default();
