@@ -211,6 +211,9 @@ pub struct SolutionArgs {
     /// Show it even without a graded attempt.
     #[arg(long)]
     pub force: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
 }
 
 /// `kubedrill exam ...`.

@@ -568,3 +568,204 @@ fn show_and_list_use_the_local_scenarios_folder_like_lint() {
         assert!(text.contains(expected), "{args:?}:\n{text}");
     }
 }
+
+/// `solution` prints every step as commands to paste: each manifest a step applies is inlined
+/// as rendered for the seed, no step names a scenario file, and `-o json` carries the same
+/// commands as data.
+#[test]
+fn solutions_are_commands_to_paste_with_every_manifest_inlined() {
+    let home = tempfile::tempdir().expect("home");
+    let catalogue = kubedrill::catalogue::Catalogue::load(None).expect("catalogue");
+    assert!(catalogue.entries.len() >= 16, "the whole catalogue");
+    for entry in &catalogue.entries {
+        let id = entry.scenario.id();
+        let rendered = entry.scenario.render(1).expect("renders");
+        let run = |format: &str| {
+            let output = kubedrill()
+                .env("KUBEDRILL_HOME", home.path())
+                .args([
+                    "--color", "never", "solution", id, "--seed", "1", "--force", "-o", format,
+                ])
+                .output()
+                .expect("runs");
+            assert!(
+                output.status.success(),
+                "{id}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8(output.stdout).expect("utf-8")
+        };
+        let text = run("text");
+        let mut applied = 0;
+        for step in &rendered.solution {
+            if let kubedrill::scenario::step::Step::Apply(path) = step {
+                let file = rendered.files.get(path).expect("rendered file");
+                assert!(
+                    text.contains(file.text.trim_end()),
+                    "{id}: `{path}` is not inlined:\n{text}"
+                );
+                applied += 1;
+            }
+        }
+        for path in rendered.files.keys() {
+            assert!(!text.contains(path.as_str()), "{id}: names the file `{path}`:\n{text}");
+        }
+        assert!(
+            !text.contains("apply:") && !text.contains("patch:"),
+            "{id}: step syntax:\n{text}"
+        );
+        assert_eq!(
+            text.matches("kubectl apply -f").count(),
+            text.matches("kubectl apply -f - <<'EOF").count(),
+            "{id}: every apply reads its manifest from the here-document"
+        );
+        assert_eq!(text.matches("kubectl apply -f -").count(), applied, "{id}");
+        let json: serde_json::Value = serde_json::from_str(&run("json")).expect("json");
+        let shells: Vec<&str> = json["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["shell"].as_str())
+            .collect();
+        assert_eq!(shells.len(), rendered.solution.len(), "{id}");
+        assert!(text.contains(&shells.join("\n\n")), "{id}: text and JSON differ");
+        assert_eq!(json["seed"], 1);
+    }
+}
+
+/// A folder to put first on PATH, holding `sh` scripts that stand in for programs.
+fn fake_path(programs: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("fake PATH");
+    for (name, body) in programs {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("script");
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&path, mode).expect("executable");
+    }
+    dir
+}
+
+/// curl without a network, as `--retry 3` leaves it: the same line once per attempt.
+const OFFLINE_CURL: &str = "for i in 1 2 3 4; do echo 'curl: (6) Could not resolve host: github.com' >&2; done; exit 6";
+const STOPPED_DOCKER: &str = "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2; exit 1";
+
+/// Offline `doctor --fix`: each failed download is one line with curl's reason, the status
+/// table still follows, and the next step says what `--fix` could not do.
+#[test]
+fn offline_doctor_fix_reports_each_failed_download_once_and_ends_with_the_table() {
+    assert!(
+        kubedrill::cluster::tools::pinned("kind").is_ok(),
+        "kind is pinned for this platform"
+    );
+    let home = tempfile::tempdir().expect("home");
+    let path = fake_path(&[("curl", OFFLINE_CURL), ("docker", STOPPED_DOCKER)]);
+    let output = kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .env("PATH", path.path())
+        .args(["--color", "never", "doctor", "--fix"])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).expect("utf-8"),
+        String::from_utf8(output.stderr).expect("utf-8"),
+    );
+    assert!(stdout.starts_with("CHECK"), "the table: {stdout}");
+    assert!(stdout.contains("\nkind ") && stdout.contains("\nkubectl "), "{stdout}");
+    assert_eq!(
+        stderr.matches("Could not resolve host").count(),
+        2,
+        "once per tool: {stderr}"
+    );
+    for tool in ["kind", "kubectl"] {
+        assert_eq!(
+            stderr
+                .matches(&format!("warning: {tool} was not installed: download `"))
+                .count(),
+            1,
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("hint: kind and kubectl could not be downloaded"),
+        "{stderr}"
+    );
+    // Without --fix, the way to fix a missing tool is `--fix`.
+    let output = kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .env("PATH", path.path())
+        .args(["--color", "never", "doctor"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        stdout.contains("fix kind: `kubedrill doctor --fix` downloads the pinned kind"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("hint: run `kubedrill doctor --fix` to download kind and kubectl"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `cluster up` checks Docker before anything else: no kind download is offered or tried.
+#[test]
+fn cluster_up_checks_docker_first() {
+    let home = tempfile::tempdir().expect("home");
+    let path = fake_path(&[("curl", OFFLINE_CURL), ("docker", STOPPED_DOCKER)]);
+    kubedrill()
+        .env("KUBEDRILL_HOME", home.path())
+        .env("PATH", path.path())
+        .args(["cluster", "up"])
+        .assert()
+        .code(3)
+        .stderr(
+            predicate::str::starts_with("error: the Docker daemon is not reachable: Cannot connect")
+                .and(predicate::str::contains("hint: start Docker"))
+                .and(predicate::str::contains("kind").not()),
+        );
+}
+
+/// A kubectl more than one minor version from the node image's Kubernetes is a warning naming
+/// both versions and what to install.
+#[test]
+fn doctor_warns_about_kubectl_version_skew() {
+    let server = kubedrill::cluster::doctor::node_kubernetes();
+    let minor: u32 = server.split('.').nth(1).and_then(|m| m.parse().ok()).expect("v1.N.p");
+    let home = tempfile::tempdir().expect("home");
+    let check = |client: &str| {
+        let path = fake_path(&[(
+            "kubectl",
+            &format!("echo '{{\"clientVersion\": {{\"gitVersion\": \"{client}\"}}}}'"),
+        )]);
+        let output = kubedrill()
+            .env("KUBEDRILL_HOME", home.path())
+            .env("PATH", path.path())
+            .args(["doctor", "-o", "json"])
+            .output()
+            .expect("runs");
+        let findings: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+        findings
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|f| f["check"] == "kubectl")
+            .cloned()
+            .expect("kubectl finding")
+    };
+    let old = format!("v1.{}.4", minor - 4);
+    let finding = check(&old);
+    assert_eq!(finding["status"], "warn", "{finding}");
+    let detail = finding["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&old) && detail.contains(server), "{finding}");
+    assert!(
+        finding["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("v1.{} to v1.{}", minor - 1, minor + 1)),
+        "{finding}"
+    );
+    assert_eq!(check(&format!("v1.{}.0", minor + 1))["status"], "ok");
+}

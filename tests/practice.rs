@@ -374,7 +374,16 @@ fn profile_and_time_limit_overrides() {
 fn time_running_out_is_graded_by_the_next_command_and_recorded_as_timed_out() {
     let world = World::new();
     world.start("service-wrong-selector", 2).expect("start");
+    assert_eq!(flow::overdue(&world.env()), None, "time left");
     world.clock.advance(6 * MIN + 45_000);
+    assert_eq!(
+        flow::overdue(&world.env()),
+        Some(flow::Overdue {
+            limit_ms: 6 * MIN,
+            late_ms: 45_000
+        }),
+        "what a command says first"
+    );
     let Now::TimeUp(finished) = flow::hint(&world.env(), false).expect("hint") else {
         panic!("time is up");
     };
@@ -388,6 +397,7 @@ fn time_running_out_is_graded_by_the_next_command_and_recorded_as_timed_out() {
         (Outcome::TimedOut, 6 * MIN, 45_000)
     );
     assert!(flow::status(&world.env()).expect("status").is_none(), "idle now");
+    assert_eq!(flow::overdue(&world.env()), None, "nothing is overdue once graded");
 }
 
 #[test]

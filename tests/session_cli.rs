@@ -131,15 +131,118 @@ fn status_and_hints_follow_the_clock_from_any_terminal() {
         .stdout(contains("hints:   2 taken, -1 points"));
 }
 
+/// The keys of `status -o json`, documented in the README; a change here is a schema change.
+const STATUS_KEYS: [&str; 14] = [
+    "schemaVersion",
+    "active",
+    "kind",
+    "scenarios",
+    "startedAt",
+    "deadline",
+    "timeLimitSeconds",
+    "timeLeftSeconds",
+    "timeUp",
+    "hintsTaken",
+    "hintPenalty",
+    "checksRun",
+    "kubeconfig",
+    "graded",
+];
+
+fn status_json(home: &Path, now: i64) -> serde_json::Value {
+    let output = kubedrill(home, now)
+        .args(["status", "-o", "json"])
+        .output()
+        .expect("runs");
+    serde_json::from_slice(&output.stdout).expect("status -o json prints JSON")
+}
+
+/// The document's keys, sorted (the comparison does not depend on the JSON map's order).
+fn keys(value: &serde_json::Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value.as_object().expect("object").keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    keys
+}
+
+fn documented_keys() -> Vec<&'static str> {
+    let mut keys = STATUS_KEYS.to_vec();
+    keys.sort_unstable();
+    keys
+}
+
 #[test]
-fn time_up_with_no_cluster_to_grade_keeps_the_session_and_exits_3() {
+fn status_json_has_the_documented_keys_idle_running_and_past_the_deadline() {
+    let home = tempfile::tempdir().expect("home");
+    let idle = status_json(home.path(), START);
+    assert_eq!(keys(&idle), documented_keys());
+    assert_eq!((&idle["schemaVersion"], &idle["active"]), (&1.into(), &false.into()));
+    seed_session(home.path(), Mode::Practice);
+    let running = status_json(home.path(), START + 61);
+    assert_eq!(keys(&running), documented_keys());
+    assert_eq!(running["active"], true);
+    assert_eq!(running["kind"], "practice");
+    assert_eq!(running["startedAt"], "2027-01-15T08:00:00Z");
+    assert_eq!(running["deadline"], "2027-01-15T08:06:00Z");
+    assert_eq!(running["timeLimitSeconds"], 360);
+    assert_eq!(running["timeLeftSeconds"], 299);
+    assert_eq!(running["timeUp"], false);
+    assert_eq!(running["scenarios"][0]["id"], "service-wrong-selector");
+    assert_eq!(running["scenarios"][0]["seed"], 4);
+    let text = running.to_string();
+    assert!(
+        !text.contains("limit_ms") && !text.contains("countdown"),
+        "no internal fields: {text}"
+    );
+    let late = status_json(home.path(), START + 7 * 60);
+    assert_eq!(keys(&late), documented_keys());
+    assert_eq!(
+        (&late["active"], &late["timeUp"]),
+        (&true.into(), &true.into()),
+        "not graded: no cluster"
+    );
+    assert_eq!(late["timeLeftSeconds"], 0);
+}
+
+/// Time ran out and there is no cluster to grade on: every session command says so first,
+/// then what to do, then why it could not grade — without kube's doubled quotes or a hint
+/// about `--kubeconfig`, which nobody passed. Nothing is lost.
+#[test]
+fn time_up_with_no_cluster_to_grade_says_so_first_keeps_the_session_and_exits_3() {
     let home = tempfile::tempdir().expect("home");
     seed_session(home.path(), Mode::Practice);
-    kubedrill(home.path(), START + 7 * 60)
-        .arg("status")
-        .assert()
-        .code(3)
-        .stderr(contains("error:").and(contains("hint:")));
+    for command in [
+        &["status"][..],
+        &["status", "-o", "json"],
+        &["hint"],
+        &["check"],
+        &["submit"],
+    ] {
+        let output = kubedrill(home.path(), START + 7 * 60)
+            .args(command)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(3), "{command:?}");
+        let stderr = String::from_utf8(output.stderr).expect("utf-8");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines[0], "warning: time is up: the 6:00 ran out 1:00 ago",
+            "{command:?}: {stderr}"
+        );
+        assert!(
+            lines[1].starts_with("hint:")
+                && lines[1].contains("`kubedrill submit`")
+                && lines[1].contains("`kubedrill abandon`"),
+            "{command:?}: {stderr}"
+        );
+        assert!(
+            lines[2].starts_with("error: no cluster `kubedrill-kindnet`"),
+            "{command:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("--kubeconfig") && !stderr.contains("'\""),
+            "{command:?}: {stderr}"
+        );
+    }
     assert!(
         home.path().join("session/session.json").is_file(),
         "nothing lost: submit can be retried"
@@ -148,6 +251,11 @@ fn time_up_with_no_cluster_to_grade_keeps_the_session_and_exits_3() {
         !home.path().join("session/session.lock").exists(),
         "the lock is released"
     );
+    kubedrill(home.path(), START + 8 * 60)
+        .arg("abandon")
+        .assert()
+        .success()
+        .stderr(contains("warning: time is up: the 6:00 ran out 2:00 ago").and(contains("abandoned")));
 }
 
 #[test]
@@ -240,14 +348,19 @@ fn a_corrupted_session_file_is_named_and_set_aside_only_with_force() {
         .stdout(contains("no active session"));
 }
 
+/// Docker is checked first: without it no kind cluster can run, so kind is not even offered.
 #[test]
-fn start_without_kind_fails_cleanly_and_leaves_no_session() {
+fn start_without_docker_fails_cleanly_and_leaves_no_session() {
     let home = tempfile::tempdir().expect("home");
     kubedrill(home.path(), START)
         .args(["start", "service-wrong-selector", "--seed", "1"])
         .assert()
         .code(3)
-        .stderr(contains("error:").and(contains("hint:")).and(contains("kind")));
+        .stderr(
+            contains("error: `docker` was not found on PATH")
+                .and(contains("hint: install Docker"))
+                .and(contains("kind").not()),
+        );
     assert!(!home.path().join("session/session.json").exists());
     assert!(!home.path().join("session/session.lock").exists());
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use super::error::ClusterError;
@@ -41,7 +41,11 @@ pub async fn connect(kubeconfig: &Path, context: Option<&str>) -> Result<(Client
         path: kubeconfig.to_path_buf(),
         message,
     };
-    let file = Kubeconfig::read_from(kubeconfig).map_err(|e| problem(e.to_string()))?;
+    let file = Kubeconfig::read_from(kubeconfig).map_err(|e| match e {
+        // kube's text repeats the path, debug-quoted; the message names it already.
+        KubeconfigError::ReadConfig(io, _) => problem(io.to_string()),
+        other => problem(other.to_string()),
+    })?;
     let options = KubeConfigOptions {
         context: context.map(str::to_owned),
         ..KubeConfigOptions::default()
@@ -89,5 +93,12 @@ mod tests {
         assert!(matches!(missing, Err(ClusterError::Kubeconfig { .. })));
         let absent = connect(std::path::Path::new("/nonexistent/kubeconfig"), None).await;
         assert!(matches!(absent, Err(ClusterError::Kubeconfig { .. })));
+        let message = absent.err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            message.matches("/nonexistent/kubeconfig").count(),
+            1,
+            "the path once, in backticks: {message}"
+        );
+        assert!(!message.contains('"'), "{message}");
     }
 }

@@ -1,6 +1,8 @@
 //! `kubedrill doctor`: is this machine ready to run kind clusters? Docker running, kind and
-//! kubectl versions, cgroup v2, inotify limits, br_netfilter (Flannel), memory and disk —
-//! each problem with the exact command that fixes it.
+//! kubectl versions (kubectl within one minor of the node image's Kubernetes), cgroup v2,
+//! inotify limits, br_netfilter (Flannel), memory and disk — each problem with the exact
+//! command that fixes it (`kubedrill doctor --fix` where a pinned download does), and the
+//! next step once the findings are in.
 //!
 //! Reads programs through a [`Runner`] and host files under a root folder (`/` in real use), so
 //! tests run on scripted answers and fake `/proc` trees. Reports data; never prints.
@@ -9,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::error::ClusterError;
+use super::kind::NODE_IMAGE;
 use super::process::{ProcessError, Runner};
+use super::tools;
 
 /// Oldest kind whose default CNI enforces NetworkPolicy.
 pub const MIN_KIND: (u32, u32) = (0, 24);
@@ -46,6 +51,9 @@ pub struct Finding {
     /// The exact fix, when not ok.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// `kubedrill doctor --fix` fixes it (downloads a pinned release).
+    #[serde(skip)]
+    pub download: bool,
 }
 
 impl Finding {
@@ -55,6 +63,7 @@ impl Finding {
             status: Status::Ok,
             detail: detail.into(),
             fix: None,
+            download: false,
         }
     }
 
@@ -64,6 +73,7 @@ impl Finding {
             status,
             detail: detail.into(),
             fix: Some(fix.into()),
+            download: false,
         }
     }
 }
@@ -91,6 +101,72 @@ fn missing(program: &str, error: &ProcessError, install: &str) -> String {
     }
 }
 
+/// kind or kubectl could not run: when it is not installed and a release is pinned for this
+/// machine, `kubedrill doctor --fix` is the fix.
+fn missing_tool(check: &'static str, error: &ProcessError, install: &str, pinned: Option<&str>) -> Finding {
+    let finding = Finding::problem(check, Status::Fail, error.to_string(), missing(check, error, install));
+    match (error, pinned) {
+        (ProcessError::NotFound(_), Some(version)) => Finding {
+            fix: Some(format!(
+                "`kubedrill doctor --fix` downloads the pinned {check} {version} (SHA-256 verified); or install it yourself: {install}"
+            )),
+            download: true,
+            ..finding
+        },
+        _ => finding,
+    }
+}
+
+/// The release `doctor --fix` would download for this machine, if one is pinned.
+fn pinned_version(tool: &str) -> Option<&'static str> {
+    tools::pinned(tool).ok().map(|artifact| artifact.version)
+}
+
+/// Docker must answer before kubedrill offers anything that needs it (a kind download, a
+/// cluster): the doctor's Docker finding as an error when it is not ok.
+pub fn require_docker(runner: &dyn Runner) -> Result<(), ClusterError> {
+    let finding = docker(runner);
+    match finding.status {
+        Status::Ok => Ok(()),
+        Status::Warn | Status::Fail => Err(ClusterError::Docker {
+            detail: finding.detail,
+            fix: finding.fix.unwrap_or_default(),
+        }),
+    }
+}
+
+/// The tools `kubedrill doctor --fix` would download (failing findings it fixes).
+#[must_use]
+pub fn downloadable(findings: &[Finding]) -> Vec<&'static str> {
+    findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && f.download)
+        .map(|f| f.check)
+        .collect()
+}
+
+/// What to do once the findings are shown and something fails; `fix_ran`: `--fix` was given
+/// (so what is still downloadable could not be downloaded).
+#[must_use]
+pub fn next_step(findings: &[Finding], fix_ran: bool) -> String {
+    let tools = downloadable(findings);
+    let (downloads, pronoun) = (tools.join(" and "), if tools.len() > 1 { "them" } else { "it" });
+    let others = findings.iter().any(|f| f.status == Status::Fail && !f.download);
+    let by_hand = "apply the `fix` lines, then run `kubedrill doctor` again";
+    match (downloads.is_empty(), fix_ran, others) {
+        (true, _, _) => by_hand.to_owned(),
+        (false, false, false) => {
+            format!("run `kubedrill doctor --fix`: it downloads {downloads} (pinned, SHA-256 verified)")
+        }
+        (false, false, true) => {
+            format!("run `kubedrill doctor --fix` to download {downloads}; for the rest, {by_hand}")
+        }
+        (false, true, _) => format!(
+            "{downloads} could not be downloaded (why is above): run `kubedrill doctor --fix` again once the network works, or install {pronoun} yourself; {by_hand}"
+        ),
+    }
+}
+
 fn docker(runner: &dyn Runner) -> Finding {
     const CHECK: &str = "docker";
     match runner.run("docker", &["version", "--format", "{{.Server.Version}}"]) {
@@ -112,8 +188,44 @@ fn docker(runner: &dyn Runner) -> Finding {
     }
 }
 
-/// `kind v0.24.0 go1.22.4 linux/amd64` -> (0, 24).
-fn kind_version(text: &str) -> Option<(u32, u32)> {
+/// The Kubernetes version of kind's node image (`v1.36.1` in `kindest/node:v1.36.1@sha256:...`).
+#[must_use]
+pub fn node_kubernetes() -> &'static str {
+    NODE_IMAGE
+        .split_once(':')
+        .and_then(|(_, tag)| tag.split('@').next())
+        .unwrap_or_default()
+}
+
+/// kubectl talks to API servers one minor older or newer than itself, no further.
+fn kubectl_skew(client: &str, server: &str) -> Finding {
+    const CHECK: &str = "kubectl";
+    match (version(client), version(server)) {
+        (Some((client_major, minor)), Some((major, server_minor)))
+            if client_major != major || minor.abs_diff(server_minor) > 1 =>
+        {
+            let pin = tools::pinned(CHECK)
+                .map(|a| format!(" (kubedrill pins {}: {})", a.version, a.url))
+                .unwrap_or_default();
+            Finding::problem(
+                CHECK,
+                Status::Warn,
+                format!(
+                    "kubectl {client} is too far from the clusters' Kubernetes {server}: kubectl supports one minor version either way"
+                ),
+                format!(
+                    "install kubectl v{major}.{} to v{major}.{} in its place: https://kubernetes.io/docs/tasks/tools/{pin}",
+                    server_minor.saturating_sub(1),
+                    server_minor + 1
+                ),
+            )
+        }
+        _ => Finding::ok(CHECK, format!("kubectl {client} (clusters run Kubernetes {server})")),
+    }
+}
+
+/// `kind v0.24.0 go1.22.4 linux/amd64` -> (0, 24); `v1.32.4-dispatcher` -> (1, 32).
+fn version(text: &str) -> Option<(u32, u32)> {
     let version = text
         .split_whitespace()
         .find(|w| w.starts_with('v'))?
@@ -127,7 +239,7 @@ fn kind(runner: &dyn Runner) -> Finding {
     let install =
         "https://kind.sigs.k8s.io/docs/user/quick-start/#installation (`go install sigs.k8s.io/kind@latest` works too)";
     match runner.run("kind", &["version"]) {
-        Ok(out) if out.success() => match kind_version(&out.stdout) {
+        Ok(out) if out.success() => match version(&out.stdout) {
             Some(v) if v >= MIN_KIND => Finding::ok(CHECK, out.stdout.trim().to_owned()),
             Some((major, minor)) => Finding::problem(
                 CHECK,
@@ -148,7 +260,7 @@ fn kind(runner: &dyn Runner) -> Finding {
             format!("`kind version` failed: {}", first_line(&out.stderr)),
             format!("reinstall kind: {install}"),
         ),
-        Err(e) => Finding::problem(CHECK, Status::Fail, e.to_string(), missing("kind", &e, install)),
+        Err(e) => missing_tool(CHECK, &e, install, pinned_version(CHECK)),
     }
 }
 
@@ -164,7 +276,7 @@ fn kubectl(runner: &dyn Runner) -> Finding {
                         .and_then(|g| g.as_str().map(str::to_owned))
                 });
             match version {
-                Some(v) => Finding::ok(CHECK, format!("kubectl {v}")),
+                Some(v) => kubectl_skew(&v, node_kubernetes()),
                 None => Finding::problem(
                     CHECK,
                     Status::Warn,
@@ -179,7 +291,7 @@ fn kubectl(runner: &dyn Runner) -> Finding {
             format!("`kubectl version` failed: {}", first_line(&out.stderr)),
             format!("reinstall kubectl: {install}"),
         ),
-        Err(e) => Finding::problem(CHECK, Status::Fail, e.to_string(), missing("kubectl", &e, install)),
+        Err(e) => missing_tool(CHECK, &e, install, pinned_version(CHECK)),
     }
 }
 
@@ -353,7 +465,11 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
-    use super::{Status, df_available, diagnose, kind_version};
+    use super::{
+        Finding, Status, df_available, diagnose, kubectl_skew, missing_tool, next_step, node_kubernetes,
+        require_docker, version,
+    };
+    use crate::cluster::error::ClusterError;
     use crate::cluster::process::{Output, ProcessError, Runner};
 
     /// Scripted answers by program name; unknown programs are "not installed".
@@ -496,9 +612,115 @@ mod tests {
     }
 
     #[test]
+    fn kubectl_more_than_one_minor_from_the_node_image_is_a_warning_naming_both() {
+        let server = node_kubernetes();
+        let (major, minor) = version(server).expect("the node image is tagged with its Kubernetes version");
+        let within = [minor - 1, minor, minor + 1].map(|m| kubectl_skew(&format!("v{major}.{m}.0"), server));
+        assert!(within.iter().all(|f| f.status == Status::Ok), "{within:#?}");
+        for far in [
+            format!("v{major}.{}.4-dispatcher", minor - 4),
+            format!("v{major}.{}.0", minor + 2),
+        ] {
+            let finding = kubectl_skew(&far, server);
+            assert_eq!(finding.status, Status::Warn, "{finding:?}");
+            assert!(
+                finding.detail.contains(&far) && finding.detail.contains(server),
+                "{finding:?}"
+            );
+            let fix = finding.fix.expect("fix");
+            assert!(
+                fix.contains(&format!("v{major}.{} to v{major}.{}", minor - 1, minor + 1)),
+                "{fix}"
+            );
+        }
+        // Through the probe: the version kubectl reports about itself.
+        let root = tempfile::tempdir().expect("tempdir");
+        let old = format!(r#"{{"clientVersion": {{"gitVersion": "v{major}.{}.4"}}}}"#, minor - 4);
+        let script = Script(BTreeMap::from([("kubectl", ok(&old))]));
+        assert_eq!(
+            status(&diagnose(&script, root.path(), root.path()), "kubectl"),
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn a_missing_tool_with_a_pinned_release_is_fixed_by_doctor_fix() {
+        let not_found = ProcessError::NotFound("kind".into());
+        let pinned = missing_tool("kind", &not_found, "https://kind.example", Some("v0.32.0"));
+        assert!(pinned.download);
+        let fix = pinned.fix.as_deref().unwrap_or_default();
+        assert!(
+            fix.contains("`kubedrill doctor --fix`") && fix.contains("v0.32.0"),
+            "{fix}"
+        );
+        assert!(
+            fix.contains("https://kind.example"),
+            "installing by hand stays an option: {fix}"
+        );
+        let unpinned = missing_tool("kind", &not_found, "https://kind.example", None);
+        assert!(!unpinned.download && !unpinned.fix.unwrap_or_default().contains("--fix"));
+        let broken = ProcessError::Spawn {
+            program: "kind".into(),
+            reason: "permission denied".into(),
+        };
+        assert!(
+            !missing_tool("kind", &broken, "u", Some("v0.32.0")).download,
+            "a download would not help"
+        );
+    }
+
+    #[test]
+    fn the_next_step_names_doctor_fix_only_when_it_would_help() {
+        let fail = |check: &'static str, download: bool| Finding {
+            check,
+            status: Status::Fail,
+            detail: String::new(),
+            fix: Some("x".into()),
+            download,
+        };
+        let tools = [fail("kind", true), fail("kubectl", true)];
+        assert_eq!(
+            next_step(&tools, false),
+            "run `kubedrill doctor --fix`: it downloads kind and kubectl (pinned, SHA-256 verified)"
+        );
+        let with_docker = [fail("docker", false), fail("kind", true)];
+        let step = next_step(&with_docker, false);
+        assert!(
+            step.starts_with("run `kubedrill doctor --fix` to download kind;") && step.contains("`fix` lines"),
+            "{step}"
+        );
+        let step = next_step(&tools, true);
+        assert!(step.starts_with("kind and kubectl could not be downloaded"), "{step}");
+        assert!(step.contains("install them yourself"), "{step}");
+        assert_eq!(
+            next_step(&[fail("docker", false)], false),
+            "apply the `fix` lines, then run `kubedrill doctor` again"
+        );
+    }
+
+    #[test]
+    fn docker_is_required_before_anything_needs_it() {
+        let stopped = Output {
+            code: Some(1),
+            stdout: String::new(),
+            stderr: "Cannot connect to the Docker daemon\n".into(),
+        };
+        let error = require_docker(&Script(BTreeMap::from([("docker", stopped)]))).expect_err("stopped");
+        assert!(
+            matches!(&error, ClusterError::Docker { detail, .. } if detail.contains("Cannot connect")),
+            "{error}"
+        );
+        assert!(error.hints()[0].contains("start Docker"), "{:?}", error.hints());
+        let missing = require_docker(&Script(BTreeMap::new())).expect_err("not installed");
+        assert_eq!(missing.to_string(), "`docker` was not found on PATH");
+        require_docker(&Script(BTreeMap::from([("docker", ok("28.2.2\n"))]))).expect("running");
+    }
+
+    #[test]
     fn version_and_df_parsing() {
-        assert_eq!(kind_version("kind v0.24.0 go1.22.4 linux/amd64"), Some((0, 24)));
-        assert_eq!(kind_version("garbage"), None);
+        assert_eq!(version("kind v0.24.0 go1.22.4 linux/amd64"), Some((0, 24)));
+        assert_eq!(version("v1.32.4-dispatcher"), Some((1, 32)));
+        assert_eq!(version("garbage"), None);
         assert_eq!(
             df_available("Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 10 5 1234 50% /\n"),
             Some(1234)

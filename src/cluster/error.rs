@@ -18,6 +18,14 @@ pub enum ClusterError {
     /// docker (or another helper program) could not run.
     #[error(transparent)]
     Process(#[from] ProcessError),
+    /// Docker is missing or its daemon does not answer (checked before anything needs it).
+    #[error("{detail}")]
+    Docker {
+        /// What `docker version` showed.
+        detail: String,
+        /// How to fix it.
+        fix: String,
+    },
     /// A command in a kind node container failed.
     #[error("`{command}` on node `{node}` exited {code}: {stderr}")]
     NodeExec {
@@ -183,12 +191,13 @@ impl ClusterError {
                 "install Docker and start it, then run `kubedrill doctor`"
             }
             Self::Process(_) => "run `kubedrill doctor` to see what is missing and how to install it",
+            Self::Docker { fix, .. } => fix,
             Self::NodeExec { .. } => "the node container may be stopped: run `kubedrill cluster status`",
             Self::NoCluster { .. } => {
                 "create it with `kubedrill cluster up --profile <profile>` (the scenario names its profile)"
             }
             Self::Kubeconfig { .. } => {
-                "check the file given to `--kubeconfig`; for kubedrill's own cluster, recreate it with `kubedrill cluster up`"
+                "check that the file exists and is a readable kubeconfig; `kubedrill cluster up` rewrites the ones of kubedrill's own clusters"
             }
             Self::Unreachable { .. } => {
                 "is Docker running and the cluster started? `kubedrill cluster status` tells; `kubedrill cluster up` starts it"

@@ -194,7 +194,7 @@ pub fn fetch(runner: &dyn Runner, artifact: &Artifact, dest: &Path, executable: 
     if !out.success() {
         return Err(ClusterError::Download {
             url: artifact.url.clone(),
-            message: out.stderr.trim().to_owned(),
+            message: curl_reason(&out.stderr),
         });
     }
     let actual = sha256_of(partial.path())?;
@@ -210,6 +210,16 @@ pub fn fetch(runner: &dyn Runner, artifact: &Artifact, dest: &Path, executable: 
     }
     partial.persist(dest).map_err(|e| ClusterError::io(dest, &e.error))?;
     Ok(dest.to_path_buf())
+}
+
+/// curl's reason in one line: its last, with `--retry` it prints the same line per attempt.
+fn curl_reason(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|line| !line.is_empty())
+        .unwrap_or("curl failed without a message")
+        .to_owned()
 }
 
 #[cfg(unix)]
@@ -267,18 +277,23 @@ impl Runner for ToolRunner<'_> {
     }
 }
 
+/// The pinned release of `tool` (`kind`, else `kubectl`) for this machine.
+pub fn pinned(tool: &str) -> Result<Artifact, ClusterError> {
+    let (os, arch) = platform();
+    match tool {
+        "kind" => kind(os, arch),
+        _ => kubectl(os, arch),
+    }
+}
+
+/// Download the pinned `tool` (`kind`, `kubectl`) into `bin`, verified; where it went.
+pub fn install(runner: &dyn Runner, tool: &str, bin: &Path) -> Result<PathBuf, ClusterError> {
+    fetch(runner, &pinned(tool)?, &bin.join(tool), true)
+}
+
 /// Download every missing tool among `tools` (`kind`, `kubectl`) into `bin`; what was installed.
 pub fn install_missing(runner: &dyn Runner, tools: &[&str], bin: &Path) -> Result<Vec<PathBuf>, ClusterError> {
-    let (os, arch) = platform();
-    let mut installed = Vec::new();
-    for tool in tools {
-        let artifact = match *tool {
-            "kind" => kind(os, arch)?,
-            _ => kubectl(os, arch)?,
-        };
-        installed.push(fetch(runner, &artifact, &bin.join(tool), true)?);
-    }
-    Ok(installed)
+    tools.iter().map(|tool| install(runner, tool, bin)).collect()
 }
 
 #[cfg(test)]
@@ -363,6 +378,30 @@ mod tests {
         let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&dest).expect("meta").permissions());
         assert_eq!(mode & 0o111, 0o111);
         assert!(curl.calls.borrow()[0].starts_with("curl -fsSL --retry 3 -o "));
+    }
+
+    /// A `curl` that fails as an offline one does with `--retry 3`: the same line per attempt.
+    struct OfflineCurl;
+
+    impl Runner for OfflineCurl {
+        fn run(&self, _: &str, _: &[&str]) -> Result<Output, ProcessError> {
+            Ok(Output {
+                code: Some(6),
+                stdout: String::new(),
+                stderr: "curl: (6) Could not resolve host: github.com\n".repeat(4),
+            })
+        }
+    }
+
+    #[test]
+    fn a_failed_download_gives_curl_s_reason_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let error = fetch(&OfflineCurl, &artifact("00"), &dir.path().join("kind"), true).expect_err("offline");
+        let ClusterError::Download { message, .. } = &error else {
+            panic!("{error}");
+        };
+        assert_eq!(message, "curl: (6) Could not resolve host: github.com");
+        assert_eq!(error.to_string().lines().count(), 1, "{error}");
     }
 
     #[test]

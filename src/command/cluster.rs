@@ -89,10 +89,12 @@ fn reset_given(
     Ok(Exit::Success)
 }
 
-/// When kind or kubectl is missing and the user is at a terminal, offer to download the pinned,
+/// Docker first: without it no kind cluster can run, so nothing is offered. Then, when kind or
+/// kubectl is missing and the user is at a terminal, offer to download the pinned,
 /// SHA-256-verified release (never silently: without a yes nothing is downloaded and the
 /// command fails naming `kubedrill doctor --fix`).
 pub fn offer_missing_tools(data: &DataDir, printer: &Printer) -> Result<(), Error> {
+    crate::cluster::doctor::require_docker(&SystemRunner)?;
     let missing = tools::missing(&["kind", "kubectl"], &data.bin());
     if missing.is_empty() {
         return Ok(());

@@ -1,11 +1,16 @@
 //! `kubedrill doctor`: is this machine ready to run scenarios? Exit 0 when nothing fails
-//! (warnings allowed), 3 when something must be fixed first.
+//! (warnings allowed), 3 when something must be fixed first. With `--fix`, missing kind and
+//! kubectl are downloaded (pinned, verified) first; a failed download is reported in one line
+//! and the findings table still follows.
+//!
+//! Builds findings and hands them to the printer; never decides what a finding means (that is
+//! `cluster::doctor`).
 
 use std::fmt::Write;
 use std::path::Path;
 
 use crate::cli::{DoctorArgs, OutputFormat};
-use crate::cluster::doctor::{Finding, Status, diagnose};
+use crate::cluster::doctor::{Finding, Status, diagnose, downloadable, next_step};
 use crate::cluster::paths::DataDir;
 use crate::cluster::process::SystemRunner;
 use crate::cluster::tools::{self, ToolRunner};
@@ -20,18 +25,8 @@ pub fn run(args: &DoctorArgs, printer: &Printer) -> Result<Exit, Error> {
         bin: data.bin(),
     };
     let mut findings = diagnose(&runner, Path::new("/"), data.root());
-    if args.fix {
-        let missing: Vec<&str> = findings
-            .iter()
-            .filter(|f| f.status == Status::Fail && matches!(f.check, "kind" | "kubectl"))
-            .map(|f| f.check)
-            .collect();
-        if !missing.is_empty() {
-            for path in tools::install_missing(&SystemRunner, &missing, &data.bin())? {
-                printer.success(&format!("installed `{}` (SHA-256 verified)", path.display()));
-            }
-            findings = diagnose(&runner, Path::new("/"), data.root());
-        }
+    if args.fix && download(&downloadable(&findings), &data, printer) {
+        findings = diagnose(&runner, Path::new("/"), data.root());
     }
     match args.output {
         OutputFormat::Json => printer.json(&findings),
@@ -41,10 +36,21 @@ pub fn run(args: &DoctorArgs, printer: &Printer) -> Result<Exit, Error> {
     let failed = findings.iter().filter(|f| f.status == Status::Fail).count();
     if failed > 0 {
         printer.error(&format!("{failed} problem(s) must be fixed before scenarios can run"));
-        printer.hint("apply the `fix` lines above, then run `kubedrill doctor` again");
+        printer.hint(&next_step(&findings, args.fix));
         return Ok(Exit::Environment);
     }
     Ok(Exit::Success)
+}
+
+/// Download `wanted`, each reported in one line (installed, or why not); whether any was tried.
+fn download(wanted: &[&str], data: &DataDir, printer: &Printer) -> bool {
+    for tool in wanted {
+        match tools::install(&SystemRunner, tool, &data.bin()) {
+            Ok(path) => printer.success(&format!("installed `{}` (SHA-256 verified)", path.display())),
+            Err(e) => printer.warning(&format!("{tool} was not installed: {e}")),
+        }
+    }
+    !wanted.is_empty()
 }
 
 fn text(findings: &[Finding], printer: &Printer) -> String {

@@ -1,6 +1,8 @@
 //! `kubedrill start | status | check | hint | submit | abandon | solution` and `exam ...`: the
 //! practice loop's commands. Each builds the environment (kind lab, system clock, session store,
-//! history), runs a flow from `practice::flow`, and hands the result to the printer.
+//! history), runs a flow from `practice::flow`, and hands the result to the printer. When a
+//! session's time is up, the first line says so. Never decides session rules or grades itself
+//! (the flows do) and never prints but through the printer.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ use crate::cli::{
     AbandonArgs, CheckArgs, ExamCommand, ExamStartArgs, HintArgs, LiveArgs, OutputFormat, SessionOutputArgs,
     SolutionArgs, StartArgs, SubmitArgs,
 };
+use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::Timings;
 use crate::cluster::live::ProbeMode;
 use crate::cluster::paths::DataDir;
@@ -18,9 +21,10 @@ use crate::error::{Error, Exit};
 use crate::output::Printer;
 use crate::practice::clock::{Clock, SystemClock, clock_text};
 use crate::practice::flow::{self, Env, ExamRequest, Finished, Graded, Now, StartRequest, Started};
-use crate::practice::history::Outcome;
 use crate::practice::lab::{Given, KindLab, history_path, session_dir};
 use crate::practice::session::{Mode, NextHint, Session};
+use crate::practice::solution::{ShellStep, shell_steps};
+use crate::practice::status::{GradedStatus, Status};
 use crate::practice::store::Store;
 use crate::practice::timer::{Tick, tick};
 use crate::progress::{CountdownBar, Spinner};
@@ -73,6 +77,32 @@ impl Context {
             super::cluster::offer_missing_tools(&self.data, printer)?;
         }
         Ok(())
+    }
+
+    /// Run a session command's flow. When the session's time has run out, the first line says
+    /// so; when the attempt then cannot be graded, the next says what the learner can do, and
+    /// the error follows.
+    fn session<T>(
+        &self,
+        printer: &Printer,
+        pass_mark: f64,
+        f: impl FnOnce(&Env<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let overdue = self.run(pass_mark, |env| Ok(flow::overdue(env)))?;
+        if let Some(overdue) = overdue {
+            printer.warning(&format!(
+                "time is up: the {} ran out {} ago",
+                clock_text(overdue.limit_ms),
+                clock_text(overdue.late_ms)
+            ));
+        }
+        self.run(pass_mark, f).inspect_err(|_| {
+            if overdue.is_some() {
+                printer.hint(
+                    "the attempt stays open: `kubedrill submit` grades it once the problem below is fixed (changes made after the deadline count); `kubedrill abandon` ends it ungraded",
+                );
+            }
+        })
     }
 
     fn run<T>(&self, pass_mark: f64, f: impl FnOnce(&Env<'_>) -> Result<T, Error>) -> Result<T, Error> {
@@ -232,26 +262,55 @@ fn foreground(context: &Context, session: &Session, printer: &Printer) -> Result
 /// `kubedrill status`.
 pub fn status(args: &SessionOutputArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
-    let status = context.run(PASS_MARK, flow::status)?;
-    let session = match status {
-        None => {
-            match args.output {
-                OutputFormat::Text => printer.data("no active session (start one with `kubedrill start <scenario>`)\n"),
-                OutputFormat::Json => printer.json(&serde_json::json!({"active": false})),
-                OutputFormat::Yaml => printer.yaml(&serde_json::json!({"active": false})),
-            }
+    let found = context.session(printer, PASS_MARK, flow::status).inspect_err(|_| {
+        // Time is up and the attempt could not be graded: where the session stands, as data.
+        if args.output != OutputFormat::Text
+            && let Ok(Some(session)) = context.store.load()
+        {
+            show_status(printer, args.output, &Status::of(&session, SystemClock.now()));
+        }
+    })?;
+    let now = SystemClock.now();
+    let (status, exit) = match found {
+        None if args.output == OutputFormat::Text => {
+            printer.data("no active session (start one with `kubedrill start <scenario>`)\n");
             return Ok(Exit::Success);
         }
-        Some(Now::TimeUp(finished)) => return time_up(printer, &finished),
-        Some(Now::Running(session)) => session,
+        None => (Status::idle(), Exit::Success),
+        Some(Now::Running(session)) if args.output == OutputFormat::Text => {
+            printer.data(&status_text(printer, &session, now));
+            return Ok(Exit::Success);
+        }
+        Some(Now::Running(session)) => (Status::of(&session, now), Exit::Success),
+        Some(Now::TimeUp(finished)) if args.output == OutputFormat::Text => return time_up(printer, &finished),
+        Some(Now::TimeUp(finished)) => (
+            Status::ended(&finished.session, now, graded_status(&finished)),
+            exit_for(&finished),
+        ),
     };
-    let now = SystemClock.now();
-    match args.output {
-        OutputFormat::Json => printer.json(&session),
-        OutputFormat::Yaml => printer.yaml(&session),
-        OutputFormat::Text => printer.data(&status_text(printer, &session, now)),
+    show_status(printer, args.output, &status);
+    Ok(exit)
+}
+
+/// The status document as JSON or YAML.
+fn show_status(printer: &Printer, output: OutputFormat, status: &Status) {
+    match output {
+        OutputFormat::Yaml => printer.yaml(status),
+        OutputFormat::Json | OutputFormat::Text => printer.json(status),
     }
-    Ok(Exit::Success)
+}
+
+fn graded_status(finished: &Finished) -> GradedStatus {
+    finished.exam.as_ref().map_or_else(
+        || GradedStatus {
+            percent: finished.graded.first().map_or(0.0, |g| g.card.percent),
+            passed: finished.graded.iter().all(|g| g.card.passed),
+        },
+        |exam| GradedStatus {
+            percent: exam.percent,
+            passed: exam.passed,
+        },
+    )
 }
 
 fn status_text(printer: &Printer, session: &Session, now: crate::practice::clock::Timestamp) -> String {
@@ -311,7 +370,7 @@ fn exam_tasks(printer: &Printer, session: &Session) -> String {
 /// `kubedrill check`.
 pub fn check(args: &CheckArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer).on(&args.live);
-    let graded = match context.run(PASS_MARK, flow::check)? {
+    let graded = match context.session(printer, PASS_MARK, flow::check)? {
         Now::TimeUp(finished) => return time_up(printer, &finished),
         Now::Running(graded) => graded,
     };
@@ -336,7 +395,7 @@ pub fn check(args: &CheckArgs, user_dir: Option<&Path>, printer: &Printer) -> Re
 /// `kubedrill hint`.
 pub fn hint(args: &HintArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
-    let view = match context.run(PASS_MARK, |env| flow::hint(env, args.now))? {
+    let view = match context.session(printer, PASS_MARK, |env| flow::hint(env, args.now))? {
         Now::TimeUp(finished) => return time_up(printer, &finished),
         Now::Running(view) => view,
     };
@@ -378,15 +437,12 @@ pub fn hint(args: &HintArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
 /// `kubedrill submit`.
 pub fn submit(args: &SubmitArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer).on(&args.live);
-    let finished = context.run(args.pass_mark, flow::submit)?;
+    let finished = context.session(printer, args.pass_mark, flow::submit)?;
     show_finished(printer, &finished, args.output)
 }
 
 fn time_up(printer: &Printer, finished: &Finished) -> Result<Exit, Error> {
-    printer.warning(&format!(
-        "time ran out {} ago, so the attempt was graded now and ended (changes made after the deadline count)",
-        clock_text(finished.late_ms)
-    ));
+    printer.warning("the attempt was graded now and ended (changes made after the deadline count)");
     show_finished(printer, finished, ReportFormat::Text)
 }
 
@@ -437,25 +493,27 @@ fn show_finished(printer: &Printer, finished: &Finished, format: ReportFormat) -
             printer.data(&out);
         }
     }
-    if finished.outcome == Outcome::TimedOut && finished.late_ms > 0 {
-        printer.warning(&format!("graded {} after the deadline", clock_text(finished.late_ms)));
-    }
     printer.success(&format!(
         "recorded in your history (`kubedrill history`); `kubedrill solution {}` shows the reference solution",
         finished.session.tasks[0].scenario
     ));
+    Ok(exit_for(finished))
+}
+
+/// 3 when a check could not be judged, else 0 at or above the pass mark and 1 below.
+fn exit_for(finished: &Finished) -> Exit {
     let errors = finished.graded.iter().any(|g| g.card.errors > 0);
     let passed = finished
         .exam
         .as_ref()
         .map_or_else(|| finished.graded.iter().all(|g| g.card.passed), |e| e.passed);
-    Ok(if errors {
+    if errors {
         Exit::Environment
     } else if passed {
         Exit::Success
     } else {
         Exit::Failed
-    })
+    }
 }
 
 fn exam_summary(printer: &Printer, exam: &graders::score::ExamScore) -> String {
@@ -490,7 +548,7 @@ fn exam_summary(printer: &Printer, exam: &graders::score::ExamScore) -> String {
 /// `kubedrill abandon`.
 pub fn abandon(args: &AbandonArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
-    let abandoned = context.run(PASS_MARK, |env| flow::abandon(env, args.force))?;
+    let abandoned = context.session(printer, PASS_MARK, |env| flow::abandon(env, args.force))?;
     if let Some(path) = abandoned.set_aside {
         printer.success(&format!(
             "the unreadable session file was set aside as `{}`",
@@ -511,6 +569,14 @@ pub fn abandon(args: &AbandonArgs, user_dir: Option<&Path>, printer: &Printer) -
     Ok(Exit::Success)
 }
 
+#[derive(Serialize)]
+struct SolutionView<'a> {
+    scenario: &'a str,
+    seed: u64,
+    explanation: &'a str,
+    steps: Vec<ShellStep<'a>>,
+}
+
 /// `kubedrill solution`.
 pub fn solution(args: &SolutionArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
     let context = Context::new(user_dir, printer);
@@ -518,16 +584,36 @@ pub fn solution(args: &SolutionArgs, user_dir: Option<&Path>, printer: &Printer)
     let latest = flow::solution_seed(&context.history, scenario.id(), args.force)?;
     let seed = args.seed.or(latest).unwrap_or(1);
     let rendered = super::render(&scenario, seed)?;
-    let steps = serde_saphyr::to_string(&rendered.solution).map_err(|e| Error::Template {
-        name: "solution".to_owned(),
-        message: e.to_string(),
-    })?;
-    printer.data(&format!(
-        "{}\n{}\n\n{}\n{steps}",
-        printer.heading(&format!("{} (seed {seed}) — what was wrong", scenario.id())),
-        rendered.explanation.trim_end(),
-        printer.heading("Reference solution (kubedrill steps)"),
-    ));
+    let profile = scenario.file.cluster.profile;
+    let steps =
+        shell_steps(&rendered.solution, &rendered.files, &cluster_name(profile)).map_err(|e| Error::Template {
+            name: "solution".to_owned(),
+            message: e.to_string(),
+        })?;
+    let view = SolutionView {
+        scenario: scenario.id(),
+        seed,
+        explanation: &rendered.explanation,
+        steps,
+    };
+    match args.output {
+        OutputFormat::Json => printer.json(&view),
+        OutputFormat::Yaml => printer.yaml(&view),
+        OutputFormat::Text => {
+            let commands: Vec<&str> = view.steps.iter().map(|s| s.shell.as_str()).collect();
+            printer.data(&format!(
+                "{}\n{}\n\n{}\n{}\n",
+                printer.heading(&format!("{} (seed {seed}) — what was wrong", scenario.id())),
+                rendered.explanation.trim_end(),
+                printer.heading("Reference solution (paste into a shell)"),
+                commands.join("\n\n"),
+            ));
+            printer.hint(&format!(
+                "the commands act on the cluster `KUBECONFIG` names; kubedrill's is `export KUBECONFIG={}`",
+                context.data.kubeconfig(profile).display()
+            ));
+        }
+    }
     Ok(Exit::Success)
 }
 
@@ -619,7 +705,7 @@ fn exam_start(context: &Context, args: &ExamStartArgs, printer: &Printer) -> Res
 }
 
 fn exam_task(context: &Context, number: usize, flag: Option<bool>, printer: &Printer) -> Result<Exit, Error> {
-    let (session, rendered) = match context.run(PASS_MARK, |env| flow::exam_task(env, number, flag))? {
+    let (session, rendered) = match context.session(printer, PASS_MARK, |env| flow::exam_task(env, number, flag))? {
         Now::TimeUp(finished) => return time_up(printer, &finished),
         Now::Running(found) => found,
     };

@@ -64,9 +64,31 @@ pub fn clock_text(ms: u64) -> String {
     }
 }
 
-/// A timestamp as `YYYY-MM-DD HH:MM` UTC (days-to-civil, Howard Hinnant's algorithm).
+/// A timestamp as `YYYY-MM-DD HH:MM` UTC.
 #[must_use]
 pub fn utc_text(at: Timestamp) -> String {
+    let (year, month, day, second) = civil(at);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        second / 3600,
+        second / 60 % 60
+    )
+}
+
+/// A timestamp as RFC 3339 UTC to the second (`2027-01-15T08:00:00Z`), for data output.
+#[must_use]
+pub fn rfc3339(at: Timestamp) -> String {
+    let (year, month, day, second) = civil(at);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        second / 3600,
+        second / 60 % 60,
+        second % 60
+    )
+}
+
+/// Year, month, day and second of the day, UTC (days-to-civil, Howard Hinnant's algorithm).
+fn civil(at: Timestamp) -> (i64, i64, i64, i64) {
     let seconds = at.0.div_euclid(1000);
     let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let z = days + 719_468;
@@ -78,16 +100,19 @@ pub fn utc_text(at: Timestamp) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", rest / 3600, rest / 60 % 60)
+    (year, month, day, rest)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Timestamp, clock_text, utc_text};
+    use super::{Timestamp, clock_text, rfc3339, utc_text};
 
     #[test]
     fn utc_dates() {
         assert_eq!(utc_text(Timestamp(0)), "1970-01-01 00:00");
+        assert_eq!(rfc3339(Timestamp(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(Timestamp(1_800_000_360_999)), "2027-01-15T08:06:00Z");
+        assert_eq!(rfc3339(Timestamp(951_782_400_000 - 1_000)), "2000-02-28T23:59:59Z");
         assert_eq!(utc_text(Timestamp(951_782_400_000)), "2000-02-29 00:00");
         assert_eq!(utc_text(Timestamp(1_795_332_180_000)), "2026-11-22 07:23");
     }

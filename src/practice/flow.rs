@@ -382,6 +382,27 @@ fn live_session(env: &Env<'_>) -> Result<Result<Session, Box<Finished>>, Error> 
     Ok(Err(Box::new(finish(env, session)?)))
 }
 
+/// How far past its deadline a session is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overdue {
+    /// The time it had (milliseconds).
+    pub limit_ms: u64,
+    /// How long ago that ran out (milliseconds).
+    pub late_ms: u64,
+}
+
+/// The active session's overdue time when its time has run out; `None` with time left, no
+/// session, or a session file that cannot be read (the command's flow reports that).
+#[must_use]
+pub fn overdue(env: &Env<'_>) -> Option<Overdue> {
+    let countdown = env.store.load().ok().flatten()?.countdown;
+    let now = env.clock.now();
+    countdown.expired(now).then(|| Overdue {
+        limit_ms: countdown.limit_ms,
+        late_ms: now.since(countdown.deadline()),
+    })
+}
+
 /// Grade and end the active session now.
 pub fn submit(env: &Env<'_>) -> Result<Finished, Error> {
     let _lock = env.store.lock()?;

@@ -98,6 +98,15 @@ impl<'p> KindLab<'p> {
     async fn open(&self, access: &Access) -> Result<Live, ClusterError> {
         let access = &self.effective(access);
         let expected = (!access.given).then(|| cluster_name(access.profile));
+        if let Some(name) = &expected
+            && !access.kubeconfig.is_file()
+        {
+            // kubedrill's own cluster was deleted (or never made): say so, not "unreadable file".
+            return Err(ClusterError::NoCluster {
+                name: name.clone(),
+                kubeconfig: access.kubeconfig.clone(),
+            });
+        }
         let live = Live::open(
             &access.kubeconfig,
             access.context.as_deref(),

@@ -12,6 +12,8 @@ pub mod flow;
 pub mod history;
 pub mod lab;
 pub mod session;
+pub mod solution;
+pub mod status;
 pub mod store;
 pub mod timer;
 pub mod verify;
