@@ -239,11 +239,17 @@ impl Batch<'_> {
         let scenario: Scenario = crate::catalogue::resolve(&student.scenario, self.scenarios_dir)?;
         let rendered = render_for(&scenario, student.seed, student.namespace_prefix.as_deref())?;
         let observation = observer.observe(student, &rendered).await?;
-        let source = match &student.source {
+        let origin = match &student.source {
             Source::Cluster { kubeconfig, .. } => Origin::Kubeconfig(kubeconfig),
             Source::Snapshot(path) => Origin::Snapshot(path),
-        }
-        .source();
+        };
+        let graded = match origin {
+            Origin::Snapshot(path) => format!("`{}`", path.display()),
+            _ => "the cluster".to_owned(),
+        };
+        let prefix = student.namespace_prefix.as_deref();
+        crate::seed_match::ensure(&scenario, &rendered, prefix, graded, &[&observation.state])?;
+        let source = origin.source();
         let attempt = crate::grading::Attempt {
             scenario: &scenario,
             rendered,

@@ -14,7 +14,8 @@ use graders::state::ClusterState;
 
 use crate::cluster::lifecycle::{NAMESPACE_ANNOTATION, SEED_ANNOTATION};
 use crate::cluster::safety::is_system_namespace;
-use crate::scenario::Rendered;
+use crate::error::Error;
+use crate::scenario::{Rendered, Scenario};
 
 /// Seeds tried when no namespace annotation names the attempt's seed (seeds people type).
 pub const SEARCHED_SEEDS: u64 = 20;
@@ -102,6 +103,25 @@ pub fn check(
     Err(Mismatch {
         expected: expected.into_iter().collect(),
         matching_seed,
+    })
+}
+
+/// [`check`] as the commands use it: [`Error::WrongAttempt`] when `states` hold nothing of the
+/// attempt, naming `graded` (`` `file` ``, `the cluster`) and the seed that matches.
+pub fn ensure(
+    scenario: &Scenario,
+    rendered: &Rendered,
+    prefix: Option<&str>,
+    graded: String,
+    states: &[&ClusterState],
+) -> Result<(), Error> {
+    let render = |seed| crate::catalogue::render_for(scenario, seed, prefix).ok();
+    check(rendered, scenario.id(), states, render).map_err(|m| Error::WrongAttempt {
+        scenario: scenario.id().to_owned(),
+        seed: rendered.seed,
+        graded,
+        expected: m.expected,
+        matching_seed: m.matching_seed,
     })
 }
 

@@ -345,3 +345,27 @@ fn roster_paths_resolve_against_the_roster_folder() {
     );
     assert_eq!((students[0].seed, students[0].allow_foreign_cluster), (9, true));
 }
+
+/// A roster with the wrong seed makes an error row naming the seed the state belongs to, never
+/// a failing student.
+#[test]
+fn a_roster_seed_that_is_not_the_students_is_an_error_row_naming_the_right_seed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("roster.yaml");
+    let text = format!(
+        "scenario: service-wrong-selector\nseed: 2\nstudents:\n  - name: alice\n    snapshot: {}\n",
+        fixture("service-wrong-selector", "fixed").display()
+    );
+    std::fs::write(&path, text).expect("roster");
+    let (code, json) = run_json(&path, &dir.path().join("out"));
+    assert_eq!(code, 3, "a student that could not be graded: {json:#}");
+    let row = &json["students"][0];
+    assert_eq!(row["status"], "error", "{row:#}");
+    let message = row["message"].as_str().expect("message");
+    assert!(
+        message.contains("seed 2") && message.contains("none of its namespaces"),
+        "{message}"
+    );
+    let hints = row["hints"].to_string();
+    assert!(hints.contains("--seed 1"), "{hints}");
+}

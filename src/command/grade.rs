@@ -15,7 +15,7 @@ use crate::output::Printer;
 use crate::report::Origin;
 use crate::scenario::{Rendered, Scenario};
 use crate::snapshot::{self, Snapshot};
-use graders::state::{ClusterState, Observation};
+use graders::state::Observation;
 use graders::target::ObjectKind;
 
 /// Run `grade`.
@@ -84,7 +84,7 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
     let prefix = args.target.namespace_prefix.as_deref();
     let rendered = crate::catalogue::render_for(scenario, seed, prefix)?;
     let source = format!("`{}`", path.display());
-    ensure_attempt(scenario, &rendered, prefix, source, &[&snapshot.observation.state])?;
+    crate::seed_match::ensure(scenario, &rendered, prefix, source, &[&snapshot.observation.state])?;
     snapshot
         .baseline_from_setup(&rendered)
         .map_err(|e| Error::InvalidSnapshot {
@@ -116,7 +116,7 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     })?;
     if let Some(namespaces) = &namespaces {
         let prefix = args.target.namespace_prefix.as_deref();
-        ensure_attempt(
+        crate::seed_match::ensure(
             scenario,
             &rendered,
             prefix,
@@ -127,24 +127,6 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
     let source = Origin::cluster(&connection.kubeconfig, connection.expected.as_deref()).source();
     Ok((observation, rendered, source))
-}
-
-/// Refuse to grade a state that holds nothing of the attempt (see [`crate::seed_match`]).
-pub(crate) fn ensure_attempt(
-    scenario: &Scenario,
-    rendered: &Rendered,
-    prefix: Option<&str>,
-    source: String,
-    states: &[&ClusterState],
-) -> Result<(), Error> {
-    let render = |seed| crate::catalogue::render_for(scenario, seed, prefix).ok();
-    crate::seed_match::check(rendered, scenario.id(), states, render).map_err(|m| Error::WrongAttempt {
-        scenario: scenario.id().to_owned(),
-        seed: rendered.seed,
-        graded: source,
-        expected: m.expected,
-        matching_seed: m.matching_seed,
-    })
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {
