@@ -143,7 +143,7 @@ impl Catalogue {
 }
 
 /// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -165,7 +165,11 @@ pub fn resolve(reference: &str, user_dir: Option<&Path>) -> Result<Scenario, Err
         let dir = disk_dirs(path)?.into_iter().next().ok_or_else(|| Error::NoScenarios {
             path: path.to_path_buf(),
         })?;
-        return Scenario::load(dir).map_err(|p| Error::InvalidScenario { problems: vec![*p] });
+        let folder = disk_folder(&dir);
+        return Scenario::load(dir).map_err(|p| Error::InvalidScenario {
+            problems: vec![*p],
+            folder,
+        });
     }
     let mut catalogue = Catalogue::load(user_dir)?;
     match catalogue.entries.iter().position(|e| e.scenario.id() == reference) {
@@ -202,7 +206,7 @@ pub fn render_for(scenario: &Scenario, seed: u64, prefix: Option<&str>) -> Resul
     };
     let rendered = scenario
         .render_prefixed(seed, Some(&prefix))
-        .map_err(|problems| Error::InvalidScenario { problems })?;
+        .map_err(|problems| invalid(scenario, problems))?;
     if let Some(why) = crate::scenario::footprint::footprint(&rendered).cluster_wide {
         return Err(Error::NotShareable {
             id: scenario.id().to_owned(),
@@ -214,9 +218,22 @@ pub fn render_for(scenario: &Scenario, seed: u64, prefix: Option<&str>) -> Resul
 
 /// Render, turning problems into an error.
 pub fn render(scenario: &Scenario, seed: u64) -> Result<Rendered, Error> {
-    scenario
-        .render(seed)
-        .map_err(|problems| Error::InvalidScenario { problems })
+    scenario.render(seed).map_err(|problems| invalid(scenario, problems))
+}
+
+fn invalid(scenario: &Scenario, problems: Vec<Problem>) -> Error {
+    Error::InvalidScenario {
+        problems,
+        folder: disk_folder(&scenario.dir),
+    }
+}
+
+/// Where a scenario folder is on disk (`None` when built in), for hints that name it.
+fn disk_folder(dir: &ScenarioDir) -> Option<PathBuf> {
+    match dir {
+        ScenarioDir::Disk(root) => Some(root.clone()),
+        ScenarioDir::Builtin(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub enum Error {
     InvalidScenario {
         /// Every problem found.
         problems: Vec<Problem>,
+        /// The scenario's folder on disk (`None` for a built-in one).
+        folder: Option<PathBuf>,
     },
     /// A path could not be read or written.
     #[error("`{}`: {message}", path.display())]
@@ -215,7 +217,13 @@ impl Error {
                 hints.push("run `kubedrill list` to see every scenario".to_owned());
                 hints
             }
-            Self::InvalidScenario { .. } => vec!["run `kubedrill scenario lint <path>` for details".to_owned()],
+            Self::InvalidScenario { folder: Some(folder), .. } => vec![format!(
+                "fix each problem above at its file and line, then run `kubedrill scenario lint {}`: it also renders seeds 1-5 and simulates the grading",
+                folder.display()
+            )],
+            Self::InvalidScenario { folder: None, .. } => {
+                vec!["a built-in scenario failed its own checks: please report this as a kubedrill bug".to_owned()]
+            }
             Self::Io { .. } => vec!["check the path's permissions and that its disk is not full".to_owned()],
             Self::NoScenarios { .. } => vec![
                 "a scenario is a folder with a scenario.yaml; `kubedrill scenario new <id>` scaffolds one".to_owned(),

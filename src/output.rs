@@ -202,7 +202,7 @@ impl Printer {
 
     /// A command error with all its detail and hints.
     pub fn report(&self, error: &Error) {
-        if let Error::InvalidScenario { problems } = error {
+        if let Error::InvalidScenario { problems, .. } = error {
             for problem in problems {
                 self.problem(problem);
             }

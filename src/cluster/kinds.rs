@@ -1,6 +1,6 @@
 //! Which API resource a manifest's `apiVersion`/`kind` (or a grader's [`ObjectKind`]) lives at.
-//! Built-in kinds come from k8s-openapi without a request; anything else (CRDs, Ingress
-//! controllers' kinds) from API discovery, once per kind.
+//! Built-in kinds come from kubedrill's kind table (built from k8s-openapi's types) without a
+//! request; anything else (CRDs, add-ons' kinds) from API discovery, once per kind.
 //!
 //! Resolves names only; never reads or writes objects.
 
@@ -8,17 +8,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use graders::target::ObjectKind;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, Service, ServiceAccount};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::{ApiResource, GroupVersionKind};
 use kube::discovery::{Scope, pinned_kind};
 
 use super::error::ClusterError;
+use crate::scenario::kinds::find_builtin;
 
 /// Where objects of one kind live.
 #[derive(Clone, Debug)]
@@ -29,43 +24,15 @@ pub struct Resolved {
     pub namespaced: bool,
 }
 
-fn erase<K>(namespaced: bool) -> Resolved
-where
-    K: kube::Resource<DynamicType = ()>,
-{
-    Resolved {
-        resource: ApiResource::erase::<K>(&()),
-        namespaced,
-    }
-}
-
-/// A built-in kind, without asking the cluster.
+/// A built-in kind (kubedrill's one table, `scenario::kinds::BUILTIN`), without asking the
+/// cluster.
 #[must_use]
 pub fn builtin(api_version: &str, kind: &str) -> Option<Resolved> {
-    let resolved = match (api_version, kind) {
-        ("v1", "Namespace") => erase::<Namespace>(false),
-        ("v1", "Node") => erase::<Node>(false),
-        ("v1", "Pod") => erase::<Pod>(true),
-        ("v1", "Service") => erase::<Service>(true),
-        ("v1", "ConfigMap") => erase::<ConfigMap>(true),
-        ("v1", "Secret") => erase::<Secret>(true),
-        ("v1", "ServiceAccount") => erase::<ServiceAccount>(true),
-        ("apps/v1", "Deployment") => erase::<Deployment>(true),
-        ("apps/v1", "DaemonSet") => erase::<DaemonSet>(true),
-        ("apps/v1", "StatefulSet") => erase::<StatefulSet>(true),
-        ("apps/v1", "ReplicaSet") => erase::<ReplicaSet>(true),
-        ("discovery.k8s.io/v1", "EndpointSlice") => erase::<EndpointSlice>(true),
-        ("networking.k8s.io/v1", "NetworkPolicy") => erase::<NetworkPolicy>(true),
-        ("networking.k8s.io/v1", "Ingress") => erase::<Ingress>(true),
-        ("networking.k8s.io/v1", "IngressClass") => erase::<IngressClass>(false),
-        ("rbac.authorization.k8s.io/v1", "Role") => erase::<Role>(true),
-        ("rbac.authorization.k8s.io/v1", "RoleBinding") => erase::<RoleBinding>(true),
-        ("rbac.authorization.k8s.io/v1", "ClusterRole") => erase::<ClusterRole>(false),
-        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => erase::<ClusterRoleBinding>(false),
-        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => erase::<CustomResourceDefinition>(false),
-        _ => return None,
-    };
-    Some(resolved)
+    let known = find_builtin(api_version, kind)?;
+    Some(Resolved {
+        resource: ApiResource::from_gvk_with_plural(&gvk(known.api_version, known.kind), known.plural),
+        namespaced: known.namespaced,
+    })
 }
 
 /// The resource of a kind graders know.
@@ -186,5 +153,16 @@ mod tests {
         }
         assert_eq!(of(ObjectKind::NetworkPolicy).resource.plural, "networkpolicies");
         assert!(builtin("crd.projectcalico.org/v1", "IPPool").is_none());
+        let job = builtin("batch/v1", "Job").expect("the scenario table's kinds resolve without discovery");
+        assert_eq!(
+            (job.resource.group.as_str(), job.resource.version.as_str()),
+            ("batch", "v1")
+        );
+        assert_eq!((job.resource.plural.as_str(), job.namespaced), ("jobs", true));
+        let crd = builtin("apiextensions.k8s.io/v1", "CustomResourceDefinition").expect("built in");
+        assert_eq!(
+            (crd.resource.plural.as_str(), crd.namespaced),
+            ("customresourcedefinitions", false)
+        );
     }
 }

@@ -4,9 +4,10 @@
 //!
 //! Returns data; the printer reports it. Must not stop at the first problem.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use graders::score::{DEFAULT_PASS_MARK, ScoreCard, grade};
 use graders::state::Observation;
@@ -64,41 +65,15 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
         }
     };
     let mut problems = scenario.static_problems();
-    // Later seeds repeat earlier problems with other names in them: one report per field and
-    // kind of problem (the message up to its first colon) is enough.
-    let key = |p: &Problem| {
-        format!(
-            "{}|{:?}|{}",
-            p.file,
-            p.field,
-            p.message.split(':').next().unwrap_or_default()
-        )
-    };
-    let mut seen: BTreeSet<String> = problems.iter().map(key).collect();
+    let mut by_seed = BySeed::default();
     for seed in LINT_SEEDS {
-        let found = match scenario.render(seed) {
-            Ok(first) => match scenario.render(seed) {
-                Ok(second) if second == first => {
-                    let mut found = traffic_proof(&file, &first);
-                    found.extend(unchanged_paths(&file, &first));
-                    found
-                }
-                _ => vec![
-                    Problem::new(&file, format!("rendering seed {seed} twice gave different results"))
-                        .hint("params and templates must depend only on the seed"),
-                ],
-            },
-            Err(found) => found,
-        };
-        for mut problem in found {
-            if seen.insert(key(&problem)) {
-                if seed != LINT_SEEDS[0] {
-                    problem.message = format!("{} (with seed {seed})", problem.message);
-                }
-                problems.push(problem);
-            }
+        let mut found = seed_problems(&scenario, &file, seed);
+        for p in &mut found {
+            scenario.locate(p);
         }
+        by_seed.add(seed, &scenario.params(seed), found);
     }
+    problems.extend(by_seed.into_problems());
     let mut mutation = scenario
         .render(LINT_SEEDS[0])
         .ok()
@@ -110,12 +85,147 @@ pub fn lint_folder(dir: ScenarioDir) -> FolderReport {
             .filter(|id| scenario.file.accepted.iter().any(|a| a.value.mutant == *id))
             .count();
     }
+    for p in &mut problems {
+        scenario.locate(p);
+    }
     FolderReport {
         file,
         id: Some(scenario.id().to_owned()),
         problems,
         mutation,
     }
+}
+
+/// Everything wrong with one seed: rendering (twice, which must agree), the simulated
+/// grading, and `unchanged` checks' targets.
+fn seed_problems(scenario: &Scenario, file: &str, seed: u64) -> Vec<Problem> {
+    match scenario.render(seed) {
+        Ok(first) => match scenario.render(seed) {
+            Ok(second) if second == first => {
+                let mut found = traffic_proof(file, &first);
+                found.extend(unchanged_paths(scenario, file, &first));
+                found
+            }
+            _ => vec![
+                Problem::new(file, "rendering the same seed twice gave different results")
+                    .hint("params and templates must depend only on the seed"),
+            ],
+        },
+        Err(found) => found,
+    }
+}
+
+/// Problems found with several seeds, each kept once with the seeds it occurs with. A
+/// problem of a later seed is one already seen when it reads the same, or when it is at the same
+/// place (file, line, column, field, kind of object) and says the same up to its first colon
+/// once each seed's param values are put back as `{{ name }}` (names and ports differ between
+/// seeds; the detail after a colon may name pods).
+#[derive(Default)]
+struct BySeed {
+    entries: Vec<SeenProblem>,
+}
+
+struct SeenProblem {
+    problem: Problem,
+    text: String,
+    shape: String,
+    seeds: Vec<u64>,
+}
+
+impl BySeed {
+    fn add(&mut self, seed: u64, params: &Map<String, Value>, problems: Vec<Problem>) {
+        for problem in problems {
+            let text = problem.to_string();
+            let shape = shape(&problem, params);
+            let earlier = self
+                .entries
+                .iter_mut()
+                .find(|e| !e.seeds.contains(&seed) && (e.text == text || e.shape == shape));
+            if let Some(entry) = earlier {
+                entry.seeds.push(seed);
+            } else if !self.entries.iter().any(|e| e.text == text) {
+                self.entries.push(SeenProblem {
+                    problem,
+                    text,
+                    shape,
+                    seeds: vec![seed],
+                });
+            }
+        }
+    }
+
+    /// Each problem once, naming its seeds when it does not occur with all of them.
+    fn into_problems(self) -> Vec<Problem> {
+        self.entries
+            .into_iter()
+            .map(|mut e| {
+                if e.seeds.len() < LINT_SEEDS.len() {
+                    e.problem.seeds = e.seeds;
+                }
+                e.problem
+            })
+            .collect()
+    }
+}
+
+/// Where a problem is and what it says, without what the seed chose.
+fn shape(problem: &Problem, params: &Map<String, Value>) -> String {
+    let field = problem
+        .field
+        .as_deref()
+        .map(|f| f.split_once('/').map_or(f, |(kind, _)| kind));
+    let gist = problem.message.split(':').next().unwrap_or_default();
+    format!(
+        "{}|{:?}|{:?}|{field:?}|{}",
+        problem.file,
+        problem.line,
+        problem.column,
+        with_params_named(gist, params)
+    )
+}
+
+/// `text` with each whole-word occurrence of a param's value (a name, a port) replaced by
+/// `{{ name }}`, longest value first, in one pass.
+fn with_params_named(text: &str, params: &Map<String, Value>) -> String {
+    let mut values: Vec<(String, &str)> = params
+        .iter()
+        .filter_map(|(name, value)| match value {
+            Value::String(s) => Some((s.clone(), name.as_str())),
+            Value::Number(n) => Some((n.to_string(), name.as_str())),
+            _ => None,
+        })
+        .filter(|(value, _)| value.len() >= 2)
+        .collect();
+    values.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut previous: Option<char> = None;
+    while let Some(next) = rest.chars().next() {
+        let whole_word = |value: &String| {
+            rest.strip_prefix(value.as_str())
+                .filter(|after| !after.chars().next().is_some_and(is_word))
+        };
+        let found = if previous.is_some_and(is_word) {
+            None
+        } else {
+            values
+                .iter()
+                .find_map(|(value, name)| whole_word(value).map(|after| (value, *name, after)))
+        };
+        if let Some((value, name, after)) = found {
+            out.push_str("{{ ");
+            out.push_str(name);
+            out.push_str(" }}");
+            previous = value.chars().last();
+            rest = after;
+        } else {
+            out.push(next);
+            previous = Some(next);
+            rest = &rest[next.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// A surviving mutant is an error unless accepted with a reason; an accepted mutant that no
@@ -186,16 +296,21 @@ pub fn lint_folders(dirs: Vec<ScenarioDir>) -> Vec<FolderReport> {
     reports
 }
 
-/// Checks whose outcome is traffic, which the reachability analyzer can predict.
 /// An `unchanged` check compares with the objects the setup applies: a target the setup does
 /// not apply has no baseline, and a path that does not exist compares nothing with nothing and
 /// always passes. Both are grading holes.
-fn unchanged_paths(file: &str, rendered: &Rendered) -> Vec<Problem> {
+fn unchanged_paths(scenario: &Scenario, file: &str, rendered: &Rendered) -> Vec<Problem> {
     let mut problems = Vec::new();
     for check in &rendered.checks {
         let CheckSpec::Unchanged(params) = &check.spec else {
             continue;
         };
+        let index = scenario
+            .file
+            .checks
+            .iter()
+            .position(|c| c.value.id == check.id)
+            .unwrap_or_default();
         let target = &params.target;
         let applied = rendered
             .setup_objects()
@@ -209,16 +324,16 @@ fn unchanged_paths(file: &str, rendered: &Rendered) -> Vec<Problem> {
                         target.kind, target.name
                     ),
                 )
-                .field(format!("checks.{}.with.target", check.id))
+                .field(format!("checks[{index}].with.target"))
                 .hint("compare objects the setup applies; for system objects use `assert` on the fields that matter"),
             );
             continue;
         };
-        for path in &params.paths {
+        for (j, path) in params.paths.iter().enumerate() {
             if graders::state::value_at(&applied.object, path).is_none() {
                 problems.push(
                     Problem::new(file, format!("`{path}` is not in {} {} as the setup applies it", target.kind, target.name))
-                        .field(format!("checks.{}.with.paths", check.id))
+                        .field(format!("checks[{index}].with.paths[{j}]"))
                         .hint("an `unchanged` path that does not exist always passes; use dotted names, with numbers for list items (`spec.template.spec.containers.0.image`)"),
                 );
             }
@@ -227,6 +342,7 @@ fn unchanged_paths(file: &str, rendered: &Rendered) -> Vec<Problem> {
     problems
 }
 
+/// Checks whose outcome is traffic, which the reachability analyzer can predict.
 fn is_traffic(check: &Check) -> bool {
     matches!(
         check.spec,
@@ -441,4 +557,103 @@ fn shortcut_is_caught(file: &str, rendered: &Rendered, i: usize, shortcut: &Shor
         );
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value, json};
+
+    use super::{BySeed, LINT_SEEDS, with_params_named};
+    use crate::scenario::Problem;
+
+    fn params(app: &str, port: u64) -> Map<String, Value> {
+        let Value::Object(map) = json!({"app": app, "port": port, "seed": 1}) else {
+            unreachable!("literal object")
+        };
+        map
+    }
+
+    fn problem(field: &str, message: &str, line: u64) -> Problem {
+        let mut p = Problem::new("x/manifests/app.yaml", message).field(field);
+        p.line = Some(line);
+        p
+    }
+
+    /// Each seed's app name and port, as a `pick` would draw them.
+    const DRAWN: [(&str, u64); 5] = [
+        ("web", 8001),
+        ("shop", 8002),
+        ("store", 8003),
+        ("web", 8004),
+        ("cart", 8005),
+    ];
+
+    #[test]
+    fn a_problem_every_seed_finds_is_reported_once_with_the_first_seeds_names() {
+        let mut by_seed = BySeed::default();
+        for (seed, (app, port)) in LINT_SEEDS.into_iter().zip(DRAWN) {
+            let found = vec![
+                problem(
+                    &format!("Servcie/{app}"),
+                    "unknown kind `Servcie`; did you mean `Service`?",
+                    28,
+                ),
+                problem("checks[0].with", &format!("Service `{app}` has no port {port}"), 25),
+            ];
+            by_seed.add(seed, &params(app, port), found);
+        }
+        let problems = by_seed.into_problems();
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "x/manifests/app.yaml:28: `Servcie/web`: unknown kind `Servcie`; did you mean `Service`?",
+                "x/manifests/app.yaml:25: `checks[0].with`: Service `web` has no port 8001",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_problem_only_some_seeds_find_names_those_seeds() {
+        let mut by_seed = BySeed::default();
+        for (seed, (app, port)) in LINT_SEEDS.into_iter().zip(DRAWN) {
+            let mut found = vec![problem("Service/x", "unknown field `spec.selectr`", 12)];
+            if app == "web" {
+                found.push(problem("Service/x", "metadata.name: `web` is taken", 9));
+            }
+            by_seed.add(seed, &params(app, port), found);
+        }
+        let problems = by_seed.into_problems();
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems[0].seeds.is_empty(), "found with every seed");
+        assert_eq!(problems[1].seeds, [1, 4]);
+        assert!(
+            problems[1].to_string().ends_with("is taken (with seeds 1, 4)"),
+            "{}",
+            problems[1]
+        );
+    }
+
+    #[test]
+    fn different_problems_at_one_place_stay_apart_and_exact_repeats_go() {
+        let mut by_seed = BySeed::default();
+        let unused = problem("checks[1].bindings", "binding `a` is never used", 30);
+        let found = vec![
+            unused.clone(),
+            problem("checks[1].bindings", "binding `b` is never used", 30),
+            unused,
+        ];
+        by_seed.add(1, &params("web", 80), found);
+        let messages: Vec<String> = by_seed.into_problems().into_iter().map(|p| p.message).collect();
+        assert_eq!(messages, ["binding `a` is never used", "binding `b` is never used"]);
+    }
+
+    #[test]
+    fn param_values_are_named_as_whole_words_only() {
+        let p = params("api", 8080);
+        assert_eq!(
+            with_params_named("check `frontend-reaches-api` sees api-0, not api:8080 or 18080", &p),
+            "check `frontend-reaches-api` sees api-0, not {{ app }}:{{ port }} or 18080"
+        );
+    }
 }

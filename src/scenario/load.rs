@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use serde_saphyr::{Location, Spanned};
 
 use super::model::{API_VERSION, CheckEntry, MAX_WORKERS, ScenarioFile};
+use super::positions::Positions;
 use super::problem::{Problem, yaml_message};
 use super::source::{ReadError, ScenarioDir};
 use super::template::is_identifier;
@@ -25,6 +26,8 @@ pub struct Scenario {
     pub dir: ScenarioDir,
     /// The parsed `scenario.yaml`.
     pub file: ScenarioFile,
+    /// Where each field of `scenario.yaml` is written.
+    pub positions: Positions,
 }
 
 impl Scenario {
@@ -48,7 +51,28 @@ impl Scenario {
             let hint = parse_hint(&problem.message);
             Box::new(problem.hint(hint))
         })?;
-        Ok(Self { dir, file })
+        let positions = Positions::parse(&text).unwrap_or_default();
+        Ok(Self { dir, file, positions })
+    }
+
+    /// Place a problem of `scenario.yaml` that names a field at the field's key (else at its
+    /// nearest written parent, where a missing field belongs, keeping a column already found on
+    /// that line), not where the check or step holding it starts. Other problems are left as
+    /// they are.
+    pub fn locate(&self, problem: &mut Problem) {
+        if problem.file != self.dir.display(SCENARIO_FILE) {
+            return;
+        }
+        let Some(field) = problem.field.as_deref() else {
+            return;
+        };
+        if let Some(position) = self.positions.exact(field) {
+            (problem.line, problem.column) = (Some(position.line), Some(position.column));
+        } else if let Some(position) = self.positions.nearest(field)
+            && problem.line != Some(position.line)
+        {
+            (problem.line, problem.column) = (Some(position.line), Some(position.column));
+        }
     }
 
     /// The scenario id.

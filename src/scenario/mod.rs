@@ -5,12 +5,14 @@
 //! cluster module. Nothing here talks to a cluster or prints.
 
 pub mod footprint;
+pub mod kinds;
 pub mod lint;
 pub mod load;
 pub mod manifest;
 pub mod model;
 pub mod mutate;
 pub mod params;
+pub mod positions;
 pub mod prng;
 pub mod problem;
 pub mod render;

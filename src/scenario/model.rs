@@ -154,7 +154,7 @@ macro_rules! display_as_serde {
         }
     )*};
 }
-display_as_serde!(Domain, Difficulty, Profile);
+display_as_serde!(Domain, Difficulty, Profile, Addon);
 
 /// What cluster a scenario needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,6 +165,18 @@ pub struct ClusterRequirements {
     /// Worker nodes besides the control plane (default 1, at most 3).
     #[serde(default = "default_workers")]
     pub workers: u8,
+    /// Add-ons the scenario needs on top of the profile; each provides custom kinds its
+    /// manifests may use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addons: Vec<Addon>,
+}
+
+/// An add-on a scenario declares in `cluster.addons`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Addon {
+    /// The Gateway API's standard-channel CRDs (`Gateway`, `HTTPRoute`...).
+    GatewayApi,
 }
 
 /// Most networking faults need a second node to show cross-node traffic.

@@ -26,6 +26,10 @@ pub struct Problem {
     /// What to do about it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// The seeds it occurs with, when only some of those linted (empty: every seed, or it does
+    /// not depend on one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
 }
 
 impl Problem {
@@ -39,6 +43,7 @@ impl Problem {
             field: None,
             message: message.into(),
             hint: None,
+            seeds: Vec::new(),
         }
     }
 
@@ -89,7 +94,15 @@ impl fmt::Display for Problem {
         if let Some(field) = &self.field {
             write!(f, ": `{field}`")?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        match self.seeds.as_slice() {
+            [] => Ok(()),
+            [seed] => write!(f, " (with seed {seed})"),
+            seeds => {
+                let list: Vec<String> = seeds.iter().map(u64::to_string).collect();
+                write!(f, " (with seeds {})", list.join(", "))
+            }
+        }
     }
 }
 
@@ -121,5 +134,12 @@ mod tests {
             "scenarios/x/scenario.yaml:5:5: `checks[0]`: unknown field `pints`"
         );
         assert_eq!(Problem::new("f", "m").to_string(), "f: m");
+        p.seeds = vec![2, 4];
+        assert!(
+            p.to_string().ends_with("unknown field `pints` (with seeds 2, 4)"),
+            "{p}"
+        );
+        p.seeds = vec![3];
+        assert!(p.to_string().ends_with("(with seed 3)"), "{p}");
     }
 }

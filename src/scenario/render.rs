@@ -12,8 +12,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use serde_saphyr::{Location, Spanned};
 
+use super::kinds::KnownKinds;
 use super::load::Scenario;
-use super::manifest::{Manifest, parse_manifests};
+use super::manifest::{Manifest, ManifestProblem, parse_all};
 use super::problem::Problem;
 use super::source::ReadError;
 use super::step::Step;
@@ -152,25 +153,6 @@ impl Rendered {
     }
 }
 
-/// Kinds that live in a namespace (for the explicit-namespace rule).
-const NAMESPACED: &[&str] = &[
-    "Pod",
-    "Service",
-    "ConfigMap",
-    "Secret",
-    "ServiceAccount",
-    "Deployment",
-    "DaemonSet",
-    "StatefulSet",
-    "ReplicaSet",
-    "Job",
-    "NetworkPolicy",
-    "Ingress",
-    "EndpointSlice",
-    "Role",
-    "RoleBinding",
-];
-
 /// What every template can see, for hints on template errors.
 const TEMPLATE_HINT: &str = "templates may use the params, `seed`, `scenario_id` and `images`";
 
@@ -195,6 +177,11 @@ struct Context<'a> {
     scenario: &'a Scenario,
     name_prefix: Option<&'a str>,
     renderer: Renderer,
+    /// Manifest files read and rendered, by path: (template, rendered text), parsed once all
+    /// are known (a `CustomResourceDefinition` in one file declares kinds for the others).
+    pending: BTreeMap<String, (String, String)>,
+    /// Every path an `apply` named, each read once however often it is applied.
+    attempted: BTreeSet<String>,
     files: BTreeMap<String, RenderedFile>,
     problems: Vec<Problem>,
 }
@@ -208,16 +195,10 @@ impl Scenario {
     /// Render with every generated name (`name` params, hence the scenario's namespaces)
     /// starting with `name_prefix`, so several students can share one cluster.
     pub fn render_prefixed(&self, seed: u64, name_prefix: Option<&str>) -> Result<Rendered, Vec<Problem>> {
-        let mut cx = Context {
-            scenario: self,
-            name_prefix,
-            renderer: Renderer::new(Map::new()),
-            files: BTreeMap::new(),
-            problems: Vec::new(),
-        };
+        let mut cx = Context::new(self, name_prefix);
         cx.draw_params(seed);
         if !cx.problems.is_empty() {
-            return Err(cx.problems);
+            return Err(self.located(cx.problems));
         }
         let f = &self.file;
         let setup = cx.steps(&f.setup, "setup");
@@ -268,6 +249,7 @@ impl Scenario {
                 steps: cx.steps(&a.value.steps, &format!("alternatives[{i}].steps")),
             })
             .collect();
+        cx.parse_files();
         let rendered = Rendered {
             seed,
             params: cx.renderer.values().clone(),
@@ -285,12 +267,40 @@ impl Scenario {
         if cx.problems.is_empty() {
             Ok(rendered)
         } else {
-            Err(cx.problems)
+            Err(self.located(cx.problems))
         }
+    }
+
+    /// The param values drawn for `seed` (those that could be drawn, when some cannot).
+    #[must_use]
+    pub fn params(&self, seed: u64) -> Map<String, Value> {
+        let mut cx = Context::new(self, None);
+        cx.draw_params(seed);
+        cx.renderer.values().clone()
+    }
+
+    /// Problems of `scenario.yaml` placed on the line of the field they name.
+    fn located(&self, mut problems: Vec<Problem>) -> Vec<Problem> {
+        for p in &mut problems {
+            self.locate(p);
+        }
+        problems
     }
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    fn new(scenario: &'a Scenario, name_prefix: Option<&'a str>) -> Self {
+        Self {
+            scenario,
+            name_prefix,
+            renderer: Renderer::new(Map::new()),
+            pending: BTreeMap::new(),
+            attempted: BTreeSet::new(),
+            files: BTreeMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
     fn scenario_problem(&self, message: impl Into<String>, location: Option<&Location>) -> Problem {
         let problem = Problem::new(self.scenario.dir.display("scenario.yaml"), message);
         match location {
@@ -391,12 +401,12 @@ impl Context<'_> {
     }
 
     fn render_file(&mut self, path: &str, location: &Location, field: &str) {
-        if self.files.contains_key(path) || step_path_is_invalid(path) {
+        if step_path_is_invalid(path) || !self.attempted.insert(path.to_owned()) {
             return;
         }
         let dir = &self.scenario.dir;
         let shown = dir.display(path);
-        let text = match dir.read(path) {
+        let template = match dir.read(path) {
             Ok(text) => text,
             Err(ReadError::Missing) => {
                 let p = self
@@ -413,53 +423,48 @@ impl Context<'_> {
                 return;
             }
         };
-        let rendered = match self.renderer.render_str(&text) {
-            Ok(r) => r,
+        match self.renderer.render_str(&template) {
+            Ok(rendered) => {
+                self.pending.insert(path.to_owned(), (template, rendered));
+            }
             Err(e) => {
                 let mut p = Problem::new(shown, e.message).hint(TEMPLATE_HINT);
                 if let Some((line, column)) = e.position {
                     (p.line, p.column) = (Some(line), Some(column));
                 }
                 self.problems.push(p);
-                return;
-            }
-        };
-        match parse_manifests(&rendered) {
-            Ok(objects) => {
-                self.namespace_problems(&shown, &objects);
-                self.files.insert(
-                    path.to_owned(),
-                    RenderedFile {
-                        text: rendered,
-                        objects,
-                    },
-                );
-            }
-            Err(found) => {
-                for m in found {
-                    let mut p = Problem::new(&shown, m.message);
-                    p.line = Some(m.line);
-                    p.column = m.column;
-                    p.field = m.object;
-                    p.hint = m.hint.or_else(|| {
-                        Some("line numbers are of the rendered file: see `kubedrill scenario render`".to_owned())
-                    });
-                    self.problems.push(p);
-                }
             }
         }
     }
 
-    fn namespace_problems(&mut self, shown: &str, objects: &[Manifest]) {
-        for m in objects
-            .iter()
-            .filter(|m| m.namespace.is_none() && NAMESPACED.contains(&m.kind.as_str()))
-        {
-            let mut p = Problem::new(shown, "namespaced object has no `metadata.namespace`")
-                .field(format!("{}/{}", m.kind, m.name))
-                .hint("set the namespace explicitly so setup never lands in whatever namespace is current");
-            p.line = Some(m.line);
-            self.problems.push(p);
+    /// Parse every rendered manifest file against the kinds the scenario may use, reporting
+    /// each problem at its line in the template the author wrote.
+    fn parse_files(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let mut kinds = KnownKinds::new(&self.scenario.file.cluster.addons);
+        for (_, text) in pending.values().filter(|(_, t)| t.contains("CustomResourceDefinition")) {
+            kinds.declare_crds(&parse_all(text, None).objects);
+        }
+        for (path, (template, text)) in pending {
+            let parsed = parse_all(&text, Some(&kinds));
+            if !parsed.problems.is_empty() {
+                let shown = self.scenario.dir.display(&path);
+                let origins = self.renderer.line_origins(&template);
+                let source = Source {
+                    template: &template,
+                    rendered: &text,
+                    origins: origins.as_deref(),
+                };
+                let problems = parsed.problems.into_iter().map(|m| source.problem(&shown, m));
+                self.problems.extend(problems);
+            }
+            self.files.insert(
+                path,
+                RenderedFile {
+                    text,
+                    objects: parsed.objects,
+                },
+            );
         }
     }
 
@@ -467,6 +472,9 @@ impl Context<'_> {
         let mut checks = Vec::new();
         for (i, entry) in self.scenario.file.checks.iter().enumerate() {
             let c = &entry.value;
+            if !graders::GRADERS.iter().any(|(id, _)| *id == c.grader) {
+                continue; // reported once, by the static checks
+            }
             let field = format!("checks[{i}]");
             let (with, location) = match &c.with {
                 Some(w) => (w.value.clone(), w.referenced),
@@ -542,16 +550,16 @@ impl Context<'_> {
         location: &Location,
         field: &str,
     ) {
-        let mut used = BTreeSet::new();
-        collect_references(with, &mut used);
-        for name in used.iter().filter(|n| !bindings.contains_key(*n)) {
+        let mut used = BTreeMap::new();
+        collect_references(with, &format!("{field}.with"), &mut used);
+        for (name, at) in used.iter().filter(|(n, _)| !bindings.contains_key(*n)) {
             let p = self
                 .scenario_problem(format!("`${{{name}}}` names no binding of this check"), Some(location))
-                .field(format!("{field}.with"))
+                .field(at)
                 .hint("declare it under the check's `bindings:`");
             self.problems.push(p);
         }
-        for name in bindings.keys().filter(|n| !used.contains(*n)) {
+        for name in bindings.keys().filter(|n| !used.contains_key(*n)) {
             let p = self
                 .scenario_problem(
                     format!("binding `{name}` is never used as `${{{name}}}`"),
@@ -586,8 +594,9 @@ impl Context<'_> {
     }
 }
 
-/// Names referenced as `${name}` in the strings of a value tree.
-fn collect_references(value: &Value, names: &mut BTreeSet<String>) {
+/// Names referenced as `${name}` in the strings of a value tree, each with the field path
+/// (under `path`) where it is first used.
+fn collect_references(value: &Value, path: &str, names: &mut BTreeMap<String, String>) {
     match value {
         Value::String(text) => {
             let mut rest = text.as_str();
@@ -595,17 +604,69 @@ fn collect_references(value: &Value, names: &mut BTreeSet<String>) {
                 let after = &rest[start + 2..];
                 match after.find('}') {
                     Some(end) => {
-                        names.insert(after[..end].to_owned());
+                        names.entry(after[..end].to_owned()).or_insert_with(|| path.to_owned());
                         rest = &after[end + 1..];
                     }
                     None => break,
                 }
             }
         }
-        Value::Array(items) => items.iter().for_each(|i| collect_references(i, names)),
-        Value::Object(map) => map.values().for_each(|v| collect_references(v, names)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_references(item, &format!("{path}[{i}]"), names);
+            }
+        }
+        Value::Object(map) => {
+            for (key, child) in map {
+                collect_references(child, &format!("{path}.{key}"), names);
+            }
+        }
         _ => {}
     }
+}
+
+/// A rendered manifest file and the template it came from, to report a problem found in the
+/// rendered text at the template's line.
+struct Source<'a> {
+    template: &'a str,
+    rendered: &'a str,
+    /// The template line of each rendered line, when it can be traced exactly.
+    origins: Option<&'a [u64]>,
+}
+
+impl Source<'_> {
+    /// The problem at its template line; with no line when the origin cannot be traced (the
+    /// object and field it names still say where).
+    fn problem(&self, shown: &str, found: ManifestProblem) -> Problem {
+        let mut problem = Problem::new(shown, found.message);
+        problem.field = found.object;
+        problem.hint = found.hint;
+        let index = usize::try_from(found.line).ok().and_then(|l| l.checked_sub(1));
+        if let Some(line) = index.and_then(|i| self.origins?.get(i).copied()) {
+            problem.line = Some(line);
+            problem.column = self.column(found.line, line, found.column, found.path.as_deref());
+        }
+        problem
+    }
+
+    /// The column on the template line: the rendered one when the line rendered unchanged,
+    /// else where the key at fault is written on it.
+    fn column(&self, rendered_line: u64, line: u64, column: Option<u64>, path: Option<&str>) -> Option<u64> {
+        let source = nth_line(self.template, line)?;
+        if nth_line(self.rendered, rendered_line)? == source {
+            return column;
+        }
+        let key = super::positions::last_key(path?)?;
+        let at = source.match_indices(&format!("{key}:")).find_map(|(at, _)| {
+            let before = source[..at].chars().next_back();
+            (!before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')).then_some(at)
+        })?;
+        u64::try_from(source[..at].chars().count() + 1).ok()
+    }
+}
+
+fn nth_line(text: &str, line: u64) -> Option<&str> {
+    text.lines().nth(usize::try_from(line.checked_sub(1)?).ok()?)
 }
 
 fn step_path_is_invalid(path: &str) -> bool {
