@@ -57,9 +57,9 @@ pub fn namespaces_seen(state: &ClusterState) -> BTreeSet<&str> {
         .chain(state.config_maps.iter().map(|o| &o.metadata))
         .chain(state.ingresses.iter().map(|o| &o.metadata))
         .chain(state.events.iter().map(|o| &o.metadata));
-    let namespaced = metas.filter_map(|m| m.namespace.as_deref());
-    let namespaces = state.namespaces.iter().filter_map(|n| n.metadata.name.as_deref());
-    namespaced.chain(namespaces).collect()
+    let of_objects = metas.filter_map(|m| m.namespace.as_deref());
+    let named = state.namespaces.iter().filter_map(|n| n.metadata.name.as_deref());
+    of_objects.chain(named).collect()
 }
 
 /// The seed kubedrill recorded on a namespace it applied for `scenario`.

@@ -128,7 +128,7 @@ fn status_and_hints_follow_the_clock_from_any_terminal() {
         .arg("status")
         .assert()
         .success()
-        .stdout(contains("hints:   2 taken, -1 points"));
+        .stdout(contains("hints:   2 taken, -1 point\n"));
 }
 
 /// The keys of `status -o json`, documented in the README; a change here is a schema change.

@@ -107,8 +107,8 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
         let observation = live.observe_checks(&rendered.checks).await?;
         // Nothing of the attempt seen: list the namespaces to tell a wrong seed from a failing
         // attempt (RBAC may forbid it; then it stays unknown and the attempt is graded).
-        let seen = crate::seed_match::check(&rendered, scenario.id(), &[&observation.state], |_| None);
-        let namespaces = match seen {
+        let found = crate::seed_match::check(&rendered, scenario.id(), &[&observation.state], |_| None);
+        let namespaces = match found {
             Ok(()) => None,
             Err(_) => live.observe([&(ObjectKind::Namespace, None)]).await.ok(),
         };
