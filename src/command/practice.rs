@@ -405,6 +405,7 @@ fn report_for(graded: &Graded) -> GradeReport {
         explanation: graded.rendered.explanation.clone(),
         integrity: None,
     }
+    .with_suggested_commands()
 }
 
 #[derive(Serialize)]
