@@ -118,3 +118,20 @@ bench-analyzer:
     for pods in 500 2000 5000; do
       /usr/bin/time -f "explain --matrix, $pods pods: peak RSS %M KiB, wall %e s" $pin target/release/kubedrill explain --matrix -o json --snapshot "$out/policies-$pods.json" > /dev/null
     done
+
+# `explain --matrix` on the generated 5,000-pod / 500-policy snapshot with the release binary:
+# output bytes, peak RSS and wall time of the text summary and of the JSON grid (GNU time).
+measure-explain:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    [ -x /usr/bin/time ] || { echo "error: /usr/bin/time not found" >&2; echo "hint: apt-get install time" >&2; exit 3; }
+    cargo build --release --quiet --example big_snapshot
+    cargo build --release --quiet
+    out=$(mktemp -d)
+    trap 'rm -rf "$out"' EXIT
+    target/release/examples/big_snapshot "$out" 50 2>/dev/null
+    for format in text json; do
+      bytes=$(/usr/bin/time -o "$out/time" -f "%M %e" target/release/kubedrill explain --matrix -o "$format" --snapshot "$out/policies-5000.json" | wc -c)
+      read -r rss wall < "$out/time"
+      echo "explain --matrix -o $format, 5,000 pods: $bytes bytes, peak RSS $rss KiB, wall $wall s"
+    done

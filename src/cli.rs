@@ -457,7 +457,8 @@ pub struct ExplainArgs {
     /// Source: `<namespace>/<pod>`, or `<namespace>/<label>=<value>,...` for a pod with those labels.
     #[arg(long, required_unless_present = "matrix")]
     pub from: Option<String>,
-    /// Destination: `<namespace>/<service|pod>:<port>[/<protocol>]` (prefix `svc/` or `pod/` to choose).
+    /// Destination: `<namespace>/<service|pod>:<port>[/<protocol>]` (prefix `svc/` or `pod/` to choose);
+    /// with `--by-name`, `<namespace>/<service>` alone only resolves the name.
     #[arg(long, required_unless_present = "matrix")]
     pub to: Option<String>,
     /// Reach the Service by its DNS name (adds the DNS hop).

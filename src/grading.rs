@@ -57,5 +57,5 @@ pub fn report(attempt: Attempt<'_>, observation: &Observation) -> Result<GradeRe
         explanation: rendered.explanation,
         integrity: None,
     };
-    Ok(report.sealed(scenario_sha256(scenario)?, key))
+    Ok(report.with_suggested_commands().sealed(scenario_sha256(scenario)?, key))
 }

@@ -46,6 +46,9 @@ impl Style {
     }
 }
 
+/// Buffered, locked stdout.
+type Stdout<'a> = std::io::BufWriter<std::io::StdoutLock<'a>>;
+
 /// Where output goes and whether it is coloured.
 #[derive(Clone, Debug)]
 pub struct Printer {
@@ -94,15 +97,29 @@ impl Printer {
         let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
     }
 
-    /// Serialize data as pretty JSON on stdout, streamed (a large matrix is never one string).
-    pub fn json<T: Serialize>(&self, value: &T) {
+    /// Write to stdout through a buffer as `write` produces it; a closed pipe is not an error.
+    fn write_stdout(&self, what: &str, write: impl FnOnce(&mut Stdout<'_>) -> std::io::Result<()>) {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let written = serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from);
-        match written.and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
+        match write(&mut out).and_then(|()| out.flush()) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            Err(e) => self.error(&format!("cannot write JSON: {e}")),
+            Err(e) => self.error(&format!("cannot write {what}: {e}")),
         }
+    }
+
+    /// Write data to stdout piece by piece as it is produced (a large report is never one string).
+    pub fn stream(&self, pieces: impl IntoIterator<Item = String>) {
+        self.write_stdout("output", |out| {
+            pieces.into_iter().try_for_each(|piece| out.write_all(piece.as_bytes()))
+        });
+    }
+
+    /// Serialize data as pretty JSON on stdout, streamed (a large matrix is never one string).
+    pub fn json<T: Serialize>(&self, value: &T) {
+        self.write_stdout("JSON", |out| {
+            serde_json::to_writer_pretty(&mut *out, value)?;
+            out.write_all(b"\n")
+        });
     }
 
     /// Serialize data as YAML on stdout.

@@ -40,6 +40,7 @@ fn report(scenario_id: &str, state: &str) -> GradeReport {
         explanation: rendered.explanation,
         integrity: None,
     }
+    .with_suggested_commands()
 }
 
 fn failing(card: &ScoreCard) -> Vec<&str> {

@@ -2,7 +2,9 @@
 //! observed (grading a snapshot), and `reachability` checks, which are static by definition.
 //!
 //! Pure. A prediction says what the analyzer expects and why; live grading compares it with
-//! the probe instead.
+//! the probe instead. It must not write commands that depend on where the state came from: the
+//! `kubedrill explain` run that shows a prediction is data ([`ExplainFlow`]), which the report
+//! turns into a command.
 
 use crate::analyzer::egress;
 use crate::analyzer::policy::Endpoint;
@@ -12,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels, service_port};
 use crate::target::{Destination, Expectation, PodSet, PortRef, Protocol, Source};
-use crate::verdict::{Evidence, Reason, Verdict};
+use crate::verdict::{Evidence, ExplainFlow, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
 
 /// Marks the evidence of every predicted verdict.
@@ -25,7 +27,10 @@ pub fn predict(spec: &CheckSpec, observation: &Observation) -> Verdict {
     let analyzer = Analyzer::new(state);
     match spec {
         CheckSpec::Connectivity(p) => match flow(state, &p.from, &p.to) {
-            Some((source, target)) => judge(&analyzer.trace(&source, &target), p.expect, &source, &p.to),
+            Some((source, target)) => {
+                let suggestion = suggestion(state, &source, &target);
+                judge(&analyzer.trace(&source, &target), p.expect, &source, &p.to, suggestion)
+            }
             None => unpredictable(),
         },
         CheckSpec::Http(p) => match flow(state, &p.from, &p.to) {
@@ -37,7 +42,13 @@ pub fn predict(spec: &CheckSpec, observation: &Observation) -> Verdict {
                             .to_owned(),
                     }
                 } else {
-                    judge(&trace, Expectation::Allowed, &source, &p.to)
+                    judge(
+                        &trace,
+                        Expectation::Allowed,
+                        &source,
+                        &p.to,
+                        suggestion(state, &source, &target),
+                    )
                 }
             }
             None => unpredictable(),
@@ -111,19 +122,40 @@ fn describe_target(to: &Destination) -> String {
     }
 }
 
-fn evidence(trace: &Trace, source: &Endpoint, to: &Destination) -> Evidence {
-    let by_name = if to.by_name { " --by-name" } else { "" };
+/// How `kubedrill explain --from` names a source: the pod when the state has it, else the
+/// hypothetical pod by its labels (`{}` when it has none).
+fn explain_source(state: &ClusterState, source: &Endpoint) -> String {
+    let pod = source
+        .name
+        .strip_prefix(&source.namespace)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .filter(|pod| state.pod(&source.namespace, pod).is_some());
+    if pod.is_some() {
+        return source.name.clone();
+    }
+    let labels: Vec<String> = source.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let labels = if labels.is_empty() {
+        "{}".to_owned()
+    } else {
+        labels.join(",")
+    };
+    format!("{}/{labels}", source.namespace)
+}
+
+/// The `kubedrill explain` run that traces this flow.
+fn suggestion(state: &ClusterState, source: &Endpoint, target: &Target) -> ExplainFlow {
+    ExplainFlow {
+        from: explain_source(state, source),
+        to: target.explain_arg(),
+        by_name: target.by_name(),
+    }
+}
+
+fn evidence(trace: &Trace, suggestion: ExplainFlow) -> Evidence {
     let outcome = trace
         .cause()
         .map_or_else(|| "allowed".to_owned(), |c| format!("blocked: {c}"));
-    Evidence::new(
-        format!(
-            "kubedrill explain --snapshot <file> --from {} --to {}{by_name}",
-            source.name,
-            describe_target(to)
-        ),
-        format!("{PREDICTED}: {outcome}"),
-    )
+    Evidence::explained(suggestion, format!("{PREDICTED}: {outcome}"))
 }
 
 /// The failing hop decides the reason, as a live probe's failure signature would.
@@ -135,8 +167,8 @@ fn reason_of(hop: Option<&Hop>) -> Reason {
     }
 }
 
-fn judge(trace: &Trace, expect: Expectation, source: &Endpoint, to: &Destination) -> Verdict {
-    let evidence = evidence(trace, source, to);
+fn judge(trace: &Trace, expect: Expectation, source: &Endpoint, to: &Destination, suggestion: ExplainFlow) -> Verdict {
+    let evidence = evidence(trace, suggestion);
     let what = describe_target(to);
     match (expect, trace.allowed) {
         (Expectation::Allowed, true) | (Expectation::Blocked, false) => Verdict::Pass { evidence },
@@ -186,18 +218,30 @@ fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'
     };
     let (service, namespace) = (service.as_str(), namespace.as_str());
     let hop = analyzer.dns_hop(&source, namespace, service);
-    let evidence = Evidence::new(
-        format!(
-            "kubedrill explain --snapshot <file> --from {} --to {namespace}/{service}:<port> --by-name",
-            source.name
-        ),
-        format!("{PREDICTED}: {}", hop.reason),
-    );
-    let wrong_service = params
+    let observed = format!("{PREDICTED}: {}", hop.reason);
+    let wanted = params
         .resolves_to_service
         .as_ref()
-        .is_some_and(|s| s.name != service || s.namespace != namespace);
-    match (params.expect, hop.ok && !wrong_service) {
+        .filter(|s| s.name != service || s.namespace != namespace);
+    if let (Some(wanted), true) = (wanted, hop.ok) {
+        return Verdict::fail(
+            Reason::WrongAnswer,
+            format!(
+                "`{}` is predicted to resolve to Service {namespace}/{service}, not {}/{}.",
+                params.name, wanted.namespace, wanted.name
+            ),
+            Evidence::new(format!("kubectl -n {namespace} get service {service}"), observed),
+        );
+    }
+    let evidence = Evidence::explained(
+        ExplainFlow {
+            from: explain_source(state, &source),
+            to: format!("{namespace}/{service}"),
+            by_name: true,
+        },
+        observed,
+    );
+    match (params.expect, hop.ok) {
         (dns::DnsExpectation::Resolves, true) | (dns::DnsExpectation::Fails, false) => Verdict::Pass { evidence },
         (dns::DnsExpectation::Resolves, false) => Verdict::fail(
             Reason::DnsFailure,
@@ -250,7 +294,7 @@ fn flow_reachability(from: &PodSet, expect: Expectation, to: &Destination, state
         })
         .collect();
     let chosen = traces.iter().find(|(_, t)| t.allowed).unwrap_or(&traces[0]);
-    judge(&chosen.1, expect, &chosen.0, to)
+    judge(&chosen.1, expect, &chosen.0, to, suggestion(state, &chosen.0, &target))
 }
 
 /// Every destination the exclusivity check guards: the Service (by ClusterIP: a source need

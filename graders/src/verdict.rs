@@ -1,4 +1,6 @@
-//! Verdicts: what a check concluded, as data. A failed check is never an `Err`.
+//! Verdicts: what a check concluded, as data. A failed check is never an `Err`. Verdicts must
+//! not know where the state came from (a snapshot's path, a cluster): evidence that depends on
+//! it is left to the report.
 
 use serde::Serialize;
 
@@ -62,10 +64,14 @@ pub enum Reason {
 /// Evidence a learner can reproduce: the equivalent command and what it showed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    /// The equivalent `kubectl` command.
+    /// The equivalent command (empty when [`Evidence::explain`] is set: the report writes it,
+    /// knowing where the state came from).
     pub command: String,
     /// What it returned, abridged.
     pub observed: String,
+    /// A flow `kubedrill explain` traces to show the same answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<ExplainFlow>,
 }
 
 impl Evidence {
@@ -75,7 +81,49 @@ impl Evidence {
         Self {
             command: command.into(),
             observed: observed.into(),
+            explain: None,
         }
+    }
+
+    /// Evidence that `kubedrill explain` reproduces; the command is left to the report, which
+    /// knows the snapshot's path (or that there is none).
+    #[must_use]
+    pub fn explained(flow: ExplainFlow, observed: impl Into<String>) -> Self {
+        Self {
+            command: String::new(),
+            observed: observed.into(),
+            explain: Some(flow),
+        }
+    }
+}
+
+/// The arguments of a `kubedrill explain` run, in the syntax its `--from` and `--to` accept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExplainFlow {
+    /// `--from`: `<namespace>/<pod>`, or `<namespace>/<label>=<value>,...` for a pod with those
+    /// labels (`<namespace>/{}`: a pod without labels).
+    pub from: String,
+    /// `--to`: `<namespace>/svc/<name>:<port>[/<protocol>]`, `<namespace>/pod/<name>:<port>[/<protocol>]`,
+    /// or `<namespace>/<service>` alone with `by_name` (only resolve the name).
+    pub to: String,
+    /// `--by-name`: resolve the Service through cluster DNS first.
+    pub by_name: bool,
+}
+
+impl ExplainFlow {
+    /// The words after `kubedrill explain --snapshot <file>`.
+    #[must_use]
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--from".to_owned(),
+            self.from.clone(),
+            "--to".to_owned(),
+            self.to.clone(),
+        ];
+        if self.by_name {
+            args.push("--by-name".to_owned());
+        }
+        args
     }
 }
 

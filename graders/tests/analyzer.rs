@@ -1087,9 +1087,9 @@ fn dns_hop_checks_coredns_the_corefile_egress_to_port_53_and_the_namespace() {
     assert!(all_hints(&trace).contains("exists in x"));
 }
 
-#[test]
-fn the_matrix_agrees_with_pairwise_analysis() {
-    let policies = vec![
+/// Policies that give the ten pods a mixed matrix.
+fn mixed_policies() -> Vec<Value> {
+    vec![
         deny_all_ingress("x"),
         ingress_to_a(
             "x",
@@ -1101,15 +1101,19 @@ fn the_matrix_agrees_with_pairwise_analysis() {
             "p",
             json!({"podSelector": {"matchExpressions": [{"key": "pod", "operator": "NotIn", "values": ["c"]}]}, "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.1.0/24", "except": ["10.0.1.3/32"]}}]}]}),
         ),
-    ];
-    let state = cluster(&policies);
+    ]
+}
+
+#[test]
+fn the_matrix_agrees_with_pairwise_analysis() {
+    let state = cluster(&mixed_policies());
     let matrix = Analyzer::new(&state).matrix(None);
     assert_eq!(matrix.pods.len(), 10);
     let mut denied = 0;
     for (i, from) in matrix.pods.iter().enumerate() {
         for (j, to) in matrix.pods.iter().enumerate() {
             let expected = allowed(&state, from, to, 80, "TCP");
-            assert_eq!(matrix.allowed[i][j], expected, "{from} -> {to}");
+            assert_eq!(matrix.allowed(i, j), expected, "{from} -> {to}");
             denied += usize::from(!expected);
         }
     }
@@ -1203,4 +1207,68 @@ fn exclusivity_candidates_come_in_the_documented_order_without_the_allowed_ones(
     assert_eq!(fresh.origin, Origin::FreshNamespace);
     assert!(!["x", "y", "z"].contains(&fresh.endpoint.namespace.as_str()));
     assert!(fresh.endpoint.labels.is_empty());
+}
+
+#[test]
+fn matrix_classes_hold_exactly_the_pods_that_behave_alike() {
+    let state = cluster(&mixed_policies());
+    let matrix = Analyzer::new(&state).matrix(None);
+    let n = matrix.pods.len();
+    let alike = |a: usize, b: usize| {
+        (0..n).all(|x| matrix.allowed(a, x) == matrix.allowed(b, x) && matrix.allowed(x, a) == matrix.allowed(x, b))
+    };
+    let mut seen = vec![false; n];
+    for (c, class) in matrix.classes.iter().enumerate() {
+        let first = class.members[0];
+        for &member in &class.members {
+            assert!(!seen[member], "{} is in two classes", matrix.pods[member]);
+            seen[member] = true;
+            assert!(
+                alike(first, member),
+                "{} and {}",
+                matrix.pods[first],
+                matrix.pods[member]
+            );
+        }
+        for (d, other) in matrix.classes.iter().enumerate() {
+            assert_eq!(c == d, alike(first, other.members[0]), "classes {c} and {d}");
+            for &from in &class.members {
+                for &to in &other.members {
+                    assert_eq!(matrix.class_allowed(c, d), matrix.allowed(from, to));
+                }
+            }
+        }
+    }
+    assert!(seen.iter().all(|s| *s), "every pod has a class");
+    assert!(
+        matrix.classes.len() > 1 && matrix.classes.len() < n,
+        "{} classes",
+        matrix.classes.len()
+    );
+    let json = serde_json::to_value(&matrix).expect("serializes");
+    for (i, row) in json["allowed"].as_array().expect("rows").iter().enumerate() {
+        let row: Vec<bool> = row.as_array().expect("row").iter().filter_map(Value::as_bool).collect();
+        assert_eq!(row, (0..n).map(|j| matrix.allowed(i, j)).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn targets_are_named_as_explain_reads_them() {
+    let service = Target::Service {
+        namespace: "shop".to_owned(),
+        name: "api".to_owned(),
+        port: PortRef::Name("http".to_owned()),
+        protocol: "TCP".to_owned(),
+        by_name: true,
+    };
+    assert_eq!(service.explain_arg(), "shop/svc/api:http");
+    assert!(service.by_name());
+    let pod = Target::Pod {
+        namespace: "kube-system".to_owned(),
+        name: "coredns-0".to_owned(),
+        port: PortRef::Number(53),
+        protocol: "UDP".to_owned(),
+    };
+    assert_eq!(pod.explain_arg(), "kube-system/pod/coredns-0:53/UDP");
+    assert!(!pod.by_name());
 }

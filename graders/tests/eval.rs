@@ -1044,3 +1044,42 @@ fn exclusive_egress_may_allow_a_port_to_any_destination() {
         "without the entry, DNS to anywhere is an escape"
     );
 }
+
+/// Without a probe, a DNS check is predicted and names the `explain` run that shows the same
+/// answer; a name that resolves to another Service than the one asked for is a wrong answer,
+/// named as such (explain would only say that it resolves).
+#[test]
+fn predicted_dns_suggests_an_explain_run_or_names_the_wrong_service() {
+    let check = |name: &str| {
+        spec(
+            json!({"grader": "dns", "with": {"from": {"namespace": "shop", "probeLabels": {"app": "x"}},
+            "name": name, "resolvesToService": {"name": "web", "namespace": "shop"}}}),
+        )
+    };
+    let mut other = service();
+    other["metadata"]["namespace"] = json!("data");
+    let verdict = check("web").evaluate("c", &observe(&[service(), other.clone()]));
+    let Verdict::Pass { evidence } = &verdict else {
+        panic!("{verdict:?}")
+    };
+    let flow = evidence.explain.as_ref().expect("an explain flow");
+    assert_eq!(flow.args(), ["--from", "shop/app=x", "--to", "shop/web", "--by-name"]);
+    assert!(evidence.command.is_empty(), "the report writes the command");
+    let verdict = check("web.data").evaluate("c", &observe(&[service(), other]));
+    let Verdict::Fail {
+        reason: Reason::WrongAnswer,
+        message,
+        evidence,
+    } = &verdict
+    else {
+        panic!("{verdict:?}")
+    };
+    assert_eq!(
+        message,
+        "`web.data` is predicted to resolve to Service data/web, not shop/web."
+    );
+    assert_eq!(evidence.command, "kubectl -n data get service web");
+    assert!(evidence.explain.is_none());
+    let verdict = check("api").evaluate("c", &observe(&[service()]));
+    assert_eq!(reason(&verdict), Some(Reason::DnsFailure), "{verdict:?}");
+}

@@ -1,9 +1,15 @@
 //! `kubedrill explain`: why can (or can't) A reach B — hop by hop from a snapshot — and the
-//! allow/deny matrix between pods. Exit 0 when allowed, 1 when not, 2 on bad input.
+//! allow/deny matrix between pods, summarised as classes of pods that behave alike. Exit 0
+//! when allowed, 1 when not, 2 on bad input.
+//!
+//! Builds data and text for the printer; must not print itself, decide verdicts, or hold a
+//! pods-by-pods grid of text (the matrix is streamed from the analyzer's bits).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use graders::analyzer::matrix::Matrix;
+use graders::analyzer::policy::Endpoint;
 use graders::analyzer::{Analyzer, Target, Trace};
 use graders::state::ClusterState;
 use graders::target::PortRef;
@@ -23,7 +29,7 @@ pub fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit, Error> {
         match args.output {
             OutputFormat::Json => printer.json(&matrix),
             OutputFormat::Yaml => printer.yaml(&matrix),
-            OutputFormat::Text => printer.data(&matrix_text(&matrix, printer)),
+            OutputFormat::Text => printer.stream(matrix_text(&matrix, printer)),
         }
         return Ok(Exit::Success);
     }
@@ -34,8 +40,10 @@ pub fn run(args: &ExplainArgs, printer: &Printer) -> Result<Exit, Error> {
         });
     };
     let source = source(state, from)?;
-    let target = target(state, to, args.by_name)?;
-    let trace = analyzer.trace(&source, &target);
+    let trace = match name_only(to, args.by_name)? {
+        Some((namespace, name)) => analyzer.resolve(&source, namespace, name),
+        None => analyzer.trace(&source, &target(state, to, args.by_name)?),
+    };
     let report = Explained {
         from: source.name.clone(),
         to: to.clone(),
@@ -66,14 +74,20 @@ fn bad(flow: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// `ns/pod`, or `ns/key=value,key=value` for a hypothetical pod with those labels.
-fn source(state: &ClusterState, text: &str) -> Result<graders::analyzer::policy::Endpoint, Error> {
+/// `ns/pod`, or `ns/key=value,key=value` for a hypothetical pod with those labels (also as
+/// the analyzer prints it, `ns/{key=value,...}`; `ns/{}` has no labels).
+fn source(state: &ClusterState, text: &str) -> Result<Endpoint, Error> {
     let (namespace, rest) = text.split_once('/').ok_or_else(|| {
         bad(
             text,
             "write the source as <namespace>/<pod> or <namespace>/<label>=<value>,...",
         )
     })?;
+    let braced = rest.strip_prefix('{').and_then(|r| r.strip_suffix('}'));
+    if let Some("") = braced {
+        return Ok(Analyzer::hypothetical(namespace, BTreeMap::new()));
+    }
+    let rest = braced.unwrap_or(rest);
     if rest.contains('=') {
         let mut labels = BTreeMap::new();
         for pair in rest.split(',') {
@@ -92,13 +106,29 @@ fn source(state: &ClusterState, text: &str) -> Result<graders::analyzer::policy:
     })
 }
 
+/// With `--by-name`, a destination without a port (`ns/name` or `ns/svc/name`): only resolve
+/// the Service's name.
+fn name_only(text: &str, by_name: bool) -> Result<Option<(&str, &str)>, Error> {
+    if !by_name || text.contains(':') {
+        return Ok(None);
+    }
+    let (namespace, name) = text
+        .split_once('/')
+        .ok_or_else(|| bad(text, "the destination needs a namespace: <namespace>/<service>"))?;
+    let name = ["svc/", "service/"]
+        .iter()
+        .find_map(|kind| name.strip_prefix(kind))
+        .unwrap_or(name);
+    Ok(Some((namespace, name)))
+}
+
 /// `ns/name:port[/protocol]`: a Service when one has that name (or with `svc/`), else a pod
 /// (or with `pod/`).
 fn target(state: &ClusterState, text: &str, by_name: bool) -> Result<Target, Error> {
     let (object, port) = text.rsplit_once(':').ok_or_else(|| {
         bad(
             text,
-            "write the destination as <namespace>/<pod|service>:<port>[/<protocol>]",
+            "write the destination as <namespace>/<pod|service>:<port>[/<protocol>] (with --by-name, <namespace>/<service> alone only resolves the name)",
         )
     })?;
     let (port, protocol) = port.split_once('/').map_or((port, "TCP"), |(p, proto)| (p, proto));
@@ -172,28 +202,107 @@ fn trace_text(report: &Explained<'_>, printer: &Printer) -> String {
     out
 }
 
-fn matrix_text(matrix: &graders::analyzer::matrix::Matrix, printer: &Printer) -> String {
+/// Above this many classes the class grid is left out: the blocked list says the same.
+const GRID_MAX: usize = 40;
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// The matrix for people, in pieces: the classes with their members, the grid between
+/// classes (up to [`GRID_MAX`]), and what each class may not reach. The text grows with the pods
+/// and the classes, never with pods times pods.
+fn matrix_text<'a>(matrix: &'a Matrix, printer: &'a Printer) -> impl Iterator<Item = String> + 'a {
+    let count = matrix.classes.len();
+    let head = format!(
+        "{} in {} (the pods of a class are allowed and blocked exactly alike)\n\n",
+        plural(matrix.pods.len(), "pod", "pods"),
+        plural(count, "class", "classes")
+    );
+    let classes = (0..count).map(|c| class_text(matrix, c));
+    let grid = std::iter::once_with(|| grid_text(matrix, printer));
+    let any_blocked = (0..count).any(|from| (0..count).any(|to| !matrix.class_allowed(from, to)));
+    let heading = printer.heading("blocked (from a class -> the classes it may not reach):");
+    let blocked = std::iter::once(format!("\n{heading}\n"))
+        .chain((0..count).filter_map(|c| blocked_line(matrix, c)))
+        .chain((!any_blocked).then(|| "  nothing: every pod may reach every pod\n".to_owned()));
+    std::iter::once(head).chain(classes).chain(grid).chain(blocked)
+}
+
+/// `class 2: 3 pods in shop with app=web`, then its members with the port each is probed on.
+fn class_text(matrix: &Matrix, c: usize) -> String {
+    let class = &matrix.classes[c];
+    let place = match class.namespaces.as_slice() {
+        [one] => one.clone(),
+        many => plural(many.len(), "namespace", "namespaces"),
+    };
+    let labels = if class.labels.is_empty() {
+        "no label in common".to_owned()
+    } else {
+        let shown: Vec<String> = class.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        shown.join(",")
+    };
+    let members: Vec<String> = class
+        .members
+        .iter()
+        .map(|m| format!("{} ({})", matrix.pods[*m], matrix.ports[*m]))
+        .collect();
+    format!(
+        "class {}: {} in {place} with {labels}\n  {}\n",
+        c + 1,
+        plural(class.members.len(), "pod", "pods"),
+        members.join(", ")
+    )
+}
+
+/// The grid between classes, or why it is left out.
+fn grid_text(matrix: &Matrix, printer: &Printer) -> String {
+    let count = matrix.classes.len();
+    if count > GRID_MAX {
+        return format!("\n(no grid above {GRID_MAX} classes: the blocked list below says the same)\n");
+    }
     let mut rows = vec![
         std::iter::once(printer.heading("FROM \\ TO"))
-            .chain((0..matrix.pods.len()).map(|i| printer.heading(&i.to_string())))
+            .chain((1..=count).map(|c| printer.heading(&c.to_string())))
             .collect::<Vec<_>>(),
     ];
-    for (i, from) in matrix.pods.iter().enumerate() {
-        let mut row = vec![format!("{i} {from}")];
-        row.extend(
-            matrix.allowed[i]
-                .iter()
-                .map(|a| if *a { ".".to_owned() } else { printer.bad("X") }),
-        );
+    for from in 0..count {
+        let mut row = vec![(from + 1).to_string()];
+        row.extend((0..count).map(|to| {
+            if matrix.class_allowed(from, to) {
+                ".".to_owned()
+            } else {
+                printer.bad("X")
+            }
+        }));
         rows.push(row);
     }
-    let mut out = table(&rows);
-    let _ = writeln!(
-        out,
-        "\n. allowed, X blocked; columns are the numbered pods, each probed on:"
-    );
-    for (i, (pod, port)) in matrix.pods.iter().zip(&matrix.ports).enumerate() {
-        let _ = writeln!(out, "  {i} {pod} {port}");
+    format!(
+        "\n{}. allowed, X blocked: from every pod of the row's class to every pod of the column's class, on the port after its name\n",
+        table(&rows)
+    )
+}
+
+/// `  2 -> 1, 3-5`: the classes a class may not reach (as runs), or nothing when it reaches all.
+fn blocked_line(matrix: &Matrix, from: usize) -> Option<String> {
+    let count = matrix.classes.len();
+    let blocked: Vec<usize> = (0..count).filter(|to| !matrix.class_allowed(from, *to)).collect();
+    if blocked.is_empty() {
+        return None;
     }
-    out
+    let mut runs: Vec<String> = Vec::new();
+    let mut start = 0;
+    for i in 1..=blocked.len() {
+        if i == blocked.len() || blocked[i] != blocked[i - 1] + 1 {
+            let (first, last) = (blocked[start] + 1, blocked[i - 1] + 1);
+            runs.push(if first == last {
+                first.to_string()
+            } else {
+                format!("{first}-{last}")
+            });
+            start = i;
+        }
+    }
+    let every = if blocked.len() == count { " (every class)" } else { "" };
+    Some(format!("  {} -> {}{every}\n", from + 1, runs.join(", ")))
 }

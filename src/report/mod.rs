@@ -10,6 +10,7 @@
 mod csv;
 pub mod integrity;
 mod junit;
+mod suggest;
 mod template;
 mod text;
 
@@ -182,6 +183,14 @@ pub fn signing_key() -> Option<Vec<u8>> {
 }
 
 impl GradeReport {
+    /// Turn the `explain` flows the graders suggest into commands for this report's source
+    /// (before sealing: the commands are part of the report).
+    #[must_use]
+    pub fn with_suggested_commands(mut self) -> Self {
+        suggest::suggest_commands(&mut self.score, &self.source);
+        self
+    }
+
     /// Attach the integrity block: the scenario's files hash, the content digest, and a
     /// signature when `key` is given.
     #[must_use]

@@ -1,7 +1,15 @@
 //! The allow/deny matrix between pods, computed with selector matching done once per policy
-//! peer (bitsets of pods), not once per pair: fast enough for thousands of pods.
+//! peer (bitsets of pods), not once per pair: fast enough for thousands of pods. The grid is
+//! kept as bits (5,000 pods: 3 MB) and serialized row by row, never as a grid of values; pods
+//! that are allowed and blocked exactly alike are grouped into classes, the summary people read.
+//!
+//! Pure, over a [`ClusterState`](crate::state::ClusterState); it must not format text for people
+//! (the `explain` command does).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use super::Analyzer;
 use super::policy::{self, Direction, Endpoint};
@@ -26,6 +34,10 @@ impl Bits {
         self.0[i / 64] |= 1 << (i % 64);
     }
 
+    fn clear(&mut self, i: usize) {
+        self.0[i / 64] &= !(1 << (i % 64));
+    }
+
     fn get(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
     }
@@ -40,15 +52,74 @@ impl Bits {
 }
 
 /// Which pods may connect to which, each destination on its first declared port (TCP 80 when
-/// it declares none).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// it declares none). Serialized as `pods`, `ports`, `allowed[from][to]` (written row by row)
+/// and `classes`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Matrix {
     /// Pod names (`ns/name`), rows and columns in this order.
     pub pods: Vec<String>,
     /// The port each destination was probed on (`TCP 8080`).
     pub ports: Vec<String>,
-    /// `allowed[from][to]`.
-    pub allowed: Vec<Vec<bool>>,
+    /// The pods grouped by behaviour, in the order of their first pod.
+    pub classes: Vec<Class>,
+    /// `rows[from]`: the pods `from` may reach.
+    rows: Vec<Bits>,
+}
+
+/// Pods with identical rows and columns: each may reach, and be reached by, exactly the same
+/// pods (a class's members are alike to each other too).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Class {
+    /// The member pods, as indexes into [`Matrix::pods`], ascending.
+    pub members: Vec<usize>,
+    /// The namespaces of the members, sorted.
+    pub namespaces: Vec<String>,
+    /// The labels (key and value) every member has.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Matrix {
+    /// Whether pod `from` may connect to pod `to` (indexes into [`Matrix::pods`]).
+    #[must_use]
+    pub fn allowed(&self, from: usize, to: usize) -> bool {
+        self.rows[from].get(to)
+    }
+
+    /// Whether the pods of class `from` may connect to those of class `to` (indexes into
+    /// [`Matrix::classes`]); the same for every pair of members.
+    #[must_use]
+    pub fn class_allowed(&self, from: usize, to: usize) -> bool {
+        self.allowed(self.classes[from].members[0], self.classes[to].members[0])
+    }
+}
+
+/// `allowed[from]`, computed as it is written.
+struct Row<'a>(&'a Bits, usize);
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((0..self.1).map(|to| self.0.get(to)))
+    }
+}
+
+/// `allowed`, one row at a time.
+struct Rows<'a>(&'a [Bits]);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|row| Row(row, self.0.len())))
+    }
+}
+
+impl Serialize for Matrix {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Matrix", 4)?;
+        out.serialize_field("pods", &self.pods)?;
+        out.serialize_field("ports", &self.ports)?;
+        out.serialize_field("allowed", &Rows(&self.rows))?;
+        out.serialize_field("classes", &self.classes)?;
+        out.end()
+    }
 }
 
 fn destination_port(endpoint: &Endpoint) -> (u16, String) {
@@ -189,16 +260,8 @@ impl Analyzer<'_> {
         for policy in &self.state.network_policies {
             allowed.apply(policy, &pods);
         }
-        let cells = (0..n)
-            .map(|from| {
-                (0..n)
-                    .map(|to| {
-                        allowed.egress[from].as_ref().is_none_or(|b| b.get(to))
-                            && allowed.ingress[to].as_ref().is_none_or(|b| b.get(from))
-                    })
-                    .collect()
-            })
-            .collect();
+        let rows = allowed.rows(n);
+        let classes = classes(&rows, &pods.endpoints);
         Matrix {
             pods: pods.endpoints.iter().map(|e| e.name.clone()).collect(),
             ports: pods
@@ -206,7 +269,64 @@ impl Analyzer<'_> {
                 .iter()
                 .map(|(port, protocol)| format!("{protocol} {port}"))
                 .collect(),
-            allowed: cells,
+            classes,
+            rows,
         }
+    }
+}
+
+impl Allowed {
+    /// Per source pod, the destinations both its egress and their ingress admit.
+    fn rows(&self, n: usize) -> Vec<Bits> {
+        (0..n)
+            .map(|from| {
+                let mut row = self.egress[from].clone().unwrap_or_else(|| Bits::full(n));
+                for (to, ingress) in self.ingress.iter().enumerate() {
+                    if ingress.as_ref().is_some_and(|b| !b.get(from)) {
+                        row.clear(to);
+                    }
+                }
+                row
+            })
+            .collect()
+    }
+}
+
+/// Group pods whose row and column are both identical, in the order of their first pod.
+fn classes(rows: &[Bits], endpoints: &[Endpoint]) -> Vec<Class> {
+    let n = rows.len();
+    let mut columns = vec![Bits::new(n); n];
+    for (from, row) in rows.iter().enumerate() {
+        for (to, column) in columns.iter_mut().enumerate() {
+            if row.get(to) {
+                column.set(from);
+            }
+        }
+    }
+    let mut index: HashMap<(&[u64], &[u64]), usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (pod, (row, column)) in rows.iter().zip(&columns).enumerate() {
+        let class = *index.entry((&row.0, &column.0)).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[class].push(pod);
+    }
+    members.into_iter().map(|m| class(m, endpoints)).collect()
+}
+
+fn class(members: Vec<usize>, endpoints: &[Endpoint]) -> Class {
+    let namespaces: BTreeSet<&str> = members.iter().map(|m| endpoints[*m].namespace.as_str()).collect();
+    let mut labels = members
+        .first()
+        .map(|m| endpoints[*m].labels.clone())
+        .unwrap_or_default();
+    for m in &members {
+        labels.retain(|k, v| endpoints[*m].labels.get(k) == Some(v));
+    }
+    Class {
+        namespaces: namespaces.into_iter().map(str::to_owned).collect(),
+        labels,
+        members,
     }
 }

@@ -119,6 +119,41 @@ pub enum Target {
     },
 }
 
+impl Target {
+    /// How `kubedrill explain --to` names this destination: `<namespace>/svc/<name>:<port>` or
+    /// `<namespace>/pod/<name>:<port>`, with `/<protocol>` when it is not TCP.
+    #[must_use]
+    pub fn explain_arg(&self) -> String {
+        let (namespace, kind, name, port, protocol) = match self {
+            Self::Service {
+                namespace,
+                name,
+                port,
+                protocol,
+                ..
+            } => (namespace, "svc", name, port, protocol),
+            Self::Pod {
+                namespace,
+                name,
+                port,
+                protocol,
+            } => (namespace, "pod", name, port, protocol),
+        };
+        let protocol = if protocol.eq_ignore_ascii_case("TCP") {
+            String::new()
+        } else {
+            format!("/{protocol}")
+        };
+        format!("{namespace}/{kind}/{name}:{port}{protocol}")
+    }
+
+    /// Whether the Service is reached by its DNS name (`explain --by-name`).
+    #[must_use]
+    pub const fn by_name(&self) -> bool {
+        matches!(self, Self::Service { by_name: true, .. })
+    }
+}
+
 /// Answers reachability questions about one state.
 pub struct Analyzer<'a> {
     state: &'a ClusterState,
@@ -362,6 +397,12 @@ impl<'a> Analyzer<'a> {
             }
         }
         hints
+    }
+
+    /// Whether `from` can resolve the Service `name` in `namespace`, as a trace of that one hop.
+    #[must_use]
+    pub fn resolve(&self, from: &Endpoint, namespace: &str, name: &str) -> Trace {
+        Trace::finish(vec![self.dns_hop(from, namespace, name)])
     }
 
     /// Whether `from` can resolve the Service `name` in `namespace` (the DNS hop alone).
