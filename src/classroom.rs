@@ -250,10 +250,15 @@ impl Batch<'_> {
         let prefix = student.namespace_prefix.as_deref();
         crate::seed_match::ensure(&scenario, &rendered, prefix, graded, &[&observation.state])?;
         let source = origin.source();
+        let reached_as = match &student.source {
+            Source::Cluster { kubeconfig, .. } => format!("cluster:{}", kubeconfig.display()),
+            Source::Snapshot(path) => format!("snapshot:{}", path.display()),
+        };
         let attempt = crate::grading::Attempt {
             scenario: &scenario,
             rendered,
             source,
+            reached_as,
             pass_mark: self.pass_mark,
             key: self.key,
         };

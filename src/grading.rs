@@ -24,8 +24,11 @@ pub struct Attempt<'a> {
     pub scenario: &'a Scenario,
     /// Rendered with the attempt's seed (and prefix).
     pub rendered: Rendered,
-    /// Where the state came from (`cluster:...`, `snapshot:...`).
+    /// Where the state came from (`cluster:...`, `snapshot:...`), as reports show it.
     pub source: String,
+    /// The same with the path as the grader gave it (`snapshot:<path>`, `cluster:<kubeconfig>`),
+    /// for the commands the report suggests: they run as printed from where grading ran.
+    pub reached_as: String,
     /// Pass mark in percent.
     pub pass_mark: f64,
     /// Key to sign with.
@@ -38,6 +41,7 @@ pub fn report(attempt: Attempt<'_>, observation: &Observation) -> Result<GradeRe
         scenario,
         rendered,
         source,
+        reached_as,
         pass_mark,
         key,
     } = attempt;
@@ -57,5 +61,7 @@ pub fn report(attempt: Attempt<'_>, observation: &Observation) -> Result<GradeRe
         explanation: rendered.explanation,
         integrity: None,
     };
-    Ok(report.with_suggested_commands().sealed(scenario_sha256(scenario)?, key))
+    Ok(report
+        .with_suggested_commands(&reached_as)
+        .sealed(scenario_sha256(scenario)?, key))
 }

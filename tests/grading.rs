@@ -40,7 +40,7 @@ fn report(scenario_id: &str, state: &str) -> GradeReport {
         explanation: rendered.explanation,
         integrity: None,
     }
-    .with_suggested_commands()
+    .with_suggested_commands(&format!("snapshot:{scenario_id}/{state}.yaml"))
 }
 
 fn failing(card: &ScoreCard) -> Vec<&str> {

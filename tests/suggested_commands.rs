@@ -14,6 +14,11 @@ use graders::reachability::Form;
 use graders::target::Expectation;
 use kubedrill::catalogue::Catalogue;
 
+/// Scenarios only the report tests use (`long-report`), beside the built-in catalogue.
+fn extra_scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report-scenarios")
+}
+
 fn fixtures() -> Vec<(String, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshots");
     let mut found = Vec::new();
@@ -46,7 +51,9 @@ fn without_probes(text: &str) -> String {
 
 fn grade(scenario: &str, snapshot: &Path, json: bool) -> Vec<u8> {
     let mut cmd = Command::cargo_bin("kubedrill").expect("binary");
-    cmd.args(["--color", "never", "grade", "--scenario", scenario, "--snapshot"])
+    cmd.arg("--scenarios")
+        .arg(extra_scenarios())
+        .args(["--color", "never", "grade", "--scenario", scenario, "--snapshot"])
         .arg(snapshot);
     if json {
         cmd.args(["-o", "json"]);
@@ -144,7 +151,7 @@ fn check_suggestions(scenario: &str, snapshot: &Path, checks: &BTreeMap<String, 
 
 #[test]
 fn every_suggested_explain_command_runs_as_printed_and_agrees_with_its_check() {
-    let catalogue = Catalogue::load(None).expect("catalogue");
+    let catalogue = Catalogue::load(Some(&extra_scenarios())).expect("catalogue");
     let dir = tempfile::tempdir().expect("tempdir");
     let quoted = dir.path().join("graded state's copy");
     std::fs::create_dir(&quoted).expect("folder");

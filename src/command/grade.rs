@@ -24,7 +24,7 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
         return super::batch::run(args, roster, user_dir, printer);
     }
     let scenario = super::resolve(args.scenario.as_deref().unwrap_or_default(), user_dir)?;
-    let (observation, rendered, source) = match &args.snapshot {
+    let (observation, rendered, source, reached_as) = match &args.snapshot {
         Some(path) => from_snapshot(args, path, &scenario)?,
         None => from_cluster(args, &scenario)?,
     };
@@ -33,6 +33,7 @@ pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Resu
         scenario: &scenario,
         rendered,
         source,
+        reached_as,
         pass_mark: args.pass_mark,
         key: key.as_deref(),
     };
@@ -62,7 +63,7 @@ pub(crate) fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     })
 }
 
-type Graded = (Observation, Rendered, String);
+type Graded = (Observation, Rendered, String, String);
 
 fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<Graded, Error> {
     let mut snapshot = load_snapshot(path)?;
@@ -92,7 +93,13 @@ fn from_snapshot(args: &GradeArgs, path: &Path, scenario: &Scenario) -> Result<G
             line: e.line,
             message: e.message,
         })?;
-    Ok((snapshot.observation, rendered, Origin::Snapshot(path).source()))
+    let reached_as = format!("snapshot:{}", path.display());
+    Ok((
+        snapshot.observation,
+        rendered,
+        Origin::Snapshot(path).source(),
+        reached_as,
+    ))
 }
 
 /// Grade the live cluster: one list per kind and namespace, probes by exec. Read-only except
@@ -126,7 +133,8 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     }
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
     let source = Origin::cluster(&connection.kubeconfig, connection.expected.as_deref()).source();
-    Ok((observation, rendered, source))
+    let reached_as = format!("cluster:{}", connection.kubeconfig.display());
+    Ok((observation, rendered, source, reached_as))
 }
 
 pub(crate) fn load_snapshot(path: &Path) -> Result<Snapshot, Error> {

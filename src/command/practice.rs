@@ -461,7 +461,7 @@ fn report_for(graded: &Graded) -> GradeReport {
         explanation: graded.rendered.explanation.clone(),
         integrity: None,
     }
-    .with_suggested_commands()
+    .with_suggested_commands(&format!("cluster:{}", graded.task.access.kubeconfig.display()))
 }
 
 /// The report's `source`: kubedrill's own cluster by name, a given one by its kubeconfig.

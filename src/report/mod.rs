@@ -183,11 +183,13 @@ pub fn signing_key() -> Option<Vec<u8>> {
 }
 
 impl GradeReport {
-    /// Turn the `explain` flows the graders suggest into commands for this report's source
-    /// (before sealing: the commands are part of the report).
+    /// Turn the `explain` flows the graders suggest into commands on the state `reached_as`
+    /// names (`snapshot:<path>` or `cluster:<kubeconfig>`, paths as the grader gave them, so
+    /// the commands run as printed from where grading ran), before sealing: the commands are
+    /// part of the report.
     #[must_use]
-    pub fn with_suggested_commands(mut self) -> Self {
-        suggest::suggest_commands(&mut self.score, &self.source);
+    pub fn with_suggested_commands(mut self, reached_as: &str) -> Self {
+        suggest::suggest_commands(&mut self.score, reached_as);
         self
     }
 
