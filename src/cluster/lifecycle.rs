@@ -419,6 +419,23 @@ impl Live {
             probes,
         })
     }
+
+    /// [`Self::observe_checks`] for an attempt at `rendered`. When none of the attempt's
+    /// namespaces is seen, the cluster's namespaces are listed too and added to the state, so a
+    /// wrong seed can be told from a failing attempt; `true` says that list was taken (RBAC may
+    /// forbid it: then the attempt is graded as it is).
+    pub async fn observe_attempt(&self, rendered: &Rendered) -> Result<(Observation, bool), ClusterError> {
+        let mut observation = self.observe_checks(&rendered.checks).await?;
+        let seen = crate::seed_match::check(rendered, rendered.scenario_id(), &[&observation.state], |_| None);
+        if seen.is_ok() {
+            return Ok((observation, false));
+        }
+        let Ok(listed) = self.observe([&(ObjectKind::Namespace, None)]).await else {
+            return Ok((observation, false));
+        };
+        observation.state.namespaces.extend(listed.namespaces);
+        Ok((observation, true))
+    }
 }
 
 /// What keeps a terminating namespace alive: its finalizers and the namespace controller's

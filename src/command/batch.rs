@@ -16,7 +16,6 @@ use crate::error::{Error, Exit};
 use crate::output::{Printer, table};
 use crate::report::{Entry, ReportFormat};
 use crate::scenario::Rendered;
-use graders::target::ObjectKind;
 
 /// Live clusters through kube (traffic judged as `probes` says), snapshots from files.
 struct LiveObserver {
@@ -42,17 +41,7 @@ impl Observer for LiveObserver {
                     let live = Live::open(kubeconfig, context.as_deref(), None, student.allow_foreign_cluster)
                         .await?
                         .with_probes(self.probes);
-                    let mut observation = live.observe_checks(&rendered.checks).await?;
-                    // Nothing of the attempt seen: add the namespaces, so a wrong seed in the
-                    // roster is told from a failing student (RBAC may forbid it).
-                    let id = rendered.scenario_id();
-                    if crate::seed_match::check(rendered, id, &[&observation.state], |_| None).is_err() {
-                        let namespaces = live.observe([&(ObjectKind::Namespace, None)]).await;
-                        observation
-                            .state
-                            .namespaces
-                            .extend(namespaces.map(|n| n.namespaces).unwrap_or_default());
-                    }
+                    let (observation, _) = live.observe_attempt(rendered).await?;
                     crate::practice::lab::with_setup_baseline(observation, rendered)
                 }
             }

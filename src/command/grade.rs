@@ -16,7 +16,6 @@ use crate::report::Origin;
 use crate::scenario::{Rendered, Scenario};
 use crate::snapshot::{self, Snapshot};
 use graders::state::Observation;
-use graders::target::ObjectKind;
 
 /// Run `grade`.
 pub fn run(args: &GradeArgs, user_dir: Option<&Path>, printer: &Printer) -> Result<Exit, Error> {
@@ -109,26 +108,18 @@ fn from_cluster(args: &GradeArgs, scenario: &Scenario) -> Result<Graded, Error> 
     let rendered = crate::catalogue::render_for(scenario, seed, args.target.namespace_prefix.as_deref())?;
     let data = DataDir::from_env();
     let connection = super::connection(&args.target.cluster, scenario.file.cluster.profile, &data)?;
-    let (observation, namespaces) = block_on("grading", async {
+    let (observation, listed) = block_on("grading", async {
         let live = connection.open(args.probes.probes).await?;
-        let observation = live.observe_checks(&rendered.checks).await?;
-        // Nothing of the attempt seen: list the namespaces to tell a wrong seed from a failing
-        // attempt (RBAC may forbid it; then it stays unknown and the attempt is graded).
-        let found = crate::seed_match::check(&rendered, scenario.id(), &[&observation.state], |_| None);
-        let namespaces = match found {
-            Ok(()) => None,
-            Err(_) => live.observe([&(ObjectKind::Namespace, None)]).await.ok(),
-        };
-        Ok((observation, namespaces))
+        live.observe_attempt(&rendered).await
     })?;
-    if let Some(namespaces) = &namespaces {
+    if listed {
         let prefix = args.target.namespace_prefix.as_deref();
         crate::seed_match::ensure(
             scenario,
             &rendered,
             prefix,
             "the cluster".to_owned(),
-            &[&observation.state, namespaces],
+            &[&observation.state],
         )?;
     }
     let observation = crate::practice::lab::with_setup_baseline(observation, &rendered)?;
