@@ -511,6 +511,12 @@ pub struct GivenCluster {
     /// scenarios run there.
     #[arg(long)]
     pub allow_foreign_cluster: bool,
+    /// agnhost, the probe pods' image, is already in `--kubeconfig`'s nodes under its tag,
+    /// loaded by hand rather than pulled (an offline cluster, kubedrill's local test node):
+    /// probe pods use that copy. Their image ID then cannot be compared with the registry's
+    /// digest; everything else about them still is.
+    #[arg(long, requires = "kubeconfig")]
+    pub agnhost_loaded: bool,
 }
 
 /// Which live cluster to talk to.

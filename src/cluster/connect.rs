@@ -29,29 +29,32 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The user's `kubeconfig` when given, else kubedrill's own cluster of `profile`, which must
-    /// have been created.
-    pub fn resolve(
-        kubeconfig: Option<&Path>,
-        context: Option<&str>,
-        allow_foreign: bool,
-        profile: Profile,
-        data: &DataDir,
-    ) -> Result<Self, ClusterError> {
-        let (kubeconfig, expected, preloaded) = match kubeconfig {
-            Some(path) => (path.to_path_buf(), None, Vec::new()),
-            None => (
-                own_kubeconfig(profile, data)?,
-                Some(cluster_name(profile)),
-                super::images::preloaded(data, profile),
-            ),
-        };
-        Ok(Self {
-            kubeconfig,
+    /// A kubeconfig the user names. `agnhost_loaded`: they put the probe image in its nodes
+    /// under its tag (`--agnhost-loaded`), so probe pods use that copy.
+    #[must_use]
+    pub fn given(kubeconfig: &Path, context: Option<&str>, allow_foreign: bool, agnhost_loaded: bool) -> Self {
+        Self {
+            kubeconfig: kubeconfig.to_path_buf(),
             context: context.map(str::to_owned),
-            expected,
+            expected: None,
             allow_foreign,
-            preloaded,
+            preloaded: if agnhost_loaded {
+                vec![crate::images::AGNHOST.to_owned()]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// kubedrill's own kind cluster of `profile` (`NoCluster` when it was never created or was
+    /// deleted), with the images `cluster load-images` put in it.
+    pub fn own(profile: Profile, data: &DataDir) -> Result<Self, ClusterError> {
+        Ok(Self {
+            kubeconfig: own_kubeconfig(profile, data)?,
+            context: None,
+            expected: Some(cluster_name(profile)),
+            allow_foreign: false,
+            preloaded: super::images::preloaded(data, profile),
         })
     }
 
@@ -94,22 +97,22 @@ mod tests {
 
     #[test]
     fn a_named_kubeconfig_is_used_as_given_and_never_expected_to_be_kubedrills() {
-        let data = DataDir::at("/nonexistent");
-        let given = Connection::resolve(Some(Path::new("class.yaml")), Some("c"), true, Profile::Calico, &data)
-            .expect("a named file needs no cluster of kubedrill's");
+        let given = Connection::given(Path::new("class.yaml"), Some("c"), true, false);
         assert_eq!(given.kubeconfig, Path::new("class.yaml"));
         assert_eq!(
             (given.context.as_deref(), given.expected, given.allow_foreign),
             (Some("c"), None, true)
         );
         assert!(given.preloaded.is_empty());
+        let loaded = Connection::given(Path::new("class.yaml"), None, false, true);
+        assert_eq!(loaded.preloaded, [crate::images::AGNHOST], "--agnhost-loaded");
     }
 
     #[test]
     fn kubedrills_own_cluster_must_exist_and_brings_its_preloaded_images() {
         let home = tempfile::tempdir().expect("dir");
         let data = DataDir::at(home.path());
-        let missing = Connection::resolve(None, None, false, Profile::Flannel, &data);
+        let missing = Connection::own(Profile::Flannel, &data);
         assert!(
             matches!(&missing, Err(ClusterError::NoCluster { name, kubeconfig })
                 if name == "kubedrill-flannel" && *kubeconfig == data.kubeconfig(Profile::Flannel)),
@@ -118,7 +121,7 @@ mod tests {
         std::fs::create_dir_all(data.cluster(Profile::Flannel)).expect("folder");
         std::fs::write(data.kubeconfig(Profile::Flannel), "apiVersion: v1\n").expect("kubeconfig");
         std::fs::write(data.cluster(Profile::Flannel).join(PRELOADED_FILE), "agnhost:2.53\n").expect("list");
-        let own = Connection::resolve(None, None, false, Profile::Flannel, &data).expect("created");
+        let own = Connection::own(Profile::Flannel, &data).expect("created");
         assert_eq!(own.kubeconfig, data.kubeconfig(Profile::Flannel));
         assert_eq!(own.expected.as_deref(), Some("kubedrill-flannel"));
         assert_eq!(own.preloaded, ["agnhost:2.53"]);

@@ -59,11 +59,13 @@ pub use crate::catalogue::{render, resolve};
 /// The cluster the command line names (`--kubeconfig`, `--context`, `--allow-foreign-cluster`),
 /// else kubedrill's own cluster of `profile`.
 fn connection(given: &GivenCluster, profile: Profile, data: &DataDir) -> Result<Connection, ClusterError> {
-    Connection::resolve(
-        given.kubeconfig.as_deref(),
-        given.context.as_deref(),
-        given.allow_foreign_cluster,
-        profile,
-        data,
-    )
+    match &given.kubeconfig {
+        Some(kubeconfig) => Ok(Connection::given(
+            kubeconfig,
+            given.context.as_deref(),
+            given.allow_foreign_cluster,
+            given.agnhost_loaded,
+        )),
+        None => Connection::own(profile, data),
+    }
 }

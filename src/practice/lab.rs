@@ -10,6 +10,7 @@ use graders::state::Observation;
 
 use super::session::Access;
 use crate::cli::GivenCluster;
+use crate::cluster::connect::Connection;
 use crate::cluster::error::ClusterError;
 use crate::cluster::kind::cluster_name;
 use crate::cluster::lifecycle::{self, KindNodes, Progress, Timings};
@@ -47,6 +48,8 @@ pub struct Given {
     pub context: Option<String>,
     /// Writes allowed although its nodes lack kubedrill's label (namespaced scenarios only).
     pub allow_foreign: bool,
+    /// The probe image is in its nodes under its tag (`--agnhost-loaded`).
+    pub agnhost_loaded: bool,
 }
 
 impl Given {
@@ -57,6 +60,7 @@ impl Given {
             kubeconfig: kubeconfig.clone(),
             context: cluster.context.clone(),
             allow_foreign: cluster.allow_foreign_cluster,
+            agnhost_loaded: cluster.agnhost_loaded,
         })
     }
 }
@@ -97,29 +101,20 @@ impl<'p> KindLab<'p> {
     /// given one (owned when its nodes carry kubedrill's label).
     async fn open(&self, access: &Access) -> Result<Live, ClusterError> {
         let access = &self.effective(access);
-        let expected = (!access.given).then(|| cluster_name(access.profile));
-        if let Some(name) = &expected
-            && !access.kubeconfig.is_file()
-        {
-            // kubedrill's own cluster was deleted (or never made): say so, not "unreadable file".
-            return Err(ClusterError::NoCluster {
-                name: name.clone(),
-                kubeconfig: access.kubeconfig.clone(),
-            });
-        }
-        let live = Live::open(
-            &access.kubeconfig,
-            access.context.as_deref(),
-            expected.as_deref(),
-            access.allow_foreign,
-        )
-        .await?;
-        let preloaded = if access.given {
-            Vec::new()
+        let connection = if access.given {
+            Connection::given(
+                &access.kubeconfig,
+                access.context.as_deref(),
+                access.allow_foreign,
+                access.agnhost_loaded,
+            )
         } else {
-            crate::cluster::images::preloaded(&self.data, access.profile)
+            Connection {
+                context: access.context.clone(),
+                ..Connection::own(access.profile, &self.data)?
+            }
         };
-        Ok(live.with_probes(self.probes).with_preloaded(&preloaded))
+        connection.open(self.probes).await
     }
 
     /// The task's cluster, or the one named on this command's line (`check --kubeconfig`).
@@ -131,6 +126,7 @@ impl<'p> KindLab<'p> {
                 context: given.context.clone(),
                 given: true,
                 allow_foreign: given.allow_foreign,
+                agnhost_loaded: given.agnhost_loaded,
             },
             None => access.clone(),
         }
@@ -155,6 +151,7 @@ impl<'p> KindLab<'p> {
             context: given.context.clone(),
             given: true,
             allow_foreign: given.allow_foreign,
+            agnhost_loaded: given.agnhost_loaded,
         };
         block_on("cluster reset", async {
             let live = self.open(&access).await?;
@@ -208,6 +205,7 @@ impl Lab for KindLab<'_> {
             context: Some(format!("kind-{}", cluster_name(profile))),
             given: false,
             allow_foreign: false,
+            agnhost_loaded: false,
         })
     }
 

@@ -63,6 +63,9 @@ pub struct Access {
     /// Writes to it were allowed although kubedrill did not create it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_foreign: bool,
+    /// The probe image is in its nodes under its tag (`--agnhost-loaded`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub agnhost_loaded: bool,
 }
 
 /// One task of a session.
@@ -231,6 +234,7 @@ pub(crate) mod tests {
                 context: None,
                 given: false,
                 allow_foreign: false,
+                agnhost_loaded: false,
             },
             flagged: false,
             hints: Vec::new(),

@@ -181,6 +181,7 @@ mod tests {
                 context: None,
                 given: false,
                 allow_foreign: false,
+                agnhost_loaded: false,
             },
             flagged: scenario == "b",
             hints,

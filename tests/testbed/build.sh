@@ -2,7 +2,9 @@
 # Builds the test bed's binaries from the Go module proxy only, cached by version.
 #
 # Prints the folder holding kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
-# kubeadm, kubectl, etcd and kwok. A second run with the same versions builds nothing.
+# kubeadm, kubectl, kube-proxy, agnhost (test/images/agnhost, for the local real-pod node's
+# images), etcd and kwok. A second run with the same versions builds nothing; a binary missing
+# from the cache is built alone.
 # It never downloads a prebuilt binary: everything is compiled here from upstream's own sources
 # (the main packages of k8s.io/kubernetes/cmd/*, etcd's etcdmain, kwok's cmd/kwok).
 set -euo pipefail
@@ -12,7 +14,14 @@ source "$here/versions.env"
 
 cache=${KUBEDRILL_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubedrill/testbed}
 bin="$cache/bin/k8s-$K8S_VERSION.etcd-$ETCD_VERSION.kwok-$KWOK_VERSION"
-k8s_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm kubectl)
+# Main packages of k8s.io/kubernetes, by the binary's name.
+k8s_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubeadm kubectl kube-proxy agnhost)
+k8s_package() {
+  case $1 in
+    agnhost) echo k8s.io/kubernetes/test/images/agnhost ;;
+    *) echo "k8s.io/kubernetes/cmd/$1" ;;
+  esac
+}
 
 complete() {
   local b
@@ -31,8 +40,8 @@ command -v go >/dev/null || {
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-out="$work/out"
-mkdir -p "$out"
+mkdir -p "$bin"
+out="$bin"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -60,8 +69,10 @@ build_kubernetes() {
     ldflags+=" -X k8s.io/client-go/pkg/version.$key=$val -X k8s.io/component-base/version.$key=$val"
   done
   for b in "${k8s_binaries[@]}"; do
-    log "go build k8s.io/kubernetes/cmd/$b ($K8S_VERSION)"
-    (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out/$b" "k8s.io/kubernetes/cmd/$b")
+    [ -x "$out/$b" ] && continue
+    log "go build $(k8s_package "$b") ($K8S_VERSION)"
+    (cd "$mod" && go build -trimpath -ldflags "$ldflags" -o "$out/.$b.partial" "$(k8s_package "$b")")
+    mv "$out/.$b.partial" "$out/$b"
   done
 }
 
@@ -88,20 +99,18 @@ import (
 func main() { etcdmain.Main(os.Args) }
 GO
   log "go build etcd ($ETCD_VERSION)"
-  (cd "$mod" && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$out/etcd" .)
+  (cd "$mod" && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$out/.etcd.partial" .)
+  mv "$out/.etcd.partial" "$out/etcd"
 }
 
 build_kwok() {
   log "go install sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
-  GOFLAGS= GOBIN="$out" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  GOFLAGS= GOBIN="$work" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  mv "$work/kwok" "$out/kwok"
 }
 
-build_etcd
-build_kwok
+[ -x "$bin/etcd" ] || build_etcd
+[ -x "$bin/kwok" ] || build_kwok
 build_kubernetes
-
-mkdir -p "$(dirname "$bin")"
-rm -rf "$bin.partial"
-mv "$out" "$bin.partial"
-mv "$bin.partial" "$bin"
+complete || { echo "error: the test bed's build left binaries missing in $bin" >&2; exit 3; }
 echo "$bin"

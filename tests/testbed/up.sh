@@ -5,7 +5,10 @@
 # names them and labelled `kubedrill.dev/cluster`, the kube-system objects kind and kubeadm
 # create, the API server's namespace labels. Every request is written to an audit log.
 #
-# Usage: up.sh [--profile kindnet|flannel] [--workers N]
+# With `--nodes real`, kwok is replaced by one real node (../localnode): containerd and the
+# kubelet as processes, real pods from images built here, kube-proxy and CoreDNS running.
+#
+# Usage: up.sh [--profile kindnet|flannel] [--workers N] [--nodes kwok|real]
 # State (kubeconfig, audit log, logs, pids) goes to $KUBEDRILL_TESTBED_DIR
 # (default: /tmp/kubedrill-testbed); `env.sh` there exports what the tests read.
 # Exit 0 when the cluster is up and healthy, 1 when a test bed already runs, 3 when a part
@@ -14,14 +17,22 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 profile=kindnet
 workers=1
+nodes_kind=kwok
 while [ $# -gt 0 ]; do
   case $1 in
     --profile) profile=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
-    *) echo "error: unknown argument \`$1\`" >&2; echo "hint: up.sh [--profile kindnet|flannel] [--workers N]" >&2; exit 2 ;;
+    --nodes) nodes_kind=$2; shift 2 ;;
+    *) echo "error: unknown argument \`$1\`" >&2; echo "hint: up.sh [--profile kindnet|flannel] [--workers N] [--nodes kwok|real]" >&2; exit 2 ;;
   esac
 done
 case $profile in kindnet|flannel) ;; *) echo "error: profile \`$profile\` has no test bed (kindnet, flannel)" >&2; exit 2 ;; esac
+case $nodes_kind in kwok|real) ;; *) echo "error: \`--nodes $nodes_kind\`: the nodes are \`kwok\` or \`real\`" >&2; exit 2 ;; esac
+if [ "$nodes_kind" = real ] && [ "$profile" != kindnet ]; then
+  echo "error: the real node hosts the kindnet profile only, not \`$profile\`" >&2
+  echo "hint: use \`--nodes kwok\` for the $profile profile" >&2
+  exit 2
+fi
 
 state=${KUBEDRILL_TESTBED_DIR:-/tmp/kubedrill-testbed}
 # shellcheck source=lib.sh
@@ -33,6 +44,22 @@ if testbed_running "$state"; then
 fi
 started=$(date +%s%N)
 bin=$("$here/build.sh")
+advertise=127.0.0.1
+bind=127.0.0.1
+reconciler=none
+kubelet_address=Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP
+if [ "$nodes_kind" = real ]; then
+  # shellcheck source=../localnode/node.sh
+  source "$here/../localnode/node.sh"
+  node_dir=$(bash "$here/../localnode/build.sh")
+  # Pods reach the API server through the kubernetes Service, so it advertises the node's
+  # address and its endpoints are reconciled as on any cluster.
+  advertise=$(node_address)
+  bind=0.0.0.0
+  reconciler=lease
+  # The node's name resolves only inside a kind network: reach the kubelet by its address.
+  kubelet_address=InternalIP
+fi
 rm -rf "$state"
 mkdir -p "$state/logs" "$state/pki" "$state/etcd"
 : > "$state/pids"
@@ -51,7 +78,7 @@ pki=$state/pki
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=kubedrill-testbed-ca" \
   -keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
 cat > "$pki/admin.ext" <<EXT
-subjectAltName = IP:127.0.0.1, IP:10.96.0.1, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default.svc
+subjectAltName = IP:127.0.0.1, IP:$advertise, IP:10.96.0.1, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default.svc
 extendedKeyUsage = serverAuth, clientAuth
 EXT
 # One key pair: serving certificate, client certificate (admin, system:masters) and the
@@ -93,13 +120,13 @@ wait_for 30 "etcd" "$state/logs/etcd.log" curl -fsS "http://127.0.0.1:$etcd_port
 cp "$here/audit-policy.yaml" "$state/audit-policy.yaml"
 spawn "$state" kube-apiserver "$bin/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+  --bind-address "$bind" --advertise-address "$advertise" --secure-port "$api_port" \
   --tls-cert-file "$pki/admin.crt" --tls-private-key-file "$pki/admin.key" --client-ca-file "$pki/ca.crt" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/admin.key" --service-account-signing-key-file "$pki/admin.key" \
   --service-cluster-ip-range 10.96.0.0/16 --authorization-mode Node,RBAC --allow-privileged=true \
-  --endpoint-reconciler-type none \
-  --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" \
+  --endpoint-reconciler-type "$reconciler" \
+  --kubelet-preferred-address-types "$kubelet_address" --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" \
   --audit-policy-file "$state/audit-policy.yaml" --audit-log-path "$state/audit.log" \
   --audit-log-format json --audit-log-mode blocking
 api() { curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "https://127.0.0.1:$api_port$1"; }
@@ -121,33 +148,51 @@ nodes=("$cluster-control-plane")
 for i in $(seq 1 "$workers"); do
   [ "$i" = 1 ] && nodes+=("$cluster-worker") || nodes+=("$cluster-worker$i")
 done
-for node in "${nodes[@]}"; do
-  role=""; [ "$node" = "$cluster-control-plane" ] && role=control-plane
-  node_manifest "$node" "$cluster" "$role" "$kwok_port"
-done > "$state/nodes.yaml"
-kubectl apply -f "$state/nodes.yaml" > /dev/null
-# KWOK_WORKDIR keeps a developer's own ~/.kwok/kwok.yaml out of the test bed.
-KWOK_WORKDIR="$state/kwok" spawn "$state" kwok "$bin/kwok" --kubeconfig "$kubeconfig" \
-  --config "$here/kwok/kwok.yaml" --config "$here/kwok/stages.yaml" --config "$here/kwok/exec.yaml" \
-  --manage-all-nodes=false --manage-nodes-with-label-selector "kubedrill.dev/testbed-node" \
-  --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-port "$kwok_port" --server-address "127.0.0.1:$kwok_port" \
-  --tls-cert-file "$pki/admin.crt" --tls-private-key-file "$pki/admin.key"
+if [ "$nodes_kind" = real ]; then
+  nodes=("$cluster-control-plane")
+  start_node "$state" "$node_dir" "$bin" "$kubeconfig" "${nodes[0]}" "$advertise"
+  wait_for 60 "the node" "$state/logs/kubelet.log" kubectl get node "${nodes[0]}" \
+    || fail "the kubelet did not register node ${nodes[0]} in 60 s" "$state/logs/kubelet.log"
+  # Labels a kubelet may not set on itself (kind's control plane, untainted: one node only).
+  kubectl label node "${nodes[0]}" --overwrite kubedrill.dev/cluster="$cluster" \
+    node-role.kubernetes.io/control-plane= node.kubernetes.io/exclude-from-external-load-balancers= > /dev/null
+else
+  for node in "${nodes[@]}"; do
+    role=""; [ "$node" = "$cluster-control-plane" ] && role=control-plane
+    node_manifest "$node" "$cluster" "$role" "$kwok_port"
+  done > "$state/nodes.yaml"
+  kubectl apply -f "$state/nodes.yaml" > /dev/null
+  # KWOK_WORKDIR keeps a developer's own ~/.kwok/kwok.yaml out of the test bed.
+  KWOK_WORKDIR="$state/kwok" spawn "$state" kwok "$bin/kwok" --kubeconfig "$kubeconfig" \
+    --config "$here/kwok/kwok.yaml" --config "$here/kwok/stages.yaml" --config "$here/kwok/exec.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-label-selector "kubedrill.dev/testbed-node" \
+    --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-port "$kwok_port" --server-address "127.0.0.1:$kwok_port" \
+    --tls-cert-file "$pki/admin.crt" --tls-private-key-file "$pki/admin.key"
+fi
 
 # --- what kind and kubeadm create -------------------------------------------------------
 # kubeadm's manifests name the kindnet cluster's API endpoint; other profiles get their own.
-sed "s/kubedrill-kindnet/$cluster/g" "$here/manifests/kubeadm.yaml" | kubectl apply --server-side -f - > /dev/null
-case $profile in
+api_endpoint=$cluster-control-plane:6443
+[ "$nodes_kind" = real ] && api_endpoint=$advertise:$api_port
+sed -e "s/kubedrill-kindnet-control-plane:6443/$api_endpoint/" -e "s/kubedrill-kindnet/$cluster/g" "$here/manifests/kubeadm.yaml" \
+  | kubectl apply --server-side -f - > /dev/null
+if [ "$nodes_kind" = real ]; then
+  # kindnetd cannot be built here: a stand-in DaemonSet of the same name writes the CNI config.
+  sed "s|CNI_CONF_DIR|$state/node/cni/net.d|" "$here/../localnode/manifests/kindnet.yaml" | kubectl apply --server-side -f - > /dev/null
+else case $profile in
   kindnet) kubectl apply --server-side -f "$here/manifests/kindnet.yaml" > /dev/null ;;
   flannel) kubectl apply --server-side -f "$here/manifests/flannel.yaml" > /dev/null ;;
-esac
+esac; fi
 
 healthy() {
   kubectl wait --for=condition=Ready node --all --timeout=1s > /dev/null 2>&1 &&
     kubectl -n kube-system rollout status deployment/coredns --timeout=1s > /dev/null 2>&1 &&
     kubectl -n kube-system rollout status daemonset/kube-proxy --timeout=1s > /dev/null 2>&1
 }
-wait_for 60 "the cluster" "$state/logs/kwok.log" healthy \
-  || fail "nodes or kube-system workloads did not become ready in 60 s" "$state/logs/kwok.log"
+node_log=$state/logs/kwok.log
+[ "$nodes_kind" = real ] && node_log=$state/logs/kubelet.log
+wait_for 180 "the cluster" "$node_log" healthy \
+  || fail "nodes or kube-system workloads did not become ready in 180 s" "$node_log"
 
 cat > "$state/env.sh" <<ENV
 export KUBEDRILL_TESTBED_DIR=$state
@@ -155,6 +200,7 @@ export KUBEDRILL_TESTBED_KUBECONFIG=$kubeconfig
 export KUBEDRILL_TESTBED_AUDIT=$state/audit.log
 export KUBEDRILL_TESTBED_PROFILE=$profile
 export KUBEDRILL_TESTBED_BIN=$bin
+export KUBEDRILL_TESTBED_NODES=$nodes_kind
 ENV
 elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
 echo "$elapsed" > "$state/startup-ms"

@@ -120,7 +120,7 @@ impl Action {
                     .iter()
                     .map(|s| (*s).to_owned())
                     .collect();
-                argv.extend(["-w".to_owned(), "@@status %{http_code}\\n".to_owned()]);
+                argv.extend(["-w".to_owned(), format!("{STATUS_LINE}%{{http_code}}\\n")]);
                 if let Some(host) = host_header {
                     argv.extend(["-H".to_owned(), format!("Host: {host}")]);
                 }
@@ -131,6 +131,11 @@ impl Action {
         }
     }
 }
+
+/// How the HTTP probe's `curl -w` line starts, before the status code. Never `@`: curl reads
+/// a `-w` argument starting with `@` as the name of a file holding the format, and prints
+/// nothing when there is none (every HTTP check then saw "no status").
+const STATUS_LINE: &str = "kubedrill-status ";
 
 fn join_host_port(host: &str, port: u16) -> String {
     if host.contains(':') {
@@ -506,7 +511,7 @@ fn http_outcome(rc: i32, text: &str) -> Classified {
     let mut status = None;
     let mut body = String::new();
     for line in text.lines() {
-        match line.strip_prefix("@@status ") {
+        match line.strip_prefix(STATUS_LINE) {
             Some(code) => status = code.trim().parse::<u16>().ok().filter(|c| *c != 0),
             None if status.is_some() => {
                 body.push_str(line);
@@ -719,6 +724,40 @@ mod tests {
         assert_eq!(result(&refused, &parsed["refused"]).attempts, 1);
     }
 
+    /// The HTTP probe's script, run by a real `sh` and the real `curl` (as in agnhost's image)
+    /// against a local server answering 418: the status line and the body reach the parser.
+    /// With a `-w` format starting with `@`, curl printed no status at all.
+    #[test]
+    fn the_http_script_reads_the_status_from_the_real_curl() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+        let port = listener.local_addr().expect("address").port();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("curl connects");
+            let mut request = [0_u8; 1024];
+            let _ = stream.read(&mut request).expect("request");
+            stream
+                .write_all(b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 7\r\nConnection: close\r\n\r\nteapot\n")
+                .expect("answer");
+        });
+        let plan = Plan {
+            action: Action::Http {
+                url: format!("http://127.0.0.1:{port}/brew"),
+                host_header: Some("tea.example".into()),
+            },
+            ..connect_plan("tea")
+        };
+        let output = std::process::Command::new("sh")
+            .args(["-c", &script(&[&plan], &nonce())])
+            .output()
+            .expect("sh runs (this test needs curl on PATH, as agnhost's image has it)");
+        server.join().expect("server");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let got = result(&plan, &parse(&stdout, &nonce()).expect("framed")["tea"]);
+        assert_eq!((got.outcome, got.http_status), (Outcome::Connected, Some(418)), "{stdout}");
+        assert_eq!(got.body.as_deref().map(str::trim), Some("teapot"), "{stdout}");
+    }
+
     /// A probe whose every attempt takes as long as agnhost's own timeout stops at the check's
     /// deadline, not after `attempts` x (attempt + interval): a fake agnhost that hangs 1 s and
     /// fails, a 3 s deadline, a 1 s interval and room for 30 attempts.
@@ -868,13 +907,13 @@ mod tests {
             deadline_s: 1,
             min_attempts: 1,
         };
-        let parsed = framed("@@probe c\n@@attempt 1\n@@status 503\nno healthy upstream\n@@rc 0\n");
+        let parsed = framed("@@probe c\n@@attempt 1\nkubedrill-status 503\nno healthy upstream\n@@rc 0\n");
         let got = result(&http, &parsed["c"]);
         assert_eq!(
             (got.outcome, got.http_status, got.body.as_deref()),
             (Outcome::Connected, Some(503), Some("no healthy upstream"))
         );
-        let parsed = framed("@@probe c\n@@attempt 1\ncurl: (7) Failed to connect\n@@status 000\n@@rc 7\n");
+        let parsed = framed("@@probe c\n@@attempt 1\ncurl: (7) Failed to connect\nkubedrill-status 000\n@@rc 7\n");
         assert_eq!(result(&http, &parsed["c"]).outcome, Outcome::Refused);
 
         let bind = "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tweb.shop.svc.cluster.local\nAddress: 10.96.0.20\n";
