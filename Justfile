@@ -76,6 +76,19 @@ testbed-down:
 testbed-test *args:
     bash tests/testbed/test.sh --nocapture {{args}}
 
+# Build the local real-pod node: containerd, CNI plugins, CoreDNS and the node's images from source.
+localnode-build:
+    bash tests/localnode/build.sh
+
+# Start the test bed with one real node (root): real pods, kube-proxy, CoreDNS, real traffic.
+localnode-up:
+    bash tests/testbed/up.sh --nodes real
+
+# `scenario verify` with real probes for every scenario the local node hosts, then tear down
+# (root; KUBEDRILL_E2E_LOCAL_SCENARIOS=a,b for a subset).
+e2e-local *args:
+    bash tests/localnode/e2e.sh {{args}}
+
 # End-to-end tests on a real kind cluster named kubedrill-e2e (needs docker, kind, kubectl).
 e2e:
     cargo test --test e2e -- --ignored --test-threads=1

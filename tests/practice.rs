@@ -85,6 +85,7 @@ impl Lab for FakeLab {
             context: Some(format!("kind-kubedrill-{profile}")),
             given: false,
             allow_foreign: false,
+            agnhost_loaded: false,
         })
     }
 

@@ -50,6 +50,7 @@ fn seed_session(home: &Path, mode: Mode) -> Session {
                 context: Some("kind-kubedrill-kindnet".into()),
                 given: false,
                 allow_foreign: false,
+                agnhost_loaded: false,
             },
             flagged: false,
             hints: Vec::new(),

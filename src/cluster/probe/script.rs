@@ -96,9 +96,14 @@ pub enum Action {
 }
 
 impl Action {
-    /// The command, as argv words (unquoted).
+    /// The command, as argv words (unquoted), as a learner would run it.
     #[must_use]
     pub fn argv(&self) -> Vec<String> {
+        self.argv_with_body(BODY_FILE)
+    }
+
+    /// The command, an HTTP body going to `body` (each probe of a script has its own file).
+    fn argv_with_body(&self, body: &str) -> Vec<String> {
         let timeout = ATTEMPT_TIMEOUT_S.to_string();
         match self {
             Self::Connect { host, port, protocol } => {
@@ -116,7 +121,7 @@ impl Action {
                 ]
             }
             Self::Http { url, host_header } => {
-                let mut argv: Vec<String> = ["curl", "-sS", "-m", &timeout, "-o", "/tmp/kubedrill-body"]
+                let mut argv: Vec<String> = ["curl", "-sS", "-m", &timeout, "-o", body]
                     .iter()
                     .map(|s| (*s).to_owned())
                     .collect();
@@ -136,6 +141,12 @@ impl Action {
 /// a `-w` argument starting with `@` as the name of a file holding the format, and prints
 /// nothing when there is none (every HTTP check then saw "no status").
 const STATUS_LINE: &str = "kubedrill-status ";
+
+/// Where the HTTP probe's body goes in the command a learner is shown.
+const BODY_FILE: &str = "/tmp/kubedrill-body";
+
+/// Stands for the body file in [`script`], which gives each probe its own in a fresh folder.
+const BODY_PLACEHOLDER: &str = "\u{0}body";
 
 fn join_host_port(host: &str, port: u16) -> String {
     if host.contains(':') {
@@ -311,26 +322,40 @@ impl std::fmt::Debug for Nonce {
     }
 }
 
-/// One `sh` script running `plans` (all from the same pod) in turn, each retried until it
-/// succeeds or runs out of attempts, its marker lines prefixed with `nonce` and the whole
-/// framed by `<nonce> BEGIN` / `<nonce> END` for [`parse`].
+/// One `sh` script running `plans` (all from the same pod) side by side, each retried until
+/// it succeeds or runs out of attempts, its marker lines prefixed with `nonce` and the whole
+/// framed by `<nonce> BEGIN` / `<nonce> END` for [`parse`]. Each probe writes to its own file
+/// and the files are printed in `plans`' order once all have finished, so a grade waits for
+/// its slowest probe, not for the sum of them (a failing check retries until its deadline).
 #[must_use]
 pub fn script(plans: &[&Plan], nonce: &Nonce) -> String {
     let n = &nonce.0;
-    let mut out = format!("exec 2>&1\necho '{}'\n", nonce.marker("BEGIN"));
-    for plan in plans {
-        let words: Vec<String> = plan.action.argv().iter().map(|w| quote(w)).collect();
+    let mut out = format!(
+        "exec 2>&1\necho '{}'\nd=$(mktemp -d /tmp/kubedrill.XXXXXX) || exit 1\n",
+        nonce.marker("BEGIN")
+    );
+    for (index, plan) in plans.iter().enumerate() {
+        let body_file = format!("\"$d/body-{index}\"");
+        let words: Vec<String> = plan
+            .action
+            .argv_with_body(BODY_PLACEHOLDER)
+            .iter()
+            .map(|w| {
+                if w == BODY_PLACEHOLDER {
+                    body_file.clone()
+                } else {
+                    quote(w)
+                }
+            })
+            .collect();
         let body = if matches!(plan.action, Action::Http { .. }) {
-            format!(
-                "{}; rc=$?; head -c 300 /tmp/kubedrill-body 2>/dev/null; echo",
-                words.join(" ")
-            )
+            format!("{}; rc=$?; head -c 300 {body_file} 2>/dev/null; echo", words.join(" "))
         } else {
             format!("{}; rc=$?", words.join(" "))
         };
         let _ = write!(
             out,
-            "echo '{n} probe {id}'; start=$(date +%s); echo \"{n} t $start\"; i=1\nwhile :; do\n  echo \"{n} attempt $i\"\n  {body}\n  echo \"{n} rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  [ \"$i\" -ge {min} ] && [ $(( $(date +%s) + {interval} - start )) -gt {deadline} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"{n} t $(date +%s)\"\n",
+            "(\necho '{n} probe {id}'; start=$(date +%s); echo \"{n} t $start\"; i=1\nwhile :; do\n  echo \"{n} attempt $i\"\n  {body}\n  echo \"{n} rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  [ \"$i\" -ge {min} ] && [ $(( $(date +%s) + {interval} - start )) -gt {deadline} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"{n} t $(date +%s)\"\n) > \"$d/out-{index}\" 2>&1 &\n",
             id = plan.check_id,
             attempts = plan.attempts,
             interval = plan.interval_s,
@@ -338,6 +363,8 @@ pub fn script(plans: &[&Plan], nonce: &Nonce) -> String {
             deadline = plan.deadline_s,
         );
     }
+    let outputs: Vec<String> = (0..plans.len()).map(|i| format!("\"$d/out-{i}\"")).collect();
+    let _ = write!(out, "wait\ncat {} 2>/dev/null\nrm -rf \"$d\"\n", outputs.join(" "));
     let _ = writeln!(out, "echo '{}'", nonce.marker("END"));
     out
 }
@@ -674,18 +701,19 @@ mod tests {
         assert_eq!(quote(""), "''");
     }
 
-    /// The generated script, run by a real `sh` with a fake agnhost that times out twice and
-    /// then connects: the retry loop, the markers and the parser agree.
+    /// The generated script, run by a real `sh` with a fake agnhost that times out twice per
+    /// destination and then connects: the retry loop, the markers and the parser agree, and
+    /// each probe keeps its own attempts while both run side by side.
     #[test]
     fn the_script_retries_until_success_in_a_real_shell() {
         let dir = tempfile::tempdir().expect("temp dir");
         let fake = dir.path().join("agnhost");
-        let counter = dir.path().join("count");
+        // One counter per destination (the last argument), in the test's own folder.
         std::fs::write(
             &fake,
             format!(
-                "#!/bin/sh\nn=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}\n[ $n -ge 3 ] && exit 0\necho TIMEOUT >&2; exit 1\n",
-                c = counter.display()
+                "#!/bin/sh\nfor a; do last=$a; done\nc={dir}/count-$(echo \"$last\" | tr -c 'a-z0-9' _)\nn=$(cat $c 2>/dev/null || echo 0); n=$((n+1)); echo $n > $c\n[ $n -ge 3 ] && exit 0\necho TIMEOUT >&2; exit 1\n",
+                dir = dir.path().display()
             ),
         )
         .expect("fake");
@@ -706,10 +734,6 @@ mod tests {
             ..plan.clone()
         };
         let text = script(&[&plan, &refused], &nonce()).replace("/agnhost", &fake.display().to_string());
-        let text = text
-            .replacen("exec 2>&1\n", "exec 2>&1\nrm -f COUNTER\n", 1)
-            .replace("COUNTER", &counter.display().to_string());
-        let _ = std::fs::remove_file(&counter);
         let output = std::process::Command::new("sh")
             .args(["-c", &text])
             .output()
@@ -719,9 +743,9 @@ mod tests {
         let svc = result(&plan, &parsed["svc"]);
         assert_eq!((svc.outcome, svc.attempts), (Outcome::Connected, 3), "{stdout}");
         assert!(svc.output.contains("attempt 1 (exit 1): TIMEOUT"), "{}", svc.output);
-        // The counter file was removed between probes by nobody: the second probe keeps counting
-        // past 3 and connects on its first attempt.
-        assert_eq!(result(&refused, &parsed["refused"]).attempts, 1);
+        // Its own counter: two failures, and its 2 attempts are spent.
+        let refused = result(&refused, &parsed["refused"]);
+        assert_eq!((refused.outcome, refused.attempts), (Outcome::Timeout, 2), "{stdout}");
     }
 
     /// The HTTP probe's script, run by a real `sh` and the real `curl` (as in agnhost's image)
@@ -754,13 +778,18 @@ mod tests {
         server.join().expect("server");
         let stdout = String::from_utf8_lossy(&output.stdout);
         let got = result(&plan, &parse(&stdout, &nonce()).expect("framed")["tea"]);
-        assert_eq!((got.outcome, got.http_status), (Outcome::Connected, Some(418)), "{stdout}");
+        assert_eq!(
+            (got.outcome, got.http_status),
+            (Outcome::Connected, Some(418)),
+            "{stdout}"
+        );
         assert_eq!(got.body.as_deref().map(str::trim), Some("teapot"), "{stdout}");
     }
 
     /// A probe whose every attempt takes as long as agnhost's own timeout stops at the check's
     /// deadline, not after `attempts` x (attempt + interval): a fake agnhost that hangs 1 s and
-    /// fails, a 3 s deadline, a 1 s interval and room for 30 attempts.
+    /// fails, a 3 s deadline, a 1 s interval and room for 30 attempts; two such probes of one
+    /// pod finish together.
     #[test]
     fn the_script_stops_at_the_deadline_whatever_the_attempts_allow() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -773,7 +802,11 @@ mod tests {
             deadline_s: 3,
             ..connect_plan("slow")
         };
-        let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
+        let also_slow = Plan {
+            check_id: "also-slow".into(),
+            ..plan.clone()
+        };
+        let text = script(&[&plan, &also_slow], &nonce()).replace("/agnhost", &fake.display().to_string());
         let started = std::time::Instant::now();
         let output = std::process::Command::new("sh")
             .args(["-c", &text])
@@ -784,9 +817,11 @@ mod tests {
         let got = result(&plan, &parsed["slow"]);
         assert_eq!(got.outcome, Outcome::Timeout);
         assert!((1..=3).contains(&got.attempts), "{} attempts", got.attempts);
+        assert_eq!(result(&also_slow, &parsed["also-slow"]).outcome, Outcome::Timeout);
+        // Both probes ran side by side: in turn, two 3 s deadlines would take 6 s or more.
         assert!(
             elapsed < std::time::Duration::from_secs(6),
-            "{elapsed:?}: the deadline was overrun"
+            "{elapsed:?}: the deadline was overrun, or the probes ran in turn"
         );
     }
 
