@@ -21,7 +21,7 @@ use bed::{bed, catalogue, code, describe};
 
 /// Scenarios the local node cannot host, and why. The suite fails when one of these is not in
 /// the catalogue, so the table stays true.
-const NOT_HOSTED: [(&str, &str); 5] = [
+const NOT_HOSTED: [(&str, &str); 2] = [
     (
         "flannel-cni-broken",
         "flannel profile: flannel's images are not built here; the node runs the kindnet profile only",
@@ -29,18 +29,6 @@ const NOT_HOSTED: [(&str, &str); 5] = [
     (
         "ingress-misrouted",
         "needs the ingress-nginx controller, downloaded on first use; this machine reaches no release host",
-    ),
-    (
-        "netpol-default-deny",
-        "needs NetworkPolicy enforcement: kindnetd's engine queues packets through nftables, which this kernel lacks (CONFIG_NFT_QUEUE), and kindnetd is not served by the module proxy",
-    ),
-    (
-        "netpol-egress-dns",
-        "needs NetworkPolicy enforcement (see netpol-default-deny)",
-    ),
-    (
-        "netpol-wrong-labels",
-        "needs NetworkPolicy enforcement (see netpol-default-deny)",
     ),
 ];
 

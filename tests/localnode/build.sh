@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what a real node adds to the test bed's control plane, from source only, cached by
-# version: containerd 2 with its runc shim and ctr, the CNI plugins, CoreDNS, pause (C, static),
-# and the node's container images as OCI archives (pause, agnhost, CoreDNS, kube-proxy).
+# version: containerd 2 with its runc shim and ctr, the CNI plugins, CoreDNS, kube-router (the
+# NetworkPolicy engine), pause (C, static), and the node's container images as OCI archives
+# (pause, agnhost, CoreDNS, kube-proxy, kube-router).
 #
 # Prints the cache folder: bin/ holds the binaries, images/ the archives. A second run with the
 # same versions builds nothing. Kubernetes' own binaries (kubelet, kube-proxy, agnhost) come
@@ -15,11 +16,11 @@ source "$here/versions.env"
 source "$here/../testbed/versions.env"
 
 cache=${KUBEDRILL_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubedrill/testbed}
-node="$cache/node/containerd-$CONTAINERD_VERSION.cni-$CNI_PLUGINS_VERSION.coredns-$COREDNS_VERSION.k8s-$K8S_VERSION.$DEBIAN_SUITE"
+node="$cache/node/containerd-$CONTAINERD_VERSION.cni-$CNI_PLUGINS_VERSION.coredns-$COREDNS_VERSION.kube-router-$KUBE_ROUTER_VERSION.k8s-$K8S_VERSION.$DEBIAN_SUITE"
 bin="$node/bin"
 images="$node/images"
-binaries=(containerd containerd-shim-runc-v2 ctr bridge host-local loopback portmap coredns pause)
-archives=(pause agnhost coredns kube-proxy)
+binaries=(containerd containerd-shim-runc-v2 ctr bridge host-local loopback portmap coredns kube-router pause)
+archives=(pause agnhost coredns kube-proxy kube-router)
 log() { printf '==> %s\n' "$*" >&2; }
 
 complete() {
@@ -71,6 +72,7 @@ for plugin in main/bridge ipam/host-local main/loopback meta/portmap; do
   install_go "github.com/containernetworking/plugins/plugins/$plugin@$CNI_PLUGINS_VERSION"
 done
 install_go "github.com/coredns/coredns@$COREDNS_VERSION"
+install_go "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
 
 if [ ! -x "$bin/pause" ]; then
   source=$(GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')

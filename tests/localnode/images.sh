@@ -4,8 +4,9 @@
 # Usage: images.sh NODE_BIN K8S_BIN IMAGES_DIR WORK_DIR   (called by build.sh)
 # Each image gets the name a kind cluster knows it by, so the manifests kubedrill and kubeadm
 # write run unchanged: pause and CoreDNS from scratch with one static binary; kube-proxy and
-# agnhost on a Debian root file system (iptables for kube-proxy; curl, nslookup and nc for
-# agnhost, as upstream's Alpine-based agnhost image has).
+# agnhost and kube-router on a Debian root file system (iptables for kube-proxy, iptables and
+# ipset for kube-router; curl, nslookup and nc for agnhost, as upstream's Alpine-based agnhost
+# image has).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -18,6 +19,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 pause_name=registry.k8s.io/pause:3.10.2
 coredns_name=registry.k8s.io/coredns/coredns:$COREDNS_VERSION
 proxy_name=registry.k8s.io/kube-proxy:$K8S_VERSION
+router_name=docker.io/cloudnativelabs/kube-router:$KUBE_ROUTER_VERSION
 agnhost_name=$(sed -n 's/^pub const AGNHOST: &str = "\(.*\)";$/\1/p' "$here/../../src/images.rs")
 [ -n "$agnhost_name" ] || { echo "error: AGNHOST not found in src/images.rs" >&2; exit 3; }
 built="org.opencontainers.image.description=built from source by kubedrill tests/localnode"
@@ -48,7 +50,7 @@ debian() {
   rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/* "$root/usr/share/doc" "$root/usr/share/man"
   echo "$root"
 }
-if [ ! -f "$images/kube-proxy.tar" ] || [ ! -f "$images/agnhost.tar" ]; then
+if [ ! -f "$images/kube-proxy.tar" ] || [ ! -f "$images/agnhost.tar" ] || [ ! -f "$images/kube-router.tar" ]; then
   base=$(debian)
   if [ ! -f "$images/kube-proxy.tar" ]; then
     cp "$k8s_bin/kube-proxy" "$base/usr/local/bin/kube-proxy"
@@ -56,6 +58,24 @@ if [ ! -f "$images/kube-proxy.tar" ] || [ ! -f "$images/agnhost.tar" ]; then
     python3 "$here/oci.py" "$images/kube-proxy.tar" "$proxy_name" "$base" \
       --entrypoint '["/usr/local/bin/kube-proxy"]' --label "$built"
     rm "$base/usr/local/bin/kube-proxy"
+  fi
+  if [ ! -f "$images/kube-router.tar" ]; then
+    cp "$node_bin/kube-router" "$base/usr/local/bin/kube-router"
+    # kube-router REJECTs what NetworkPolicy denies (its pod.go hard-codes it); kind's engine
+    # drops it, and kubedrill tells a policy's drop (timeout) from a closed port (refused).
+    # kube-router finds iptables-restore on PATH, so this one turns its REJECT into DROP.
+    for restore in iptables-restore ip6tables-restore; do
+      cat > "$base/usr/local/sbin/$restore" <<SH
+#!/bin/sh
+# kube-router REJECTs the traffic NetworkPolicy denies; kind's engine drops it: DROP here too.
+sed -e 's/-j REJECT --reject-with [a-z0-9-]*/-j DROP/' -e 's/-j REJECT\( \|\$\)/-j DROP\1/' | exec /usr/sbin/$restore "\$@"
+SH
+      chmod +x "$base/usr/local/sbin/$restore"
+    done
+    log "image $router_name (its iptables-restore drops instead of rejecting)"
+    python3 "$here/oci.py" "$images/kube-router.tar" "$router_name" "$base" \
+      --entrypoint '["/usr/local/bin/kube-router"]' --label "$built"
+    rm "$base/usr/local/bin/kube-router" "$base/usr/local/sbin/iptables-restore" "$base/usr/local/sbin/ip6tables-restore"
   fi
   if [ ! -f "$images/agnhost.tar" ]; then
     cp "$k8s_bin/agnhost" "$base/agnhost"

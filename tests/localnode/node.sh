@@ -10,6 +10,14 @@ LOCALNODE_BRIDGE=kubedrill0
 # The CNI bridge, named in manifests/kindnet.yaml, which writes the CNI configuration.
 LOCALNODE_CNI_BRIDGE=kdcni0
 
+# kindnet_manifest STATE: the stand-in kindnet DaemonSet for this node, ready to apply.
+kindnet_manifest() {
+  # shellcheck source=versions.env
+  source "$here/../localnode/versions.env"
+  sed -e "s|CNI_CONF_DIR|$1/node/cni/net.d|" -e "s|KUBE_ROUTER_VERSION|$KUBE_ROUTER_VERSION|" \
+    "$here/../localnode/manifests/kindnet.yaml"
+}
+
 # node_address: the address the node and the API server advertise, on a bridge of its own
 # (this machine has no default route, and the kubelet refuses a loopback node IP).
 node_address() {

@@ -47,6 +47,7 @@ bin=$("$here/build.sh")
 advertise=127.0.0.1
 bind=127.0.0.1
 reconciler=none
+node_cidrs=false
 kubelet_address=Hostname,InternalDNS,InternalIP,ExternalDNS,ExternalIP
 if [ "$nodes_kind" = real ]; then
   # shellcheck source=../localnode/node.sh
@@ -59,6 +60,8 @@ if [ "$nodes_kind" = real ]; then
   reconciler=lease
   # The node's name resolves only inside a kind network: reach the kubelet by its address.
   kubelet_address=InternalIP
+  # The NetworkPolicy engine reads the node's pod CIDR (kwok nodes are created with theirs).
+  node_cidrs=true
 fi
 rm -rf "$state"
 mkdir -p "$state/logs" "$state/pki" "$state/etcd"
@@ -137,7 +140,7 @@ wait_for 60 "kube-apiserver" "$state/logs/kube-apiserver.log" api /readyz \
 spawn "$state" kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$kubeconfig" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port "$cm_port" \
   --service-account-private-key-file "$pki/admin.key" --root-ca-file "$pki/ca.crt" \
-  --service-cluster-ip-range 10.96.0.0/16 --cluster-cidr 10.244.0.0/16 \
+  --service-cluster-ip-range 10.96.0.0/16 --cluster-cidr 10.244.0.0/16 --allocate-node-cidrs="$node_cidrs" \
   --node-monitor-grace-period 60s --use-service-account-credentials=false
 spawn "$state" kube-scheduler "$bin/kube-scheduler" --kubeconfig "$kubeconfig" \
   --leader-elect=false --bind-address 127.0.0.1 --secure-port "$sched_port"
@@ -177,8 +180,9 @@ api_endpoint=$cluster-control-plane:6443
 sed -e "s/kubedrill-kindnet-control-plane:6443/$api_endpoint/" -e "s/kubedrill-kindnet/$cluster/g" "$here/manifests/kubeadm.yaml" \
   | kubectl apply --server-side -f - > /dev/null
 if [ "$nodes_kind" = real ]; then
-  # kindnetd cannot be built here: a stand-in DaemonSet of the same name writes the CNI config.
-  sed "s|CNI_CONF_DIR|$state/node/cni/net.d|" "$here/../localnode/manifests/kindnet.yaml" | kubectl apply --server-side -f - > /dev/null
+  # kindnetd cannot be built here: a stand-in DaemonSet of the same name writes the CNI
+  # configuration and enforces NetworkPolicy (../localnode/manifests/kindnet.yaml).
+  kindnet_manifest "$state" | kubectl apply --server-side -f - > /dev/null
 else case $profile in
   kindnet) kubectl apply --server-side -f "$here/manifests/kindnet.yaml" > /dev/null ;;
   flannel) kubectl apply --server-side -f "$here/manifests/flannel.yaml" > /dev/null ;;
