@@ -33,11 +33,9 @@ if complete; then
   exit 0
 fi
 
-command -v go > /dev/null || {
-  echo "error: \`go\` not found: the local node is built from source" >&2
-  echo "hint: install Go 1.26 (https://go.dev/dl)" >&2
-  exit 3
-}
+# shellcheck source=../testbed/lib.sh
+source "$here/../testbed/lib.sh"
+require_go "the local node"
 for tool in gcc debootstrap python3; do
   command -v "$tool" > /dev/null && continue
   if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then

@@ -14,27 +14,12 @@ if [ "$(id -u)" != 0 ]; then
   echo "hint: run \`sudo just e2e-local\`, or use \`just e2e\` with Docker and kind" >&2
   exit 3
 fi
-missing=()
-for tool in openssl curl python3 setsid tac runc iptables-save gcc debootstrap; do
-  command -v "$tool" > /dev/null || missing+=("$tool")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if command -v apt-get > /dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl curl python3 util-linux coreutils runc iptables gcc debootstrap > /dev/null
-  else
-    echo "error: the local node needs ${missing[*]}" >&2
-    echo "hint: install them (Debian: apt-get install openssl curl python3 util-linux coreutils runc iptables gcc debootstrap)" >&2
-    exit 3
-  fi
-fi
+# shellcheck source=../testbed/lib.sh
+source "$here/../testbed/lib.sh"
+ensure_tools "the local node" "openssl curl python3 util-linux coreutils runc iptables gcc debootstrap" \
+  openssl curl python3 setsid tac runc iptables-save gcc debootstrap
 export KUBEDRILL_TESTBED_DIR=${KUBEDRILL_TESTBED_DIR:-/tmp/kubedrill-localnode}
 start=$(date +%s)
 node=$(bash "$here/build.sh")
 echo "==> local node built in $node ($(( $(date +%s) - start )) s)" >&2
-trap 'bash "$here/../testbed/down.sh"' EXIT
-bash "$here/../testbed/up.sh" --nodes real
-# shellcheck disable=SC1091
-source "$KUBEDRILL_TESTBED_DIR/env.sh"
-echo "==> local node up in $(cat "$KUBEDRILL_TESTBED_DIR/startup-ms") ms" >&2
-cargo test --locked --test localnode -- --ignored --test-threads=1 --nocapture "$@"
+run_suite localnode --nodes real -- --nocapture "$@"

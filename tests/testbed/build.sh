@@ -32,11 +32,9 @@ if complete; then
   exit 0
 fi
 
-command -v go >/dev/null || {
-  echo "error: \`go\` not found: the test bed is built from source" >&2
-  echo "hint: install Go 1.26 (https://go.dev/dl) or skip the test bed; cargo test ignores its tests without it" >&2
-  exit 3
-}
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+require_go "the test bed"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

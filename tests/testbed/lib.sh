@@ -82,3 +82,45 @@ spec:
 NODE
   fi
 }
+
+# ensure_tools WHAT "PACKAGES" TOOL...: when a TOOL is missing, install the Debian PACKAGES
+# (root with apt-get), else stop with exit 3 naming what WHAT needs.
+ensure_tools() {
+  local what=$1 packages=$2 tool missing=()
+  shift 2
+  for tool in "$@"; do
+    command -v "$tool" > /dev/null || missing+=("$tool")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    # shellcheck disable=SC2086
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages > /dev/null
+  else
+    echo "error: $what needs ${missing[*]}" >&2
+    echo "hint: install them (Debian: apt-get install $packages)" >&2
+    exit 3
+  fi
+}
+
+# require_go WHAT: stop with exit 3 unless Go is installed (WHAT is built from source).
+require_go() {
+  command -v go > /dev/null && return 0
+  echo "error: \`go\` not found: $1 is built from source" >&2
+  echo "hint: install Go 1.26 (https://go.dev/dl); cargo test ignores the suites that need it" >&2
+  exit 3
+}
+
+# run_suite TEST UP_ARGS -- CARGO_TEST_ARGS...: start the test bed with UP_ARGS, run the
+# ignored tests of tests/TEST.rs against it, and always tear it down.
+run_suite() {
+  local test=$1 up_args=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do up_args+=("$1"); shift; done
+  [ $# -gt 0 ] && shift
+  trap 'bash "$here/../testbed/down.sh"' EXIT
+  bash "$here/../testbed/up.sh" "${up_args[@]}"
+  # shellcheck disable=SC1091
+  source "$KUBEDRILL_TESTBED_DIR/env.sh"
+  echo "==> test bed up in $(cat "$KUBEDRILL_TESTBED_DIR/startup-ms") ms" >&2
+  cargo test --locked --test "$test" -- --ignored --test-threads=1 "$@"
+}
