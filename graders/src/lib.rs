@@ -39,6 +39,7 @@ pub mod reachability;
 pub mod rollout;
 pub mod score;
 pub mod selector;
+pub mod settle;
 pub mod state;
 pub mod stream;
 pub mod target;

@@ -402,16 +402,27 @@ impl Live {
     }
 
     /// Observe what `checks` need, and probe their traffic unless the probe mode is
-    /// [`ProbeMode::Predict`] (then the graders predict it from the state).
+    /// [`ProbeMode::Predict`] (then the graders predict it from the state). Probes are planned
+    /// on the first state and run while the state settles ([`Live::settle`]), so a grade waits
+    /// for the longer of the two, not their sum.
     pub async fn observe_checks(&self, checks: &[Check]) -> Result<Observation, ClusterError> {
         let needs = match self.probes {
             ProbeMode::Exec => Needs::of(checks),
             ProbeMode::Predict => Needs::for_prediction(checks),
         };
-        let state = self.observe(&needs.lists).await?;
-        let probes = match self.probes {
-            ProbeMode::Exec => self.probe(checks, &state).await,
-            ProbeMode::Predict => std::collections::BTreeMap::new(),
+        let first = self.observe(&needs.lists).await?;
+        let (state, probes) = match self.probes {
+            ProbeMode::Exec => {
+                let (state, probes) = tokio::join!(
+                    self.settle(checks, &needs.lists, first.clone()),
+                    self.probe(checks, &first)
+                );
+                (state?, probes)
+            }
+            ProbeMode::Predict => (
+                self.settle(checks, &needs.lists, first).await?,
+                std::collections::BTreeMap::new(),
+            ),
         };
         Ok(Observation {
             state,

@@ -1,10 +1,14 @@
 //! Fills the graders' [`ClusterState`] from the cluster: exactly one list call per
 //! (kind, namespace) pair the checks' [`Needs`] name, never a GET per object.
 //!
+//! [`Live::settle`] observes again while a state check with a `timeout` still fails (see
+//! [`graders::settle`]), so a grade taken right after a fix sees what the controllers finish.
+//!
 //! Reads only; never writes, probes or prints.
 
+use graders::Check;
 use graders::needs::ListRequest;
-use graders::state::ClusterState;
+use graders::state::{ClusterState, Observation};
 use graders::target::ObjectKind;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::{Api, ListParams};
@@ -29,6 +33,28 @@ impl Live {
             self.list_into(&mut state, *kind, namespace.as_deref()).await?;
         }
         Ok(state)
+    }
+
+    /// Starting from `state` (just observed from `lists`), observe `lists` again while a state
+    /// check of `checks` with a `timeout` fails and its deadline (counted from now) is ahead;
+    /// the last state observed.
+    pub async fn settle<'a>(
+        &self,
+        checks: &[Check],
+        lists: impl IntoIterator<Item = &'a ListRequest> + Clone,
+        state: ClusterState,
+    ) -> Result<ClusterState, ClusterError> {
+        let start = tokio::time::Instant::now();
+        let mut observation = Observation {
+            state,
+            baseline: None,
+            probes: std::collections::BTreeMap::new(),
+        };
+        while let Some(wait) = graders::settle::wait_before_next(checks, &observation, start.elapsed()) {
+            tokio::time::sleep(wait).await;
+            observation.state = self.observe(lists.clone()).await?;
+        }
+        Ok(observation.state)
     }
 
     async fn list_into(
@@ -169,5 +195,53 @@ mod tests {
                 "/apis/networking.k8s.io/v1/networkpolicies",
             ]
         );
+    }
+
+    fn pod_list(ready: &str) -> serde_json::Value {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}});
+        json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod]})
+    }
+
+    fn ready_within(timeout: &str) -> Vec<Check> {
+        serde_json::from_value(json!([
+            {"id": "ready", "points": 1, "description": "d", "grader": "pods-ready", "timeout": timeout,
+             "with": {"namespace": "shop", "selector": {"matchLabels": {"app": "web"}}, "minReady": 1}}
+        ]))
+        .expect("checks")
+    }
+
+    /// A pod that turns Ready on the third look is graded Ready: the state is observed again
+    /// every 2 s while the check fails, and no more once it passes.
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_state_check_is_observed_again_until_it_passes() {
+        let checks = ready_within("90s");
+        let needs = Needs::of(&checks);
+        let looks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = looks.clone();
+        let (live, log) = live(Ownership::Foreign, false, move |_| {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (200, pod_list(if n >= 2 { "True" } else { "False" }))
+        });
+        let first = live.observe(&needs.lists).await.expect("observes");
+        let start = tokio::time::Instant::now();
+        let state = live.settle(&checks, &needs.lists, first).await.expect("settles");
+        assert!(graders::state::pod_is_ready(&state.pods[0]));
+        assert_eq!(requests(&log).len(), 3, "two looks after the first, then none");
+        assert_eq!(start.elapsed(), std::time::Duration::from_secs(4));
+    }
+
+    /// A pod that never turns Ready is looked at until the check's timeout, then graded as seen.
+    #[tokio::test(start_paused = true)]
+    async fn a_state_check_that_keeps_failing_is_given_up_at_its_timeout() {
+        let checks = ready_within("7s");
+        let needs = Needs::of(&checks);
+        let (live, log) = live(Ownership::Foreign, false, |_| (200, pod_list("False")));
+        let first = live.observe(&needs.lists).await.expect("observes");
+        let start = tokio::time::Instant::now();
+        let state = live.settle(&checks, &needs.lists, first).await.expect("settles");
+        assert!(!graders::state::pod_is_ready(&state.pods[0]));
+        assert_eq!(start.elapsed(), std::time::Duration::from_secs(7));
+        assert_eq!(requests(&log).len(), 1 + 4, "at 2, 4, 6 and 7 s");
     }
 }

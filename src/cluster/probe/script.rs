@@ -172,8 +172,11 @@ pub struct Plan {
     /// The check's own budget in seconds: no attempt starts after it has passed (an attempt
     /// can itself take [`ATTEMPT_TIMEOUT_S`], so counting attempts alone overran it by 2.5x).
     pub deadline_s: u64,
-    /// Attempts made even when the deadline has passed (2 for "stays blocked").
-    pub min_attempts: u64,
+    /// A "stays blocked" probe: at least 2 attempts, and attempts go on until the pod's clock
+    /// shows more than `deadline_s` seconds since the first, so the hold it reports (whole
+    /// seconds) covers the deadline; stopping when the next attempt would start late, as other
+    /// probes do, measured holds of 9 s against a 10 s `stableFor` and failed correct fixes.
+    pub holds: bool,
 }
 
 impl Plan {
@@ -198,15 +201,15 @@ pub enum Unplanned {
 pub fn plan(check: &Check, spec: &CheckSpec, state: &ClusterState) -> Result<Plan, Unplanned> {
     let interval_s = check.interval.map_or(DEFAULT_INTERVAL_S, |d| d.as_secs().max(1));
     let timeout_s = check.timeout.map_or(DEFAULT_TIMEOUT_S, graders::Duration::as_secs);
-    // (most attempts, deadline in seconds, least attempts)
-    let retrying = ((timeout_s / interval_s).clamp(1, MAX_ATTEMPTS), timeout_s, 1);
+    // (most attempts, deadline in seconds, whether it holds)
+    let retrying = ((timeout_s / interval_s).clamp(1, MAX_ATTEMPTS), timeout_s, false);
     let holding = |stable_ms: u64| {
-        let stable_s = stable_ms / 1000;
-        ((stable_s / interval_s + 1).clamp(2, MAX_ATTEMPTS), stable_s, 2)
+        let stable_s = stable_ms.div_ceil(1000);
+        (MAX_ATTEMPTS.max(stable_s / interval_s + 3), stable_s, true)
     };
-    let (from, action, (attempts, deadline_s, min_attempts)) = match spec {
+    let (from, action, (attempts, deadline_s, holds)) = match spec {
         CheckSpec::Connectivity(p) => {
-            let (host, port) = resolve(state, &p.to).map_err(Unplanned::Destination)?;
+            let (host, port) = destination(state, &p.to)?;
             let attempts = match p.expect {
                 Expectation::Allowed => retrying,
                 Expectation::Blocked => holding(p.stable_for.map_or(graders::eval::DEFAULT_STABLE_FOR_MS, |d| {
@@ -221,7 +224,7 @@ pub fn plan(check: &Check, spec: &CheckSpec, state: &ClusterState) -> Result<Pla
             (&p.from, action, attempts)
         }
         CheckSpec::Http(p) => {
-            let (host, port) = resolve(state, &p.to).map_err(Unplanned::Destination)?;
+            let (host, port) = destination(state, &p.to)?;
             let url = format!("http://{}{}", join_host_port(&host, port), p.path);
             let action = Action::Http {
                 url,
@@ -245,7 +248,20 @@ pub fn plan(check: &Check, spec: &CheckSpec, state: &ClusterState) -> Result<Pla
         attempts,
         interval_s,
         deadline_s,
-        min_attempts,
+        holds,
+    })
+}
+
+/// Where a probe goes. A Service or pod that is missing is the learner's doing; a node that
+/// is missing (a `node: worker` on a cluster without workers) or has no address is the
+/// environment's, and the check is not judged rather than failed.
+fn destination(state: &ClusterState, to: &graders::target::Destination) -> Result<(String, u16), Unplanned> {
+    resolve(state, to).map_err(|why| {
+        if to.node.is_some() {
+            Unplanned::Source(format!("{why} to probe"))
+        } else {
+            Unplanned::Destination(why)
+        }
     })
 }
 
@@ -355,18 +371,28 @@ pub fn script(plans: &[&Plan], nonce: &Nonce) -> String {
         };
         let _ = write!(
             out,
-            "(\necho '{n} probe {id}'; start=$(date +%s); echo \"{n} t $start\"; i=1\nwhile :; do\n  echo \"{n} attempt $i\"\n  {body}\n  echo \"{n} rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  [ \"$i\" -ge {min} ] && [ $(( $(date +%s) + {interval} - start )) -gt {deadline} ] && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"{n} t $(date +%s)\"\n) > \"$d/out-{index}\" 2>&1 &\n",
+            "(\necho '{n} probe {id}'; start=$(date +%s); echo \"{n} t $start\"; i=1\nwhile :; do\n  echo \"{n} attempt $i\"\n  {body}\n  echo \"{n} rc $rc\"\n  [ \"$rc\" -eq 0 ] && break\n  [ \"$i\" -ge {attempts} ] && break\n  {stop} && break\n  i=$((i+1)); sleep {interval}\ndone\necho \"{n} t $(date +%s)\"\n) > \"$d/out-{index}\" 2>&1 &\n",
             id = plan.check_id,
             attempts = plan.attempts,
             interval = plan.interval_s,
-            min = plan.min_attempts,
-            deadline = plan.deadline_s,
+            stop = stop_condition(plan),
         );
     }
     let outputs: Vec<String> = (0..plans.len()).map(|i| format!("\"$d/out-{i}\"")).collect();
     let _ = write!(out, "wait\ncat {} 2>/dev/null\nrm -rf \"$d\"\n", outputs.join(" "));
     let _ = writeln!(out, "echo '{}'", nonce.marker("END"));
     out
+}
+
+/// The shell test after a failed attempt that ends the probe: a hold ends once it has lasted
+/// past the deadline, any other probe once the next attempt would start after it.
+fn stop_condition(plan: &Plan) -> String {
+    let (interval, deadline) = (plan.interval_s, plan.deadline_s);
+    if plan.holds {
+        format!("[ \"$i\" -ge 2 ] && [ $(( $(date +%s) - start )) -gt {deadline} ]")
+    } else {
+        format!("[ $(( $(date +%s) + {interval} - start )) -gt {deadline} ]")
+    }
 }
 
 /// One probe's output, split by the markers.
@@ -671,7 +697,7 @@ mod tests {
         )
         .expect("plans");
         assert!(matches!(blocked.via, Via::ProbePod { .. }));
-        assert_eq!(blocked.attempts, 6, "10s held at 2s intervals");
+        assert!(blocked.holds && blocked.deadline_s == 10, "held for 10 s: {blocked:?}");
         let gone = planned(
             json!({"from": from, "to": {"service": "api", "namespace": "shop", "port": 80}, "expect": "allowed"}),
             "connectivity",
@@ -682,6 +708,12 @@ mod tests {
             "connectivity",
         );
         assert!(matches!(no_source, Err(Unplanned::Source(_))));
+        // The state has no node at all: no worker to send to is the environment's problem.
+        let no_worker = planned(
+            json!({"from": from, "to": {"node": "worker", "port": 30080}, "expect": "allowed"}),
+            "connectivity",
+        );
+        assert_eq!(no_worker, Err(Unplanned::Source("no Worker node to probe".into())));
         let http = planned(json!({"from": from, "to": {"service": "web", "namespace": "shop", "port": 80}, "path": "/healthz", "status": 200}), "http")
             .expect("plans");
         assert_eq!(
@@ -825,6 +857,41 @@ mod tests {
         );
     }
 
+    /// A "stays blocked" probe whose attempts fail at once reports a hold of at least its
+    /// deadline (the grader compares the two), however the whole seconds of the pod's clock
+    /// fall, and does not run much past it.
+    #[test]
+    fn a_hold_lasts_past_its_deadline() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fake = dir.path().join("agnhost");
+        std::fs::write(&fake, "#!/bin/sh\necho TIMEOUT >&2; exit 1\n").expect("fake");
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        let plan = Plan {
+            attempts: 5,
+            interval_s: 3,
+            deadline_s: 5,
+            holds: true,
+            ..connect_plan("held")
+        };
+        let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new("sh")
+            .args(["-c", &text])
+            .output()
+            .expect("sh runs");
+        let elapsed = started.elapsed();
+        let got = result(
+            &plan,
+            &parse(&String::from_utf8_lossy(&output.stdout), &nonce()).expect("framed")["held"],
+        );
+        assert_eq!(got.outcome, Outcome::Timeout);
+        assert!(got.held_ms >= 5000, "held {} ms of 5000", got.held_ms);
+        assert!(
+            elapsed >= std::time::Duration::from_secs(5) && elapsed < std::time::Duration::from_secs(9),
+            "{elapsed:?}"
+        );
+    }
+
     /// Only output framed by this grade's nonce is parsed: a canned answer in the old `@@`
     /// format, another grade's (or a guessed) nonce, or output cut before END is [`Unframed`].
     #[test]
@@ -892,7 +959,7 @@ mod tests {
             attempts: 1,
             interval_s: 0,
             deadline_s: 5,
-            min_attempts: 1,
+            holds: false,
         }
     }
 
@@ -913,7 +980,7 @@ mod tests {
                 attempts: 1,
                 interval_s: 1,
                 deadline_s: 1,
-                min_attempts: 1,
+                holds: false,
             };
             let parsed = framed(&format!(
                 "@@probe c\n@@t 100\n@@attempt 1\n{text}\n@@rc {rc}\n@@t 107\n"
@@ -940,7 +1007,7 @@ mod tests {
             attempts: 1,
             interval_s: 1,
             deadline_s: 1,
-            min_attempts: 1,
+            holds: false,
         };
         let parsed = framed("@@probe c\n@@attempt 1\nkubedrill-status 503\nno healthy upstream\n@@rc 0\n");
         let got = result(&http, &parsed["c"]);
