@@ -21,10 +21,14 @@ use bed::{bed, catalogue, code, describe};
 
 /// Scenarios the local node cannot host, and why. The suite fails when one of these is not in
 /// the catalogue, so the table stays true.
-const NOT_HOSTED: [(&str, &str); 2] = [
+const NOT_HOSTED: [(&str, &str); 3] = [
     (
         "flannel-cni-broken",
         "flannel profile: flannel's images are not built here; the node runs the kindnet profile only",
+    ),
+    (
+        "nodeport-misconfigured",
+        "needs a worker node: `node-port-answers` probes the NodePort of a node without the control-plane role, and the local node is a single control-plane node",
     ),
     (
         "ingress-misrouted",

@@ -36,8 +36,8 @@ impl Live {
     }
 
     /// Starting from `state` (just observed from `lists`), observe `lists` again while a state
-    /// check of `checks` with a `timeout` fails and its deadline (counted from now) is ahead;
-    /// the last state observed.
+    /// check of `checks` with a `timeout` fails, its deadline (counted from now) is ahead and
+    /// the objects changed within [`graders::settle::QUIET`]; the last state observed.
     pub async fn settle<'a>(
         &self,
         checks: &[Check],
@@ -45,14 +45,21 @@ impl Live {
         state: ClusterState,
     ) -> Result<ClusterState, ClusterError> {
         let start = tokio::time::Instant::now();
+        let (mut print, mut changed) = (graders::settle::fingerprint(&state), start);
         let mut observation = Observation {
             state,
             baseline: None,
             probes: std::collections::BTreeMap::new(),
         };
-        while let Some(wait) = graders::settle::wait_before_next(checks, &observation, start.elapsed()) {
+        while let Some(wait) =
+            graders::settle::wait_before_next(checks, &observation, start.elapsed(), changed.elapsed())
+        {
             tokio::time::sleep(wait).await;
             observation.state = self.observe(lists.clone()).await?;
+            let now = graders::settle::fingerprint(&observation.state);
+            if now != print {
+                (print, changed) = (now, tokio::time::Instant::now());
+            }
         }
         Ok(observation.state)
     }
@@ -197,8 +204,8 @@ mod tests {
         );
     }
 
-    fn pod_list(ready: &str) -> serde_json::Value {
-        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+    fn pod_list(ready: &str, version: usize) -> serde_json::Value {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}, "resourceVersion": version.to_string()},
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}});
         json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod]})
     }
@@ -221,7 +228,7 @@ mod tests {
         let counter = looks.clone();
         let (live, log) = live(Ownership::Foreign, false, move |_| {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            (200, pod_list(if n >= 2 { "True" } else { "False" }))
+            (200, pod_list(if n >= 2 { "True" } else { "False" }, n))
         });
         let first = live.observe(&needs.lists).await.expect("observes");
         let start = tokio::time::Instant::now();
@@ -231,17 +238,36 @@ mod tests {
         assert_eq!(start.elapsed(), std::time::Duration::from_secs(4));
     }
 
-    /// A pod that never turns Ready is looked at until the check's timeout, then graded as seen.
+    /// A pod that never turns Ready, its status changing all the while (a restart count, say),
+    /// is looked at until the check's timeout, then graded as seen.
     #[tokio::test(start_paused = true)]
     async fn a_state_check_that_keeps_failing_is_given_up_at_its_timeout() {
         let checks = ready_within("7s");
         let needs = Needs::of(&checks);
-        let (live, log) = live(Ownership::Foreign, false, |_| (200, pod_list("False")));
+        let looks = std::sync::atomic::AtomicUsize::new(0);
+        let (live, log) = live(Ownership::Foreign, false, move |_| {
+            (
+                200,
+                pod_list("False", looks.fetch_add(1, std::sync::atomic::Ordering::SeqCst)),
+            )
+        });
         let first = live.observe(&needs.lists).await.expect("observes");
         let start = tokio::time::Instant::now();
         let state = live.settle(&checks, &needs.lists, first).await.expect("settles");
         assert!(!graders::state::pod_is_ready(&state.pods[0]));
         assert_eq!(start.elapsed(), std::time::Duration::from_secs(7));
         assert_eq!(requests(&log).len(), 1 + 4, "at 2, 4, 6 and 7 s");
+    }
+
+    /// A failing state nothing changes is final after the quiet time, long before a 90 s timeout.
+    #[tokio::test(start_paused = true)]
+    async fn a_cluster_at_rest_is_graded_after_the_quiet_time() {
+        let checks = ready_within("90s");
+        let needs = Needs::of(&checks);
+        let (live, _log) = live(Ownership::Foreign, false, |_| (200, pod_list("False", 1)));
+        let first = live.observe(&needs.lists).await.expect("observes");
+        let start = tokio::time::Instant::now();
+        live.settle(&checks, &needs.lists, first).await.expect("settles");
+        assert_eq!(start.elapsed(), graders::settle::QUIET);
     }
 }
