@@ -59,6 +59,31 @@ type Expected = (&'static str, &'static str, u32, u32, bool, &'static [&'static 
 
 const EXPECTED: &[Expected] = &[
     (
+        "nodeport-already-allocated",
+        "broken",
+        0,
+        9,
+        false,
+        &["service-on-node-port", "node-port-answers", "endpoints-from-deployment"],
+    ),
+    ("nodeport-already-allocated", "fixed", 9, 9, true, &[]),
+    (
+        "nodeport-already-allocated",
+        "shortcut-another-node-port",
+        2,
+        9,
+        false,
+        &["service-on-node-port", "node-port-answers"],
+    ),
+    (
+        "nodeport-already-allocated",
+        "shortcut-delete-legacy-namespace",
+        0,
+        9,
+        false,
+        &["other-workload-kept", "other-service-kept"],
+    ),
+    (
         "coredns-corefile-error",
         "broken",
         0,

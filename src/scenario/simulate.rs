@@ -155,6 +155,19 @@ impl Simulation {
         self.objects.iter().find(|o| key(o) == key(object))
     }
 
+    /// Remove `target`; a Namespace takes every object in it along, as the namespace
+    /// controller does. `None` when it does not exist.
+    fn delete(&mut self, target: &ObjectRef) -> Option<()> {
+        let wanted = ref_key(target);
+        let before = self.objects.len();
+        let namespace = (target.kind == graders::target::ObjectKind::Namespace).then_some(target.name.as_str());
+        self.objects.retain(|o| {
+            key(o) != wanted
+                && namespace.is_none_or(|ns| o.pointer("/metadata/namespace").and_then(Value::as_str) != Some(ns))
+        });
+        (self.objects.len() != before).then_some(())
+    }
+
     /// Replay `steps` (manifests come from `rendered`). `None` when a step cannot be modelled.
     #[must_use]
     pub fn replay(mut self, rendered: &Rendered, steps: &[Step]) -> Option<Self> {
@@ -167,14 +180,7 @@ impl Simulation {
                         self.objects.push(object);
                     }
                 }
-                Step::Delete(target) => {
-                    let wanted = ref_key(target);
-                    let before = self.objects.len();
-                    self.objects.retain(|o| key(o) != wanted);
-                    if self.objects.len() == before {
-                        return None;
-                    }
-                }
+                Step::Delete(target) => self.delete(target)?,
                 Step::Patch(patch) if patch.patch_type == PatchType::Merge => {
                     let wanted = ref_key(&patch.target);
                     let object = self.objects.iter_mut().find(|o| key(o) == wanted)?;
@@ -393,6 +399,48 @@ mod tests {
         let plain = json!({"name": "db", "ports": [{"containerPort": 5432}],
             "readinessProbe": {"tcpSocket": {"port": 5432}}});
         assert_eq!(would_be_ready(&json!({"containers": [plain]})), Some(true));
+    }
+
+    #[test]
+    fn deleting_a_namespace_deletes_what_is_in_it() {
+        let object = |kind: &str, namespace: Option<&str>, name: &str| {
+            let mut o = json!({"kind": kind, "metadata": {"name": name}});
+            if let Some(namespace) = namespace {
+                o["metadata"]["namespace"] = json!(namespace);
+            }
+            o
+        };
+        let mut simulation = super::Simulation {
+            objects: vec![
+                object("Namespace", None, "legacy"),
+                object("Service", Some("legacy"), "portal"),
+                object("Deployment", Some("legacy"), "report"),
+                object("Namespace", None, "shop"),
+                object("Service", Some("shop"), "portal"),
+            ],
+        };
+        let target = |kind, namespace: Option<&str>, name: &str| graders::target::ObjectRef {
+            kind,
+            name: name.to_owned(),
+            namespace: namespace.map(str::to_owned),
+        };
+        assert_eq!(
+            simulation.delete(&target(graders::target::ObjectKind::Namespace, None, "legacy")),
+            Some(())
+        );
+        let left: Vec<(String, String, String)> = simulation.objects.iter().map(super::key).collect();
+        assert_eq!(
+            left,
+            [
+                ("Namespace".to_owned(), String::new(), "shop".to_owned()),
+                ("Service".to_owned(), "shop".to_owned(), "portal".to_owned())
+            ]
+        );
+        assert_eq!(
+            simulation.delete(&target(graders::target::ObjectKind::Service, Some("legacy"), "portal")),
+            None,
+            "already gone"
+        );
     }
 
     #[test]
