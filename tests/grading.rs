@@ -59,6 +59,36 @@ type Expected = (&'static str, &'static str, u32, u32, bool, &'static [&'static 
 
 const EXPECTED: &[Expected] = &[
     (
+        "headless-statefulset-dns",
+        "broken",
+        0,
+        7,
+        false,
+        &["member-0-resolves", "member-1-resolves", "service-is-headless"],
+    ),
+    ("headless-statefulset-dns", "fixed", 7, 7, true, &[]),
+    (
+        "headless-statefulset-dns",
+        "shortcut-another-headless-service",
+        0,
+        7,
+        false,
+        &["member-0-resolves", "member-1-resolves", "service-is-headless"],
+    ),
+    (
+        "headless-statefulset-dns",
+        "shortcut-recreated-statefulset",
+        0,
+        7,
+        false,
+        &[
+            "member-0-resolves",
+            "member-1-resolves",
+            "service-is-headless",
+            "statefulset-unchanged",
+        ],
+    ),
+    (
         "nodeport-already-allocated",
         "broken",
         0,

@@ -209,13 +209,92 @@ pub fn service_named(name: &str, namespace: &str) -> Option<(String, String)> {
     }
 }
 
+/// The per-pod name `<hostname>.<service>.<namespace>` a pod in `namespace` reaches by
+/// `name`, as its search path resolves it: three labels (with `.svc` or `.svc.cluster.local`,
+/// or relative, which no search domain turns into a valid name first) are hostname, Service
+/// and namespace. Two labels are left to the caller: `x.y` is pod `x` of a headless Service `y`
+/// in the pod's own namespace when that name exists (the first search domain), else Service `x`
+/// in namespace `y`.
+#[must_use]
+pub fn pod_named(name: &str) -> Option<(String, String, String)> {
+    let name = name.trim_end_matches('.');
+    let relative = name
+        .strip_suffix(".svc.cluster.local")
+        .or_else(|| name.strip_suffix(".svc"))
+        .unwrap_or(name);
+    match relative.split('.').collect::<Vec<_>>().as_slice() {
+        [host, service, ns] if [host, service, ns].iter().all(|l| !l.is_empty()) => {
+            Some(((*host).to_owned(), (*service).to_owned(), (*ns).to_owned()))
+        }
+        _ => None,
+    }
+}
+
+fn predict_pod_dns(
+    params: &dns::Params,
+    analyzer: &Analyzer<'_>,
+    source: &Endpoint,
+    (hostname, service, namespace): (&str, &str, &str),
+) -> Verdict {
+    let hop = analyzer.pod_dns_hop(source, namespace, service, hostname);
+    let mut observed = format!("{PREDICTED}: {}", hop.reason);
+    for hint in &hop.hints {
+        observed = format!("{observed}; {hint}");
+    }
+    if let (Some(wanted), true) = (&params.resolves_to_service, hop.ok) {
+        return Verdict::fail(
+            Reason::WrongAnswer,
+            format!(
+                "`{}` is predicted to resolve to a pod of Service {namespace}/{service}, not to Service {}/{}'s ClusterIP.",
+                params.name, wanted.namespace, wanted.name
+            ),
+            Evidence::new(
+                format!("kubectl -n {namespace} get endpointslices -l kubernetes.io/service-name={service} -o wide"),
+                observed,
+            ),
+        );
+    }
+    let evidence = Evidence::new(
+        format!(
+            "kubectl -n {namespace} get service {service} -o wide; kubectl -n {namespace} get endpointslices -l kubernetes.io/service-name={service} -o yaml"
+        ),
+        observed,
+    );
+    dns_verdict(params, hop.ok, &hop.reason, evidence)
+}
+
+fn dns_verdict(params: &dns::Params, resolves: bool, reason: &str, evidence: Evidence) -> Verdict {
+    match (params.expect, resolves) {
+        (dns::DnsExpectation::Resolves, true) | (dns::DnsExpectation::Fails, false) => Verdict::Pass { evidence },
+        (dns::DnsExpectation::Resolves, false) => Verdict::fail(
+            Reason::DnsFailure,
+            format!("`{}` is predicted not to resolve: {reason}.", params.name),
+            evidence,
+        ),
+        (dns::DnsExpectation::Fails, true) => Verdict::fail(
+            Reason::WrongAnswer,
+            format!("`{}` is predicted to resolve; it must not.", params.name),
+            evidence,
+        ),
+    }
+}
+
 fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'_>) -> Verdict {
     let Some(source) = source(state, &params.from) else {
         return unpredictable();
     };
+    if let Some((host, service, namespace)) = pod_named(&params.name) {
+        return predict_pod_dns(params, analyzer, &source, (&host, &service, &namespace));
+    }
     let Some((service, namespace)) = service_named(&params.name, &source.namespace) else {
         return unpredictable();
     };
+    if params.name.trim_end_matches('.') == format!("{service}.{namespace}")
+        && analyzer.pod_name_exists(&source.namespace, &namespace, &service)
+    {
+        let own = source.namespace.clone();
+        return predict_pod_dns(params, analyzer, &source, (&service, &namespace, &own));
+    }
     let (service, namespace) = (service.as_str(), namespace.as_str());
     let hop = analyzer.dns_hop(&source, namespace, service);
     let observed = format!("{PREDICTED}: {}", hop.reason);
@@ -241,19 +320,7 @@ fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'
         },
         observed,
     );
-    match (params.expect, hop.ok) {
-        (dns::DnsExpectation::Resolves, true) | (dns::DnsExpectation::Fails, false) => Verdict::Pass { evidence },
-        (dns::DnsExpectation::Resolves, false) => Verdict::fail(
-            Reason::DnsFailure,
-            format!("`{}` is predicted not to resolve: {}.", params.name, hop.reason),
-            evidence,
-        ),
-        (dns::DnsExpectation::Fails, true) => Verdict::fail(
-            Reason::WrongAnswer,
-            format!("`{}` is predicted to resolve; it must not.", params.name),
-            evidence,
-        ),
-    }
+    dns_verdict(params, hop.ok, &hop.reason, evidence)
 }
 
 /// A `reachability` check, in either form.
@@ -530,6 +597,18 @@ pub fn cross_check(
 #[cfg(test)]
 mod tests {
     use super::service_named;
+
+    #[test]
+    fn three_labels_are_a_per_pod_name() {
+        let pod = |h: &str, s: &str, n: &str| Some((h.to_owned(), s.to_owned(), n.to_owned()));
+        assert_eq!(super::pod_named("db-0.db.x.svc.cluster.local"), pod("db-0", "db", "x"));
+        assert_eq!(super::pod_named("db-0.db.x.svc.cluster.local."), pod("db-0", "db", "x"));
+        assert_eq!(super::pod_named("db-0.db.x.svc"), pod("db-0", "db", "x"));
+        assert_eq!(super::pod_named("db-0.db.x"), pod("db-0", "db", "x"));
+        assert_eq!(super::pod_named("db.x.svc.cluster.local"), None, "a Service name");
+        assert_eq!(super::pod_named("db-0.db"), None, "two labels: left to the caller");
+        assert_eq!(super::pod_named("a.b.c.d.svc.cluster.local"), None);
+    }
 
     #[test]
     fn names_resolve_as_a_pods_search_path_does() {

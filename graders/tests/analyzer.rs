@@ -1087,6 +1087,97 @@ fn dns_hop_checks_coredns_the_corefile_egress_to_port_53_and_the_namespace() {
     assert!(all_hints(&trace).contains("exists in x"));
 }
 
+/// A StatefulSet's pods of Service `db` in x: per-pod names exist only under a headless
+/// governing Service, from the EndpointSlice endpoint with that hostname, Ready unless the
+/// Service publishes not-ready addresses.
+#[test]
+fn per_pod_names_need_a_headless_service_and_the_endpoint_hostname() {
+    let statefulset_pod = |subdomain: &str| {
+        let mut p = pod("x", "db-0", "10.0.0.7");
+        p["spec"]["hostname"] = json!("db-0");
+        p["spec"]["subdomain"] = json!(subdomain);
+        p
+    };
+    let svc = |cluster_ip: &str, publish: bool| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "x"},
+            "spec": {"clusterIP": cluster_ip, "selector": {"pod": "db-0"}, "publishNotReadyAddresses": publish,
+                "ports": [{"port": 5432}]}})
+    };
+    let slice = |hostname: Option<&str>, ready: bool| {
+        let mut endpoint = json!({"addresses": ["10.0.0.7"], "conditions": {"ready": ready}});
+        if let Some(hostname) = hostname {
+            endpoint["hostname"] = json!(hostname);
+        }
+        json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": "db-abc", "namespace": "x", "labels": {"kubernetes.io/service-name": "db"}},
+            "endpoints": [endpoint], "ports": [{"port": 5432}]})
+    };
+    let hop = |extra: Vec<Value>| {
+        let mut objects = coredns(true, COREFILE);
+        objects.extend(extra);
+        let state = ClusterState::from_objects(objects).expect("state");
+        let analyzer = Analyzer::new(&state);
+        let from = Analyzer::hypothetical("y", std::collections::BTreeMap::new());
+        analyzer.pod_dns_hop(&from, "x", "db", "db-0")
+    };
+    let resolves = hop(vec![
+        statefulset_pod("db"),
+        svc("None", false),
+        slice(Some("db-0"), true),
+    ]);
+    assert!(resolves.ok && resolves.reason.contains("10.0.0.7"), "{resolves:?}");
+
+    let cluster_ip = hop(vec![statefulset_pod("db"), svc("10.96.0.30", false), slice(None, true)]);
+    assert!(
+        !cluster_ip.ok && cluster_ip.reason.contains("only a headless Service"),
+        "{cluster_ip:?}"
+    );
+    assert!(
+        cluster_ip.hints.iter().any(|h| h.contains("recreate")),
+        "{cluster_ip:?}"
+    );
+
+    let other_subdomain = hop(vec![
+        statefulset_pod("db-headless"),
+        svc("None", false),
+        slice(None, true),
+    ]);
+    assert!(!other_subdomain.ok, "{other_subdomain:?}");
+    assert!(
+        other_subdomain
+            .hints
+            .iter()
+            .any(|h| h.contains("subdomain: db-headless")),
+        "{other_subdomain:?}"
+    );
+
+    let not_ready = hop(vec![
+        statefulset_pod("db"),
+        svc("None", false),
+        slice(Some("db-0"), false),
+    ]);
+    assert!(!not_ready.ok && not_ready.reason.contains("not Ready"), "{not_ready:?}");
+    let published = hop(vec![
+        statefulset_pod("db"),
+        svc("None", true),
+        slice(Some("db-0"), false),
+    ]);
+    assert!(published.ok, "publishNotReadyAddresses: {published:?}");
+
+    // No EndpointSlice observed (a simulated state): derived from the selected pods, as the
+    // EndpointSlice controller would.
+    let from_pods = hop(vec![statefulset_pod("db"), svc("None", false)]);
+    assert!(from_pods.ok && from_pods.reason.contains("10.0.0.7"), "{from_pods:?}");
+    let wrong_subdomain_pods = hop(vec![statefulset_pod("db-headless"), svc("None", false)]);
+    assert!(!wrong_subdomain_pods.ok, "{wrong_subdomain_pods:?}");
+
+    let no_service = hop(vec![statefulset_pod("db")]);
+    assert!(
+        !no_service.ok && no_service.reason.contains("no Service `db`"),
+        "{no_service:?}"
+    );
+}
+
 /// Policies that give the ten pods a mixed matrix.
 fn mixed_policies() -> Vec<Value> {
     vec![

@@ -218,7 +218,17 @@ impl Simulation {
                     objects.push(object.clone());
                     for i in 0..replicas {
                         next_ip += 1;
-                        objects.push(ready_pod(&template, &namespace, &format!("{name}-{i}"), next_ip));
+                        let pod_name = format!("{name}-{i}");
+                        let mut pod = ready_pod(&template, &namespace, &pod_name, next_ip);
+                        if kind == "StatefulSet" {
+                            // Its pods are named by ordinal, with the governing Service as subdomain.
+                            let subdomain = object.pointer("/spec/serviceName").cloned().unwrap_or_default();
+                            merge_patch(
+                                &mut pod,
+                                &json!({"spec": {"hostname": pod_name, "subdomain": subdomain}}),
+                            );
+                        }
+                        objects.push(pod);
                     }
                 }
                 "Pod" => {

@@ -408,6 +408,21 @@ impl<'a> Analyzer<'a> {
     /// Whether `from` can resolve the Service `name` in `namespace` (the DNS hop alone).
     #[must_use]
     pub fn dns_hop(&self, from: &Endpoint, namespace: &str, name: &str) -> Hop {
+        self.lookup_hop(from, || self.dns_name_hop(namespace, name))
+    }
+
+    /// Whether `from` can resolve the per-pod name `<hostname>.<service>.<namespace>.svc.cluster.local`
+    /// (the DNS hop alone): CoreDNS answers it only for a headless Service, from the
+    /// EndpointSlice endpoint carrying that hostname (a pod whose `subdomain` names the
+    /// Service: a StatefulSet's pods with its `serviceName`), Ready unless the Service publishes
+    /// not-ready addresses.
+    #[must_use]
+    pub fn pod_dns_hop(&self, from: &Endpoint, namespace: &str, service: &str, hostname: &str) -> Hop {
+        self.lookup_hop(from, || self.pod_name_hop(namespace, service, hostname))
+    }
+
+    /// CoreDNS up and serving the cluster zone, DNS egress allowed, then `name_hop`.
+    fn lookup_hop(&self, from: &Endpoint, name_hop: impl FnOnce() -> Hop) -> Hop {
         let dns_pods: Vec<&Pod> = self
             .state
             .pods_in("kube-system")
@@ -456,7 +471,7 @@ impl<'a> Analyzer<'a> {
                 .push("under egress isolation, allow UDP and TCP 53 to the kube-dns pods in kube-system".to_owned());
             return hop;
         }
-        let mut hop = self.dns_name_hop(namespace, name);
+        let mut hop = name_hop();
         if !decide(
             &self.state.network_policies,
             Direction::Egress,
@@ -528,6 +543,86 @@ impl<'a> Analyzer<'a> {
             hop.hints.push(format!(
                 "a Service `{name}` exists in {}: use its full name `{name}.<namespace>.svc.cluster.local`",
                 elsewhere.join(", ")
+            ));
+        }
+        hop
+    }
+
+    /// Whether the per-pod name exists, CoreDNS and policies aside (see [`Self::pod_dns_hop`]).
+    #[must_use]
+    pub fn pod_name_exists(&self, namespace: &str, service: &str, hostname: &str) -> bool {
+        self.pod_name_hop(namespace, service, hostname).ok
+    }
+
+    /// Whether a per-pod name exists (see [`Self::pod_dns_hop`]).
+    fn pod_name_hop(&self, namespace: &str, service: &str, hostname: &str) -> Hop {
+        let fqdn = format!("{hostname}.{service}.{namespace}.svc.cluster.local");
+        let nx = |why: String| Hop::new("dns", false, format!("NXDOMAIN, {why}"));
+        let Some(svc) = self.state.service(namespace, service) else {
+            return nx(format!("there is no Service `{service}` in namespace `{namespace}`"));
+        };
+        let spec = svc.spec.clone().unwrap_or_default();
+        if spec.cluster_ip.as_deref().is_some_and(|ip| ip != "None") {
+            let mut hop = nx(format!(
+                "Service {namespace}/{service} has a ClusterIP; only a headless Service (`clusterIP: None`) publishes per-pod names"
+            ));
+            hop.hints.push(format!(
+                "`clusterIP` cannot be changed in place: recreate Service {namespace}/{service} with `clusterIP: None`"
+            ));
+            return hop;
+        }
+        let publish_not_ready = spec.publish_not_ready_addresses == Some(true);
+        // (addresses, ready) of the endpoints named `hostname`: from the EndpointSlices when
+        // the state has them, else as the EndpointSlice controller derives them from the pods
+        // the Service selects whose `subdomain` is the Service (a simulated state has no slices).
+        let endpoints: Vec<(String, bool)> = if self.state.slices_for(namespace, service).next().is_some() {
+            self.state
+                .slices_for(namespace, service)
+                .flat_map(|slice| slice.endpoints.iter().flatten())
+                .filter(|e| e.hostname.as_deref() == Some(hostname))
+                .map(|e| {
+                    (
+                        e.addresses.join(", "),
+                        e.conditions.as_ref().and_then(|c| c.ready) != Some(false),
+                    )
+                })
+                .collect()
+        } else {
+            let selector = spec.selector.clone().unwrap_or_default();
+            self.state
+                .pods_in(namespace)
+                .filter(|p| !selector.is_empty() && selector.iter().all(|(k, v)| pod_labels(p).get(k) == Some(v)))
+                .filter(|p| {
+                    p.spec.as_ref().is_some_and(|s| {
+                        s.hostname.as_deref() == Some(hostname) && s.subdomain.as_deref() == Some(service)
+                    })
+                })
+                .map(|p| {
+                    let ip = p.status.as_ref().and_then(|s| s.pod_ip.clone()).unwrap_or_default();
+                    (ip, pod_is_ready(p))
+                })
+                .collect()
+        };
+        if let Some((addresses, _)) = endpoints.iter().find(|(_, ready)| publish_not_ready || *ready) {
+            return Hop::new("dns", true, format!("{fqdn} resolves to {addresses}"));
+        }
+        if !endpoints.is_empty() {
+            return nx(format!("the endpoint with hostname `{hostname}` is not Ready"));
+        }
+        let mut hop = nx(format!(
+            "no endpoint of Service {namespace}/{service} has the hostname `{hostname}`"
+        ));
+        let subdomains: Vec<String> = self
+            .state
+            .pods_in(namespace)
+            .filter_map(|p| p.spec.as_ref())
+            .filter(|p| p.hostname.as_deref() == Some(hostname))
+            .filter_map(|p| p.subdomain.clone())
+            .filter(|sub| sub != service)
+            .collect();
+        if let Some(subdomain) = subdomains.first() {
+            hop.hints.push(format!(
+                "pod `{hostname}` has `subdomain: {subdomain}` (a StatefulSet's `serviceName`): its name lives under Service `{subdomain}`, not `{service}`"
             ));
         }
         hop
