@@ -59,6 +59,31 @@ type Expected = (&'static str, &'static str, u32, u32, bool, &'static [&'static 
 
 const EXPECTED: &[Expected] = &[
     (
+        "externalname-misused",
+        "broken",
+        0,
+        7,
+        false,
+        &["alias-resolves-to-api", "checkout-reaches-api"],
+    ),
+    ("externalname-misused", "fixed", 7, 7, true, &[]),
+    (
+        "externalname-misused",
+        "shortcut-svc-suffix",
+        0,
+        7,
+        false,
+        &["alias-resolves-to-api", "checkout-reaches-api"],
+    ),
+    (
+        "externalname-misused",
+        "shortcut-local-copy",
+        0,
+        7,
+        false,
+        &["alias-resolves-to-api", "alias-stays-externalname"],
+    ),
+    (
         "headless-statefulset-dns",
         "broken",
         0,

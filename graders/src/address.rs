@@ -70,6 +70,15 @@ pub fn resolve(state: &ClusterState, to: &Destination) -> Result<(String, u16), 
         let service = state
             .service(namespace, name)
             .ok_or_else(|| format!("Service {namespace}/{name} does not exist"))?;
+        if crate::analyzer::external_name::external_name(service).is_some() {
+            // A CNAME: no ClusterIP and no port mapping; the client asks for the port itself.
+            if !to.by_name {
+                return Err(format!(
+                    "Service {namespace}/{name} is an ExternalName Service: it has no ClusterIP"
+                ));
+            }
+            return Ok((format!("{name}.{namespace}.svc.cluster.local"), number(&to.port)?));
+        }
         let port = service_port(service, &to.port, None)
             .ok_or_else(|| format!("Service {namespace}/{name} has no port `{}`", to.port))?;
         let port = u16::try_from(port.port).map_err(|_| format!("Service {namespace}/{name}: bad port"))?;

@@ -8,7 +8,7 @@
 
 use crate::analyzer::egress;
 use crate::analyzer::policy::Endpoint;
-use crate::analyzer::{Analyzer, Hop, Target, Trace};
+use crate::analyzer::{Analyzer, Canonical, Hop, Target, Trace};
 use crate::reachability::{AllowedDestination, Form};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -298,15 +298,21 @@ fn predict_dns(params: &dns::Params, state: &ClusterState, analyzer: &Analyzer<'
     let (service, namespace) = (service.as_str(), namespace.as_str());
     let hop = analyzer.dns_hop(&source, namespace, service);
     let observed = format!("{PREDICTED}: {}", hop.reason);
+    // The address it answers with is that of the Service an ExternalName's CNAME ends at.
+    let answer = match analyzer.canonical(namespace, service) {
+        Canonical::Service(ns, svc) => format!("Service {ns}/{svc}"),
+        Canonical::Outside(target) => format!("`{target}`, outside the cluster"),
+        Canonical::Dangling(_) => format!("Service {namespace}/{service}"),
+    };
     let wanted = params
         .resolves_to_service
         .as_ref()
-        .filter(|s| s.name != service || s.namespace != namespace);
+        .filter(|s| answer != format!("Service {}/{}", s.namespace, s.name));
     if let (Some(wanted), true) = (wanted, hop.ok) {
         return Verdict::fail(
             Reason::WrongAnswer,
             format!(
-                "`{}` is predicted to resolve to Service {namespace}/{service}, not {}/{}.",
+                "`{}` is predicted to resolve to {answer}, not to Service {}/{}.",
                 params.name, wanted.namespace, wanted.name
             ),
             Evidence::new(format!("kubectl -n {namespace} get service {service}"), observed),

@@ -1178,6 +1178,112 @@ fn per_pod_names_need_a_headless_service_and_the_endpoint_hostname() {
     );
 }
 
+fn external(ns: &str, name: &str, target: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns},
+        "spec": {"type": "ExternalName", "externalName": target}})
+}
+
+/// An ExternalName Service is a CNAME, followed only when fully qualified; traffic by its name
+/// reaches the target Service's pods on the port the client asked for; it has no ClusterIP.
+#[test]
+fn external_names_are_cnames_to_fully_qualified_names_only() {
+    use graders::analyzer::Canonical;
+    let target = || service("x", "api", json!({"pod": "a"}), 8080, json!(80), "10.96.0.21");
+    let canonical = |objects: Vec<Value>| {
+        let mut state = cluster(&[]);
+        state.merge(ClusterState::from_objects(objects).expect("valid"));
+        Analyzer::new(&state).canonical("y", "pay")
+    };
+    assert_eq!(
+        canonical(vec![target(), external("y", "pay", "api.x.svc.cluster.local")]),
+        Canonical::Service("x".into(), "api".into())
+    );
+    assert_eq!(
+        canonical(vec![target(), external("y", "pay", "api.x.svc.cluster.local.")]),
+        Canonical::Service("x".into(), "api".into()),
+        "a trailing dot is the same absolute name"
+    );
+    for short in ["api.x", "api.x.svc", "api"] {
+        let Canonical::Dangling(why) = canonical(vec![target(), external("y", "pay", short)]) else {
+            panic!("{short} must dangle");
+        };
+        assert!(why.contains("not fully qualified"), "{short}: {why}");
+    }
+    assert_eq!(
+        canonical(vec![external("y", "pay", "db.example.com")]),
+        Canonical::Outside("db.example.com".into())
+    );
+    let Canonical::Dangling(why) = canonical(vec![external("y", "pay", "gone.x.svc.cluster.local")]) else {
+        panic!("a CNAME to a missing Service dangles");
+    };
+    assert!(why.contains("no Service `gone`"), "{why}");
+    let Canonical::Dangling(why) = canonical(vec![
+        external("y", "pay", "back.y.svc.cluster.local"),
+        external("y", "back", "pay.y.svc.cluster.local"),
+    ]) else {
+        panic!("a loop dangles");
+    };
+    assert!(why.contains("loop"), "{why}");
+
+    // By name: the pods of x/api on the port asked for, 8080 (a Service port of x/api).
+    let by_name = trace_service(
+        vec![target(), external("y", "pay", "api.x.svc.cluster.local")],
+        "z/a",
+        "y",
+        "pay",
+        8080,
+        true,
+    );
+    assert!(by_name.allowed, "{by_name:?}");
+    assert!(
+        by_name.hops[0]
+            .reason
+            .contains("CNAME (ExternalName) to api.x.svc.cluster.local"),
+        "{by_name:?}"
+    );
+    let no_mapping = trace_service(
+        vec![target(), external("y", "pay", "api.x.svc.cluster.local")],
+        "z/a",
+        "y",
+        "pay",
+        80,
+        true,
+    );
+    assert!(
+        !no_mapping.allowed
+            && no_mapping
+                .cause()
+                .is_some_and(|c| c.contains("x/api has no TCP port 80")),
+        "an ExternalName maps no port: {no_mapping:?}"
+    );
+    let short = trace_service(
+        vec![target(), external("y", "pay", "api.x")],
+        "z/a",
+        "y",
+        "pay",
+        8080,
+        true,
+    );
+    assert!(
+        short.cause().is_some_and(|c| c.contains("not fully qualified")),
+        "{short:?}"
+    );
+    let by_ip = trace_service(
+        vec![target(), external("y", "pay", "api.x.svc.cluster.local")],
+        "z/a",
+        "y",
+        "pay",
+        8080,
+        false,
+    );
+    assert!(
+        by_ip
+            .cause()
+            .is_some_and(|c| c.contains("ExternalName Service: it has no ClusterIP")),
+        "{by_ip:?}"
+    );
+}
+
 /// Policies that give the ten pods a mixed matrix.
 fn mixed_policies() -> Vec<Value> {
     vec![

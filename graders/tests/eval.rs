@@ -1076,7 +1076,7 @@ fn predicted_dns_suggests_an_explain_run_or_names_the_wrong_service() {
     };
     assert_eq!(
         message,
-        "`web.data` is predicted to resolve to Service data/web, not shop/web."
+        "`web.data` is predicted to resolve to Service data/web, not to Service shop/web."
     );
     assert_eq!(evidence.command, "kubectl -n data get service web");
     assert!(evidence.explain.is_none());

@@ -241,7 +241,8 @@ impl Simulation {
                 "Service" => {
                     services += 1;
                     let mut service = object.clone();
-                    if service.pointer("/spec/clusterIP").is_none() {
+                    let external = service.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName");
+                    if service.pointer("/spec/clusterIP").is_none() && !external {
                         merge_patch(
                             &mut service,
                             &json!({"spec": {"clusterIP": format!("10.96.{}.{}", services / 250 + 1, services % 250 + 1)}}),

@@ -7,6 +7,7 @@
 
 pub mod egress;
 pub mod exclusive;
+pub mod external_name;
 pub mod matrix;
 pub mod policy;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 use crate::state::{ClusterState, pod_is_ready, pod_labels, service_port};
 use crate::target::PortRef;
+pub use external_name::Canonical;
 use policy::{Decision, Direction, Endpoint, NamedPort, decide};
 
 /// One step of a trace.
@@ -260,15 +262,30 @@ impl<'a> Analyzer<'a> {
                 protocol,
                 by_name,
             } => {
+                let (mut namespace, mut name) = (namespace.clone(), name.clone());
                 if *by_name {
-                    let dns = self.dns_hop(from, namespace, name);
+                    let dns = self.dns_hop(from, &namespace, &name);
                     let failed = !dns.ok;
                     hops.push(dns);
                     if failed {
                         return Trace::finish(hops);
                     }
+                    // An ExternalName's CNAME: the client connects to the target's address, on
+                    // the port it asked for (no port mapping).
+                    match self.canonical(&namespace, &name) {
+                        Canonical::Service(ns, svc) => (namespace, name) = (ns, svc),
+                        Canonical::Outside(target) => {
+                            hops.push(Hop::new(
+                                "service",
+                                false,
+                                format!("the name leads outside the cluster, to `{target}`: not traced"),
+                            ));
+                            return Trace::finish(hops);
+                        }
+                        Canonical::Dangling(_) => {}
+                    }
                 }
-                (self.service_backends(namespace, name, port, protocol), protocol)
+                (self.service_backends(&namespace, &name, port, protocol), protocol)
             }
             Target::Pod {
                 namespace,
@@ -524,8 +541,28 @@ impl<'a> Analyzer<'a> {
 
     /// Whether the name exists: a Service of that name in that namespace.
     fn dns_name_hop(&self, namespace: &str, name: &str) -> Hop {
-        if self.state.service(namespace, name).is_some() {
-            return Hop::new("dns", true, format!("{name}.{namespace}.svc.cluster.local resolves"));
+        if let Some(service) = self.state.service(namespace, name) {
+            let fqdn = format!("{name}.{namespace}.svc.cluster.local");
+            if external_name::external_name(service).is_none() {
+                return Hop::new("dns", true, format!("{fqdn} resolves"));
+            }
+            return match self.canonical(namespace, name) {
+                Canonical::Service(ns, svc) => Hop::new(
+                    "dns",
+                    true,
+                    format!("{fqdn} is a CNAME (ExternalName) to {svc}.{ns}.svc.cluster.local, which resolves"),
+                ),
+                Canonical::Outside(target) => Hop::new(
+                    "dns",
+                    true,
+                    format!("{fqdn} is a CNAME (ExternalName) to `{target}`, outside the cluster: assumed to resolve"),
+                ),
+                Canonical::Dangling(why) => Hop::new(
+                    "dns",
+                    false,
+                    format!("{fqdn} is a CNAME (ExternalName) to nothing: {why}"),
+                ),
+            };
         }
         let elsewhere: Vec<String> = self
             .state
@@ -657,6 +694,11 @@ impl<'a> Analyzer<'a> {
             .state
             .service(namespace, name)
             .ok_or_else(|| fail(format!("Service {namespace}/{name} does not exist")))?;
+        if external_name::external_name(service).is_some() {
+            return Err(fail(format!(
+                "Service {namespace}/{name} is an ExternalName Service: it has no ClusterIP and no endpoints; only its DNS name leads anywhere"
+            )));
+        }
         let service_port = service_port(service, port, Some(protocol))
             .ok_or_else(|| fail(format!("Service {namespace}/{name} has no {protocol} port {port}")))?;
         let selector = service
