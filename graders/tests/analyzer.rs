@@ -1226,14 +1226,17 @@ fn external_names_are_cnames_to_fully_qualified_names_only() {
     assert!(why.contains("loop"), "{why}");
 
     // By name: the pods of x/api on the port asked for, 8080 (a Service port of x/api).
-    let by_name = trace_service(
-        vec![target(), external("y", "pay", "api.x.svc.cluster.local")],
-        "z/a",
-        "y",
-        "pay",
-        8080,
-        true,
-    );
+    let via = |cname: &str, port: u16, by_name: bool| {
+        trace_service(
+            vec![target(), external("y", "pay", cname)],
+            "z/a",
+            "y",
+            "pay",
+            port,
+            by_name,
+        )
+    };
+    let by_name = via("api.x.svc.cluster.local", 8080, true);
     assert!(by_name.allowed, "{by_name:?}");
     assert!(
         by_name.hops[0]
@@ -1241,14 +1244,7 @@ fn external_names_are_cnames_to_fully_qualified_names_only() {
             .contains("CNAME (ExternalName) to api.x.svc.cluster.local"),
         "{by_name:?}"
     );
-    let no_mapping = trace_service(
-        vec![target(), external("y", "pay", "api.x.svc.cluster.local")],
-        "z/a",
-        "y",
-        "pay",
-        80,
-        true,
-    );
+    let no_mapping = via("api.x.svc.cluster.local", 80, true);
     assert!(
         !no_mapping.allowed
             && no_mapping
@@ -1256,26 +1252,12 @@ fn external_names_are_cnames_to_fully_qualified_names_only() {
                 .is_some_and(|c| c.contains("x/api has no TCP port 80")),
         "an ExternalName maps no port: {no_mapping:?}"
     );
-    let short = trace_service(
-        vec![target(), external("y", "pay", "api.x")],
-        "z/a",
-        "y",
-        "pay",
-        8080,
-        true,
-    );
+    let short = via("api.x", 8080, true);
     assert!(
         short.cause().is_some_and(|c| c.contains("not fully qualified")),
         "{short:?}"
     );
-    let by_ip = trace_service(
-        vec![target(), external("y", "pay", "api.x.svc.cluster.local")],
-        "z/a",
-        "y",
-        "pay",
-        8080,
-        false,
-    );
+    let by_ip = via("api.x.svc.cluster.local", 8080, false);
     assert!(
         by_ip
             .cause()

@@ -738,18 +738,6 @@ mod tests {
     /// each probe keeps its own attempts while both run side by side.
     #[test]
     fn the_script_retries_until_success_in_a_real_shell() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fake = dir.path().join("agnhost");
-        // One counter per destination (the last argument), in the test's own folder.
-        std::fs::write(
-            &fake,
-            format!(
-                "#!/bin/sh\nfor a; do last=$a; done\nc={dir}/count-$(echo \"$last\" | tr -c 'a-z0-9' _)\nn=$(cat $c 2>/dev/null || echo 0); n=$((n+1)); echo $n > $c\n[ $n -ge 3 ] && exit 0\necho TIMEOUT >&2; exit 1\n",
-                dir = dir.path().display()
-            ),
-        )
-        .expect("fake");
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let plan = Plan {
             attempts: 5,
             deadline_s: 60,
@@ -765,12 +753,9 @@ mod tests {
             attempts: 2,
             ..plan.clone()
         };
-        let text = script(&[&plan, &refused], &nonce()).replace("/agnhost", &fake.display().to_string());
-        let output = std::process::Command::new("sh")
-            .args(["-c", &text])
-            .output()
-            .expect("sh runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        // One counter per destination (the last argument), beside the fake.
+        let fake = "for a; do last=$a; done\nc=$(dirname \"$0\")/count-$(echo \"$last\" | tr -c 'a-z0-9' _)\nn=$(cat $c 2>/dev/null || echo 0); n=$((n+1)); echo $n > $c\n[ $n -ge 3 ] && exit 0\necho TIMEOUT >&2; exit 1\n";
+        let (stdout, _) = run_with_fake_agnhost(fake, &[&plan, &refused], str::to_owned);
         let parsed = parse(&stdout, &nonce()).expect("framed");
         let svc = result(&plan, &parsed["svc"]);
         assert_eq!((svc.outcome, svc.attempts), (Outcome::Connected, 3), "{stdout}");
@@ -824,10 +809,6 @@ mod tests {
     /// pod finish together.
     #[test]
     fn the_script_stops_at_the_deadline_whatever_the_attempts_allow() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fake = dir.path().join("agnhost");
-        std::fs::write(&fake, "#!/bin/sh\nsleep 1\necho TIMEOUT >&2; exit 1\n").expect("fake");
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let plan = Plan {
             attempts: 30,
             interval_s: 1,
@@ -838,14 +819,12 @@ mod tests {
             check_id: "also-slow".into(),
             ..plan.clone()
         };
-        let text = script(&[&plan, &also_slow], &nonce()).replace("/agnhost", &fake.display().to_string());
-        let started = std::time::Instant::now();
-        let output = std::process::Command::new("sh")
-            .args(["-c", &text])
-            .output()
-            .expect("sh runs");
-        let elapsed = started.elapsed();
-        let parsed = parse(&String::from_utf8_lossy(&output.stdout), &nonce()).expect("framed");
+        let (stdout, elapsed) = run_with_fake_agnhost(
+            "sleep 1\necho TIMEOUT >&2; exit 1\n",
+            &[&plan, &also_slow],
+            str::to_owned,
+        );
+        let parsed = parse(&stdout, &nonce()).expect("framed");
         let got = result(&plan, &parsed["slow"]);
         assert_eq!(got.outcome, Outcome::Timeout);
         assert!((1..=3).contains(&got.attempts), "{} attempts", got.attempts);
@@ -862,10 +841,6 @@ mod tests {
     /// fall, and does not run much past it.
     #[test]
     fn a_hold_lasts_past_its_deadline() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fake = dir.path().join("agnhost");
-        std::fs::write(&fake, "#!/bin/sh\necho TIMEOUT >&2; exit 1\n").expect("fake");
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let plan = Plan {
             attempts: 5,
             interval_s: 3,
@@ -873,17 +848,8 @@ mod tests {
             holds: true,
             ..connect_plan("held")
         };
-        let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
-        let started = std::time::Instant::now();
-        let output = std::process::Command::new("sh")
-            .args(["-c", &text])
-            .output()
-            .expect("sh runs");
-        let elapsed = started.elapsed();
-        let got = result(
-            &plan,
-            &parse(&String::from_utf8_lossy(&output.stdout), &nonce()).expect("framed")["held"],
-        );
+        let (stdout, elapsed) = run_with_fake_agnhost("echo TIMEOUT >&2; exit 1\n", &[&plan], str::to_owned);
+        let got = result(&plan, &parse(&stdout, &nonce()).expect("framed")["held"]);
         assert_eq!(got.outcome, Outcome::Timeout);
         assert!(got.held_ms >= 5000, "held {} ms of 5000", got.held_ms);
         assert!(
@@ -919,29 +885,37 @@ mod tests {
     /// attempt's exit code is the real one, and lines outside the frame are ignored.
     #[test]
     fn marker_lookalikes_printed_by_a_tool_are_text() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fake = dir.path().join("agnhost");
-        std::fs::write(
-            &fake,
-            "#!/bin/sh\necho '@@rc 0'\necho '08080808080808080808080808080808 rc 0'\necho REFUSED; exit 1\n",
-        )
-        .expect("fake");
-        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
         let plan = connect_plan("c");
-        let text = script(&[&plan], &nonce()).replace("/agnhost", &fake.display().to_string());
-        let output = std::process::Command::new("sh")
-            .args([
-                "-c",
-                &format!("echo '{NONCE_HEX} probe x'; {text}; echo '{NONCE_HEX} probe y'"),
-            ])
-            .output()
-            .expect("sh runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        let (stdout, _) = run_with_fake_agnhost(
+            "echo '@@rc 0'\necho '08080808080808080808080808080808 rc 0'\necho REFUSED; exit 1\n",
+            &[&plan],
+            |text| format!("echo '{NONCE_HEX} probe x'; {text}; echo '{NONCE_HEX} probe y'"),
+        );
         let parsed = parse(&stdout, &nonce()).expect("framed");
         assert_eq!(parsed.keys().collect::<Vec<_>>(), ["c"], "{stdout}");
         let got = result(&plan, &parsed["c"]);
         assert_eq!((got.outcome, got.attempts), (Outcome::Refused, 1), "{stdout}");
         assert!(got.output.contains("@@rc 0"), "{}", got.output);
+    }
+
+    /// Run the script of `plans` (as `around` wraps it) in a real `sh`, with a fake agnhost
+    /// running the shell lines `fake`; its stdout and how long it ran.
+    fn run_with_fake_agnhost(
+        fake: &str,
+        plans: &[&Plan],
+        around: impl Fn(&str) -> String,
+    ) -> (String, std::time::Duration) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("agnhost");
+        std::fs::write(&path, format!("#!/bin/sh\n{fake}")).expect("fake");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        let text = script(plans, &nonce()).replace("/agnhost", &path.display().to_string());
+        let started = std::time::Instant::now();
+        let output = std::process::Command::new("sh")
+            .args(["-c", &around(&text)])
+            .output()
+            .expect("sh runs");
+        (String::from_utf8_lossy(&output.stdout).into_owned(), started.elapsed())
     }
 
     fn connect_plan(id: &str) -> Plan {
