@@ -10,6 +10,10 @@
 //! readiness every 10 s by default, and a pod becoming Ready updates its status, its
 //! EndpointSlices and its owner's status.
 //!
+//! A check that failed and then passes is looked at once more before it is believed: a
+//! crash-looping container without a readiness probe is Ready for the moment it runs, and a
+//! grade that polls until the first pass would catch that moment.
+//!
 //! Pure: the caller observes, sleeps and decides; this module never does I/O or keeps time.
 
 use std::time::Duration;
@@ -45,10 +49,7 @@ pub fn wait_before_next(
         .filter(|check| settles(check))
         .filter_map(|check| {
             let left = check.timeout?.as_std().checked_sub(elapsed).filter(|d| !d.is_zero())?;
-            let passes = check
-                .resolved_spec(&observation.state)
-                .is_ok_and(|spec| spec.evaluate(&check.id, observation).is_pass());
-            (!passes).then(|| {
+            (!passes(check, observation)).then(|| {
                 check
                     .interval
                     .map_or(DEFAULT_INTERVAL, crate::Duration::as_std)
@@ -56,6 +57,47 @@ pub fn wait_before_next(
             })
         })
         .min()
+}
+
+/// The settling of one grade: [`wait_before_next`], plus one confirming look after a check
+/// that failed on an earlier look passes.
+#[derive(Clone, Debug, Default)]
+pub struct Settling {
+    failed_before: bool,
+    confirming: bool,
+}
+
+impl Settling {
+    /// How long to wait before the next look, or `None` to judge `observation`.
+    pub fn next(
+        &mut self,
+        checks: &[Check],
+        observation: &Observation,
+        elapsed: Duration,
+        unchanged_for: Duration,
+    ) -> Option<Duration> {
+        if let Some(wait) = wait_before_next(checks, observation, elapsed, unchanged_for) {
+            (self.failed_before, self.confirming) = (true, false);
+            return Some(wait);
+        }
+        let confirm = self.failed_before && !self.confirming && all_pass(checks, observation);
+        self.confirming |= confirm;
+        confirm.then_some(DEFAULT_INTERVAL)
+    }
+}
+
+/// Whether every state check with a `timeout` passes on `observation`.
+fn all_pass(checks: &[Check], observation: &Observation) -> bool {
+    checks
+        .iter()
+        .filter(|check| settles(check) && check.timeout.is_some())
+        .all(|check| passes(check, observation))
+}
+
+fn passes(check: &Check, observation: &Observation) -> bool {
+    check
+        .resolved_spec(&observation.state)
+        .is_ok_and(|spec| spec.evaluate(&check.id, observation).is_pass())
 }
 
 /// What changes when the cluster moves: every object's identity and `resourceVersion` (nodes
@@ -191,6 +233,26 @@ mod tests {
         assert_eq!(
             wait_before_next(&checks, &observation(false), Duration::ZERO, Duration::ZERO),
             None
+        );
+    }
+
+    /// Fail, pass (looked at once more), fail again (a flicker: keep looking), pass, pass.
+    #[test]
+    fn a_pass_after_a_failure_is_confirmed_by_one_more_look() {
+        let checks = checks(json!([ready_check(Some("90s"), None)]));
+        let mut settling = Settling::default();
+        let mut next =
+            |ready: bool| settling.next(&checks, &observation(ready), Duration::from_secs(4), Duration::ZERO);
+        assert_eq!(next(false), Some(DEFAULT_INTERVAL));
+        assert_eq!(next(true), Some(DEFAULT_INTERVAL), "confirm the first pass");
+        assert_eq!(next(false), Some(DEFAULT_INTERVAL), "it flickered");
+        assert_eq!(next(true), Some(DEFAULT_INTERVAL));
+        assert_eq!(next(true), None, "confirmed");
+        let mut first_look = Settling::default();
+        assert_eq!(
+            first_look.next(&checks, &observation(true), Duration::ZERO, Duration::ZERO),
+            None,
+            "passing on the first look needs no confirmation"
         );
     }
 

@@ -37,7 +37,8 @@ impl Live {
 
     /// Starting from `state` (just observed from `lists`), observe `lists` again while a state
     /// check of `checks` with a `timeout` fails, its deadline (counted from now) is ahead and
-    /// the objects changed within [`graders::settle::QUIET`]; the last state observed.
+    /// the objects changed within [`graders::settle::QUIET`], and once more to confirm a pass
+    /// that followed a failure; the last state observed.
     pub async fn settle<'a>(
         &self,
         checks: &[Check],
@@ -51,9 +52,8 @@ impl Live {
             baseline: None,
             probes: std::collections::BTreeMap::new(),
         };
-        while let Some(wait) =
-            graders::settle::wait_before_next(checks, &observation, start.elapsed(), changed.elapsed())
-        {
+        let mut settling = graders::settle::Settling::default();
+        while let Some(wait) = settling.next(checks, &observation, start.elapsed(), changed.elapsed()) {
             tokio::time::sleep(wait).await;
             observation.state = self.observe(lists.clone()).await?;
             let now = graders::settle::fingerprint(&observation.state);
@@ -219,7 +219,7 @@ mod tests {
     }
 
     /// A pod that turns Ready on the third look is graded Ready: the state is observed again
-    /// every 2 s while the check fails, and no more once it passes.
+    /// every 2 s while the check fails, once more to confirm the pass, and no more.
     #[tokio::test(start_paused = true)]
     async fn a_failing_state_check_is_observed_again_until_it_passes() {
         let checks = ready_within("90s");
@@ -234,8 +234,8 @@ mod tests {
         let start = tokio::time::Instant::now();
         let state = live.settle(&checks, &needs.lists, first).await.expect("settles");
         assert!(graders::state::pod_is_ready(&state.pods[0]));
-        assert_eq!(requests(&log).len(), 3, "two looks after the first, then none");
-        assert_eq!(start.elapsed(), std::time::Duration::from_secs(4));
+        assert_eq!(requests(&log).len(), 4, "two looks after the first, one to confirm, then none");
+        assert_eq!(start.elapsed(), std::time::Duration::from_secs(6));
     }
 
     /// A pod that never turns Ready, its status changing all the while (a restart count, say),
