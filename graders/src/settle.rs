@@ -10,9 +10,11 @@
 //! readiness every 10 s by default, and a pod becoming Ready updates its status, its
 //! EndpointSlices and its owner's status.
 //!
-//! A check that failed and then passes is looked at once more before it is believed: a
+//! A pass is believed only when the next look, an interval later, shows it too: a
 //! crash-looping container without a readiness probe is Ready for the moment it runs, and a
-//! grade that polls until the first pass would catch that moment.
+//! grade taken just after a restart (or one that polls until the first pass) catches that
+//! moment. Seen on a real node: kube-proxy started with a missing config file counted as
+//! rolled out on the look right after its pods were deleted.
 //!
 //! Pure: the caller observes, sleeps and decides; this module never does I/O or keeps time.
 
@@ -59,11 +61,10 @@ pub fn wait_before_next(
         .min()
 }
 
-/// The settling of one grade: [`wait_before_next`], plus one confirming look after a check
-/// that failed on an earlier look passes.
+/// The settling of one grade: [`wait_before_next`], and a pass of the state checks with a
+/// `timeout` is confirmed by one more look an interval later.
 #[derive(Clone, Debug, Default)]
 pub struct Settling {
-    failed_before: bool,
     confirming: bool,
 }
 
@@ -77,21 +78,22 @@ impl Settling {
         unchanged_for: Duration,
     ) -> Option<Duration> {
         if let Some(wait) = wait_before_next(checks, observation, elapsed, unchanged_for) {
-            (self.failed_before, self.confirming) = (true, false);
+            self.confirming = false;
             return Some(wait);
         }
-        let confirm = self.failed_before && !self.confirming && all_pass(checks, observation);
+        let confirm = !self.confirming && all_pass(checks, observation, elapsed);
         self.confirming |= confirm;
         confirm.then_some(DEFAULT_INTERVAL)
     }
 }
 
-/// Whether every state check with a `timeout` passes on `observation`.
-fn all_pass(checks: &[Check], observation: &Observation) -> bool {
-    checks
+/// Whether there is a state check with a `timeout` still ahead and every such check passes.
+fn all_pass(checks: &[Check], observation: &Observation, elapsed: Duration) -> bool {
+    let mut timed = checks
         .iter()
-        .filter(|check| settles(check) && check.timeout.is_some())
-        .all(|check| passes(check, observation))
+        .filter(|check| settles(check) && check.timeout.is_some_and(|t| t.as_std() > elapsed))
+        .peekable();
+    timed.peek().is_some() && timed.all(|check| passes(check, observation))
 }
 
 fn passes(check: &Check, observation: &Observation) -> bool {
@@ -238,7 +240,7 @@ mod tests {
 
     /// Fail, pass (looked at once more), fail again (a flicker: keep looking), pass, pass.
     #[test]
-    fn a_pass_after_a_failure_is_confirmed_by_one_more_look() {
+    fn a_pass_is_confirmed_by_one_more_look() {
         let checks = checks(json!([ready_check(Some("90s"), None)]));
         let mut settling = Settling::default();
         let mut next =
@@ -251,8 +253,18 @@ mod tests {
         let mut first_look = Settling::default();
         assert_eq!(
             first_look.next(&checks, &observation(true), Duration::ZERO, Duration::ZERO),
+            Some(DEFAULT_INTERVAL),
+            "a pass on the first look is confirmed too (a restart's first moments)"
+        );
+        assert_eq!(
+            first_look.next(&checks, &observation(true), DEFAULT_INTERVAL, DEFAULT_INTERVAL),
+            None
+        );
+        let untimed = super::tests::checks(json!([ready_check(None, None)]));
+        assert_eq!(
+            Settling::default().next(&untimed, &observation(true), Duration::ZERO, Duration::ZERO),
             None,
-            "passing on the first look needs no confirmation"
+            "nothing to confirm without a timed state check"
         );
     }
 

@@ -38,7 +38,7 @@ impl Live {
     /// Starting from `state` (just observed from `lists`), observe `lists` again while a state
     /// check of `checks` with a `timeout` fails, its deadline (counted from now) is ahead and
     /// the objects changed within [`graders::settle::QUIET`], and once more to confirm a pass
-    /// that followed a failure; the last state observed.
+    /// of them; the last state observed.
     pub async fn settle<'a>(
         &self,
         checks: &[Check],
@@ -234,7 +234,11 @@ mod tests {
         let start = tokio::time::Instant::now();
         let state = live.settle(&checks, &needs.lists, first).await.expect("settles");
         assert!(graders::state::pod_is_ready(&state.pods[0]));
-        assert_eq!(requests(&log).len(), 4, "two looks after the first, one to confirm, then none");
+        assert_eq!(
+            requests(&log).len(),
+            4,
+            "two looks after the first, one to confirm, then none"
+        );
         assert_eq!(start.elapsed(), std::time::Duration::from_secs(6));
     }
 

@@ -38,10 +38,13 @@ start_node() {
 
   # A ClusterIP port no Service serves is not DNATed and would leave through this machine's
   # default route, where the sandbox's egress accepts every TCP connection; on kind it finds
-  # nothing and times out. Drop it, as kind's network does in effect.
-  iptables -N KUBEDRILL-NODE 2>/dev/null || iptables -F KUBEDRILL-NODE
-  iptables -A KUBEDRILL-NODE -s 10.244.0.0/16 -d 10.96.0.0/16 -j DROP
-  iptables -C FORWARD -j KUBEDRILL-NODE 2>/dev/null || iptables -I FORWARD -j KUBEDRILL-NODE
+  # nothing and times out. Drop it, as kind's network does in effect. In mangle FORWARD (after
+  # the DNAT, before the filter table): kube-router and kube-proxy insert their FORWARD jumps
+  # at the top of the filter table, and kube-router's accepted such a packet before a filter
+  # rule of ours was reached (a Service without kube-proxy's rules answered the sandbox's 404).
+  iptables -t mangle -N KUBEDRILL-NODE 2>/dev/null || iptables -t mangle -F KUBEDRILL-NODE
+  iptables -t mangle -A KUBEDRILL-NODE -s 10.244.0.0/16 -d 10.96.0.0/16 -j DROP
+  iptables -t mangle -C FORWARD -j KUBEDRILL-NODE 2>/dev/null || iptables -t mangle -I FORWARD -j KUBEDRILL-NODE
 
   cp "$here/../localnode/runc-wrapper.py" "$root/runc-wrapper"
   chmod +x "$root/runc-wrapper"
