@@ -94,14 +94,6 @@ const EXPECTED: &[Expected] = &[
     ("headless-statefulset-dns", "fixed", 7, 7, true, &[]),
     (
         "headless-statefulset-dns",
-        "shortcut-another-headless-service",
-        0,
-        7,
-        false,
-        &["member-0-resolves", "member-1-resolves", "service-is-headless"],
-    ),
-    (
-        "headless-statefulset-dns",
         "shortcut-recreated-statefulset",
         0,
         7,
@@ -112,6 +104,14 @@ const EXPECTED: &[Expected] = &[
             "service-is-headless",
             "statefulset-unchanged",
         ],
+    ),
+    (
+        "headless-statefulset-dns",
+        "shortcut-service-without-selector",
+        2,
+        7,
+        false,
+        &["member-0-resolves", "member-1-resolves"],
     ),
     (
         "nodeport-already-allocated",

@@ -429,10 +429,12 @@ impl<'a> Analyzer<'a> {
     }
 
     /// Whether `from` can resolve the per-pod name `<hostname>.<service>.<namespace>.svc.cluster.local`
-    /// (the DNS hop alone): CoreDNS answers it only for a headless Service, from the
-    /// EndpointSlice endpoint carrying that hostname (a pod whose `subdomain` names the
-    /// Service: a StatefulSet's pods with its `serviceName`), Ready unless the Service publishes
-    /// not-ready addresses.
+    /// (the DNS hop alone): CoreDNS answers it from the EndpointSlice endpoint of Service
+    /// `service` carrying that hostname (a pod whose `subdomain` names the Service: a
+    /// StatefulSet's pods with its `serviceName`), Ready unless the Service publishes not-ready
+    /// addresses. CoreDNS 1.14 answers such an endpoint query for a Service with a ClusterIP
+    /// too (its `kubernetes` plugin serves `r.endpoint` for every Service), though the
+    /// StatefulSet contract asks for a headless one: that is for a check to grade, not DNS.
     #[must_use]
     pub fn pod_dns_hop(&self, from: &Endpoint, namespace: &str, service: &str, hostname: &str) -> Hop {
         self.lookup_hop(from, || self.pod_name_hop(namespace, service, hostname))
@@ -599,15 +601,6 @@ impl<'a> Analyzer<'a> {
             return nx(format!("there is no Service `{service}` in namespace `{namespace}`"));
         };
         let spec = svc.spec.clone().unwrap_or_default();
-        if spec.cluster_ip.as_deref().is_some_and(|ip| ip != "None") {
-            let mut hop = nx(format!(
-                "Service {namespace}/{service} has a ClusterIP; only a headless Service (`clusterIP: None`) publishes per-pod names"
-            ));
-            hop.hints.push(format!(
-                "`clusterIP` cannot be changed in place: recreate Service {namespace}/{service} with `clusterIP: None`"
-            ));
-            return hop;
-        }
         let publish_not_ready = spec.publish_not_ready_addresses == Some(true);
         // (addresses, ready) of the endpoints named `hostname`: from the EndpointSlices when
         // the state has them, else as the EndpointSlice controller derives them from the pods
