@@ -128,7 +128,10 @@ impl Needs {
                 CheckSpec::Connectivity(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
                 CheckSpec::Http(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
                 CheckSpec::Dns(p) => {
-                    let named = p.name.split('.').nth(1).map(str::to_owned);
+                    // `<pod>.<service>.<namespace>...` names its namespace third, a Service name second.
+                    let named = crate::predict::pod_named(&p.name)
+                        .map(|(_, _, namespace)| namespace)
+                        .or_else(|| p.name.split('.').nth(1).map(str::to_owned));
                     (vec![p.from.namespace.clone(), named], true)
                 }
                 _ => continue,
@@ -179,6 +182,35 @@ impl Needs {
             }
         }
     }
+}
+
+/// What an observed `state` adds to `lists`: a flow by name may follow an `ExternalName`
+/// Service's CNAME into a namespace nothing listed, and the analyzer then needs the target's
+/// pods, Services, EndpointSlices and NetworkPolicies there.
+#[must_use]
+pub fn follow_ups(state: &crate::state::ClusterState, lists: &BTreeSet<ListRequest>) -> BTreeSet<ListRequest> {
+    let listed = |kind: ObjectKind, namespace: &str| {
+        lists.contains(&(kind, None)) || lists.contains(&(kind, Some(namespace.to_owned())))
+    };
+    let mut extra = BTreeSet::new();
+    for service in &state.services {
+        let Some((namespace, _)) = crate::analyzer::external_name::external_name(service)
+            .and_then(crate::analyzer::external_name::cluster_target)
+        else {
+            continue;
+        };
+        for kind in [
+            ObjectKind::Pod,
+            ObjectKind::Service,
+            ObjectKind::EndpointSlice,
+            ObjectKind::NetworkPolicy,
+        ] {
+            if !listed(kind, &namespace) {
+                extra.insert((kind, Some(namespace.clone())));
+            }
+        }
+    }
+    extra
 }
 
 #[cfg(test)]
@@ -307,5 +339,32 @@ mod tests {
         let flow_only = Needs::of(&checks[1..]);
         assert!(flow_only.lists.contains(&(ObjectKind::Pod, Some("shop".to_owned()))));
         assert!(!flow_only.lists.contains(&(ObjectKind::Node, None)));
+    }
+
+    /// An ExternalName in `shop` whose CNAME names `api.billing`: billing's pods, Services,
+    /// slices and policies are listed next; nothing for an outside name or a listed namespace.
+    #[test]
+    fn an_external_name_into_an_unlisted_namespace_is_followed() {
+        let state = crate::state::ClusterState::from_objects([
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "pay", "namespace": "shop"},
+                "spec": {"type": "ExternalName", "externalName": "api.billing.svc.cluster.local."}}),
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext", "namespace": "shop"},
+                "spec": {"type": "ExternalName", "externalName": "db.example.com"}}),
+        ])
+        .expect("state");
+        let lists = std::collections::BTreeSet::from([
+            (ObjectKind::Pod, Some("shop".to_owned())),
+            (ObjectKind::Service, Some("billing".to_owned())),
+        ]);
+        let extra = super::follow_ups(&state, &lists);
+        let want: std::collections::BTreeSet<super::ListRequest> =
+            [ObjectKind::Pod, ObjectKind::EndpointSlice, ObjectKind::NetworkPolicy]
+                .into_iter()
+                .map(|kind| (kind, Some("billing".to_owned())))
+                .collect();
+        assert_eq!(extra, want);
+        let mut all = lists;
+        all.extend(extra);
+        assert!(super::follow_ups(&state, &all).is_empty(), "nothing twice");
     }
 }

@@ -410,17 +410,22 @@ impl Live {
             ProbeMode::Exec => Needs::of(checks),
             ProbeMode::Predict => Needs::for_prediction(checks),
         };
-        let first = self.observe(&needs.lists).await?;
+        let mut lists = needs.lists;
+        let mut first = self.observe(&lists).await?;
+        // An ExternalName's CNAME may lead into a namespace no check named.
+        let extra = graders::needs::follow_ups(&first, &lists);
+        if !extra.is_empty() {
+            first.merge(self.observe(&extra).await?);
+            lists.extend(extra);
+        }
         let (state, probes) = match self.probes {
             ProbeMode::Exec => {
-                let (state, probes) = tokio::join!(
-                    self.settle(checks, &needs.lists, first.clone()),
-                    self.probe(checks, &first)
-                );
+                let (state, probes) =
+                    tokio::join!(self.settle(checks, &lists, first.clone()), self.probe(checks, &first));
                 (state?, probes)
             }
             ProbeMode::Predict => (
-                self.settle(checks, &needs.lists, first).await?,
+                self.settle(checks, &lists, first).await?,
                 std::collections::BTreeMap::new(),
             ),
         };

@@ -31,6 +31,17 @@ pub fn external_name(service: &Service) -> Option<&str> {
     (spec.type_.as_deref() == Some("ExternalName")).then(|| spec.external_name.as_deref().unwrap_or_default())
 }
 
+/// The `(namespace, service)` a fully qualified Service name `<service>.<namespace>.svc.cluster.local`
+/// (with or without its root dot) names.
+#[must_use]
+pub fn cluster_target(target: &str) -> Option<(String, String)> {
+    let relative = target.trim_end_matches('.').strip_suffix(".svc.cluster.local")?;
+    match relative.split('.').collect::<Vec<_>>().as_slice() {
+        [svc, ns] if !svc.is_empty() && !ns.is_empty() => Some(((*ns).to_owned(), (*svc).to_owned())),
+        _ => None,
+    }
+}
+
 impl Analyzer<'_> {
     /// Where Service `name` in `namespace` leads, following `ExternalName` CNAMEs. A missing
     /// Service is [`Canonical::Dangling`].
@@ -57,13 +68,12 @@ impl Analyzer<'_> {
     /// The Service a CNAME target names, `Err(Some(why))` when it is a cluster name that cannot
     /// resolve (a short form, as if it were searched), `Err(None)` when it lies outside.
     fn cluster_service(&self, target: &str) -> Result<(String, String), Option<String>> {
-        if let Some(relative) = target.strip_suffix(".svc.cluster.local") {
-            return match relative.split('.').collect::<Vec<_>>().as_slice() {
-                [svc, ns] if !svc.is_empty() && !ns.is_empty() => Ok(((*ns).to_owned(), (*svc).to_owned())),
-                _ => Err(Some(format!(
+        if target.ends_with(".svc.cluster.local") {
+            return cluster_target(target).ok_or_else(|| {
+                Some(format!(
                     "`{target}` is not a Service name (`<service>.<namespace>.svc.cluster.local`)"
-                ))),
-            };
+                ))
+            });
         }
         let last = target.rsplit('.').next().unwrap_or_default();
         let short = target.ends_with(".cluster.local")
