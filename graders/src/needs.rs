@@ -341,7 +341,7 @@ mod tests {
         assert!(!flow_only.lists.contains(&(ObjectKind::Node, None)));
     }
 
-    /// An ExternalName in `shop` whose CNAME names `api.billing`: billing's pods, Services,
+    /// An `ExternalName` in `shop` whose CNAME names `api.billing`: billing's pods, Services,
     /// slices and policies are listed next; nothing for an outside name or a listed namespace.
     #[test]
     fn an_external_name_into_an_unlisted_namespace_is_followed() {

@@ -273,12 +273,7 @@ mod tests {
         let checks = checks(json!([ready_check(Some("90s"), None)]));
         let not_ready = observation(false);
         assert_eq!(
-            wait_before_next(
-                &checks,
-                &not_ready,
-                Duration::from_secs(20),
-                QUIET - Duration::from_secs(1)
-            ),
+            wait_before_next(&checks, &not_ready, Duration::from_secs(20), Duration::from_secs(11)),
             Some(DEFAULT_INTERVAL)
         );
         assert_eq!(

@@ -1188,7 +1188,7 @@ fn external(ns: &str, name: &str, target: &str) -> Value {
         "spec": {"type": "ExternalName", "externalName": target}})
 }
 
-/// An ExternalName Service is a CNAME, followed only when fully qualified; traffic by its name
+/// An `ExternalName` Service is a CNAME, followed only when fully qualified; traffic by its name
 /// reaches the target Service's pods on the port the client asked for; it has no ClusterIP.
 #[test]
 fn external_names_are_cnames_to_fully_qualified_names_only() {
