@@ -212,7 +212,7 @@ pub fn service_named(name: &str, namespace: &str) -> Option<(String, String)> {
 /// The per-pod name `<hostname>.<service>.<namespace>` a pod in `namespace` reaches by
 /// `name`, as its search path resolves it: three labels (with `.svc` or `.svc.cluster.local`,
 /// or relative, which no search domain turns into a valid name first) are hostname, Service
-/// and namespace. Two labels are left to the caller: `x.y` is pod `x` of a headless Service `y`
+/// and namespace. Two labels are left to the caller: `x.y` is pod `x` of Service `y`
 /// in the pod's own namespace when that name exists (the first search domain), else Service `x`
 /// in namespace `y`.
 #[must_use]
