@@ -510,7 +510,10 @@ fn one_grade_sends_one_list_per_kind_and_namespace() {
             .map(|r| (r.resource.as_str(), r.namespace.as_deref()))
             .collect();
         let looks = (reads.saturating_sub(1)) / needs.lists.len().max(1);
-        let each_once_per_look = lists.iter().all(|l| lists.iter().filter(|m| *m == l).count() == looks);
+        // (The ownership read may itself be a list: one list may show once more.)
+        let each_once_per_look = lists
+            .iter()
+            .all(|l| (looks..=looks + 1).contains(&lists.iter().filter(|m| *m == l).count()));
         let expected = looks * needs.lists.len() + 1;
         eprintln!(
             "grade {id}: {reads} list/get requests ({looks} look(s) x {} lists + 1 ownership read), {writes} writes, {elapsed:.2} s",
