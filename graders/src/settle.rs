@@ -5,10 +5,15 @@
 //! (their scripts retry until the deadline), so only state checks are considered here.
 //!
 //! A cluster at rest will not fix itself, though: once nothing the grade reads has changed for
-//! [`QUIET`] (no object added, removed or updated), a failing check is taken as the answer
-//! without waiting out its `timeout`, so grading an unfixed attempt stays quick. Kubelets probe
-//! readiness every 10 s by default, and a pod becoming Ready updates its status, its
-//! EndpointSlices and its owner's status.
+//! a while (no object added, removed or updated), a failing check is taken as the answer
+//! without waiting out its `timeout`, so grading an unfixed attempt stays quick. How long
+//! depends on what the cluster is doing ([`quiet_after`]): while something is still in motion
+//! (a pod not Ready, pending or terminating, a workload whose controller has not caught up
+//! with its spec) it is [`QUIET`], as kubelets probe readiness every 10 s by default and a pod
+//! becoming Ready updates its status, its EndpointSlices and its owner's status; when
+//! everything is settled, one look an interval later that shows no change is enough (a
+//! controller reacting to the learner's last edit, such as EndpointSlices following a
+//! Service's new selector, has shown its change by then).
 //!
 //! A pass is believed only when the next look, an interval later, shows it too: a
 //! crash-looping container without a readiness probe is Ready for the moment it runs, and a
@@ -22,19 +27,20 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::state::{ClusterState, Observation};
+use crate::state::{ClusterState, Observation, is_probe_pod};
 use crate::{Check, CheckSpec};
 
 /// How often a state check is looked at again when it gives no `interval`.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 
-/// How long the observed objects must stay unchanged before a failing state is final.
+/// How long the observed objects must stay unchanged before a failing state is final while
+/// something is still in motion ([`in_motion`]).
 pub const QUIET: Duration = Duration::from_secs(12);
 
 /// How long to wait before observing again, given `observation` taken `elapsed` after the
 /// first one, the objects having been the same for `unchanged_for`: `None` when every state
 /// check with a `timeout` passes, the deadline of every failing one has passed, or the cluster
-/// has been at rest for [`QUIET`]; else the shortest `interval` of the failing checks, cut to
+/// has been unchanged for [`quiet_after`] the observed state; else the shortest `interval` of the failing checks, cut to
 /// the time left before the latest of their deadlines.
 #[must_use]
 pub fn wait_before_next(
@@ -43,7 +49,7 @@ pub fn wait_before_next(
     elapsed: Duration,
     unchanged_for: Duration,
 ) -> Option<Duration> {
-    if unchanged_for >= QUIET {
+    if unchanged_for >= quiet_after(&observation.state) {
         return None;
     }
     checks
@@ -102,15 +108,80 @@ fn passes(check: &Check, observation: &Observation) -> bool {
         .is_ok_and(|spec| spec.evaluate(&check.id, observation).is_pass())
 }
 
+/// How long `state` must stay unchanged before a failing check is final: [`QUIET`] while
+/// something is [`in_motion`], else one [`DEFAULT_INTERVAL`].
+#[must_use]
+pub fn quiet_after(state: &ClusterState) -> Duration {
+    if in_motion(state) { QUIET } else { DEFAULT_INTERVAL }
+}
+
+/// Whether anything observed may still change without anyone touching it: a pod that is not
+/// Ready (pending, starting, failing its readiness probe, crash-looping) or is terminating, or
+/// a Deployment, ReplicaSet, StatefulSet or DaemonSet whose controller has not yet observed
+/// its spec or whose pods are not all current and ready. Finished pods (Succeeded, Failed) are
+/// at rest.
+#[must_use]
+pub fn in_motion(state: &ClusterState) -> bool {
+    state.pods.iter().filter(|p| !is_probe_pod(p)).any(pod_in_motion)
+        || state.deployments.iter().any(|d| {
+            let (want, status) = (d.spec.replicas.unwrap_or(1), d.status.clone().unwrap_or_default());
+            behind(&d.metadata, status.observed_generation)
+                || [
+                    status.replicas,
+                    status.updated_replicas,
+                    status.ready_replicas,
+                    status.available_replicas,
+                ]
+                .iter()
+                .any(|n| n.unwrap_or(0) != want)
+        })
+        || state.replica_sets.iter().any(|r| {
+            let (want, status) = (r.spec.replicas.unwrap_or(1), r.status.clone().unwrap_or_default());
+            behind(&r.metadata, status.observed_generation)
+                || status.replicas != want
+                || status.ready_replicas.unwrap_or(0) != want
+        })
+        || state.stateful_sets.iter().any(|s| {
+            let (want, status) = (s.spec.replicas.unwrap_or(1), s.status.clone().unwrap_or_default());
+            behind(&s.metadata, status.observed_generation)
+                || status.replicas != want
+                || status.ready_replicas.unwrap_or(0) != want
+                || status.updated_replicas.unwrap_or(0) != want
+        })
+        || state.daemon_sets.iter().any(|d| {
+            let status = d.status.clone().unwrap_or_default();
+            let want = status.desired_number_scheduled;
+            behind(&d.metadata, status.observed_generation)
+                || status.current_number_scheduled != want
+                || status.number_ready != want
+                || status.updated_number_scheduled.unwrap_or(0) != want
+        })
+}
+
+fn pod_in_motion(pod: &k8s_openapi::api::core::v1::Pod) -> bool {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return pod.metadata.deletion_timestamp.is_some();
+    }
+    !crate::state::pod_is_ready(pod)
+}
+
+/// Whether a controller has not yet observed the latest spec of the object `meta` describes.
+fn behind(meta: &ObjectMeta, observed: Option<i64>) -> bool {
+    meta.generation
+        .is_some_and(|generation| observed.is_none_or(|seen| seen < generation))
+}
+
 /// What changes when the cluster moves: every object's identity and `resourceVersion` (nodes
-/// and events left out: heartbeats and event counts move when nothing graded does).
+/// and events left out: heartbeats and event counts move when nothing graded does; kubedrill's
+/// own probe pods too, which come and go while probes run beside the settling).
 #[must_use]
 pub fn fingerprint(state: &ClusterState) -> Vec<(String, String, String)> {
     fn ids<'a, T: 'a>(items: &'a [T], meta: fn(&T) -> &ObjectMeta) -> impl Iterator<Item = &'a ObjectMeta> + 'a {
         items.iter().map(meta)
     }
     let metas = ids(&state.namespaces, |o| &o.metadata)
-        .chain(ids(&state.pods, |o| &o.metadata))
+        .chain(state.pods.iter().filter(|p| !is_probe_pod(p)).map(|o| &o.metadata))
         .chain(ids(&state.deployments, |o| &o.metadata))
         .chain(ids(&state.daemon_sets, |o| &o.metadata))
         .chain(ids(&state.stateful_sets, |o| &o.metadata))
@@ -145,7 +216,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::state::ClusterState;
+    use crate::state::{ClusterState, PROBE_ANNOTATION};
 
     fn checks(value: serde_json::Value) -> Vec<Check> {
         serde_json::from_value(value).expect("checks")
@@ -269,7 +340,82 @@ mod tests {
     }
 
     #[test]
-    fn a_cluster_at_rest_is_not_waited_for() {
+    fn a_failing_check_on_a_settled_cluster_is_final_after_one_unchanged_look() {
+        // Two Ready pods wanted, one Ready pod there: nothing is in motion.
+        let mut wants_two = ready_check(Some("90s"), None);
+        wants_two["with"]["minReady"] = json!(2);
+        let checks = checks(json!([wants_two]));
+        let one_ready = observation(true);
+        assert!(!in_motion(&one_ready.state));
+        assert_eq!(
+            wait_before_next(&checks, &one_ready, Duration::from_secs(1), Duration::from_secs(1)),
+            Some(DEFAULT_INTERVAL)
+        );
+        assert_eq!(
+            wait_before_next(&checks, &one_ready, Duration::from_secs(2), DEFAULT_INTERVAL),
+            None
+        );
+    }
+
+    fn pod(value: serde_json::Value) -> ClusterState {
+        ClusterState {
+            pods: vec![serde_json::from_value(value).expect("pod")],
+            ..ClusterState::default()
+        }
+    }
+
+    #[test]
+    fn pods_in_motion_and_at_rest() {
+        let ready = json!({"type": "Ready", "status": "True"});
+        let terminating = pod(
+            json!({"metadata": {"name": "a", "deletionTimestamp": "2026-01-01T00:00:00Z"},
+            "status": {"phase": "Running", "conditions": [ready]}}),
+        );
+        assert!(in_motion(&terminating), "terminating");
+        assert!(in_motion(&pod(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Pending"}})
+        )));
+        assert!(!in_motion(&pod(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Succeeded"}})
+        )));
+        assert!(!in_motion(&pod(
+            json!({"metadata": {"name": "a"}, "status": {"phase": "Failed"}})
+        )));
+        let starting_probe = pod(
+            json!({"metadata": {"name": "kubedrill-probe-0", "annotations": {PROBE_ANNOTATION: "true"}},
+            "status": {"phase": "Pending"}}),
+        );
+        assert!(!in_motion(&starting_probe), "kubedrill's own probe pods do not count");
+        assert!(fingerprint(&starting_probe).is_empty());
+    }
+
+    fn deployment(generation: i64, status: &serde_json::Value) -> ClusterState {
+        let deployment = json!({"metadata": {"name": "web", "namespace": "shop", "generation": generation},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}}},
+            "status": status.clone()});
+        ClusterState {
+            deployments: vec![serde_json::from_value(deployment).expect("deployment")],
+            ..ClusterState::default()
+        }
+    }
+
+    #[test]
+    fn a_workload_is_in_motion_until_its_controller_caught_up_and_its_pods_are_ready() {
+        let done = json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2, "availableReplicas": 2});
+        assert!(!in_motion(&deployment(3, &done)));
+        assert!(in_motion(&deployment(4, &done)), "new spec not yet observed");
+        let mut surging = done.clone();
+        surging["replicas"] = json!(3);
+        assert!(in_motion(&deployment(3, &surging)), "old pods still there");
+        let mut one_ready = done;
+        one_ready["readyReplicas"] = json!(1);
+        assert!(in_motion(&deployment(3, &one_ready)));
+        assert!(in_motion(&deployment(1, &json!({}))), "no status yet");
+    }
+
+    #[test]
+    fn a_cluster_in_motion_is_waited_for_quiet_then_judged() {
         let checks = checks(json!([ready_check(Some("90s"), None)]));
         let not_ready = observation(false);
         assert_eq!(

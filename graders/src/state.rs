@@ -249,6 +249,18 @@ impl ClusterState {
 /// The label EndpointSlices carry naming their Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
+/// Annotation that marks kubedrill's probe pods (labels stay exactly what the check asks).
+pub const PROBE_ANNOTATION: &str = "kubedrill.dev/probe";
+
+/// Whether `pod` is one of kubedrill's own probe pods.
+#[must_use]
+pub fn is_probe_pod(pod: &Pod) -> bool {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.contains_key(PROBE_ANNOTATION))
+}
+
 fn is_named(meta: &ObjectMeta, namespace: Option<&str>, name: &str) -> bool {
     meta.name.as_deref() == Some(name) && (namespace.is_none() || meta.namespace.as_deref() == namespace)
 }

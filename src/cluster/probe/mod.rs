@@ -32,8 +32,7 @@ use super::safety::Scope;
 pub const MAX_IN_FLIGHT: usize = 4;
 /// How long a probe pod may take to start.
 pub const PROBE_POD_START: Duration = Duration::from_secs(90);
-/// Annotation that marks kubedrill's probe pods (labels stay exactly what the check asks).
-pub const PROBE_ANNOTATION: &str = "kubedrill.dev/probe";
+pub use graders::state::PROBE_ANNOTATION;
 
 /// The probe pod for a [`Via::ProbePod`], named `name`.
 #[must_use]
