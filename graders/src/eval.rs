@@ -260,7 +260,12 @@ fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> 
         },
     };
     let (mut accepted, mut foreign) = (BTreeSet::new(), BTreeSet::new());
-    for slice in observation.state.slices_for(ns, name) {
+    // kube-proxy forwards to IP slices only: an FQDN slice (even one listing IPs) is ignored.
+    for slice in observation
+        .state
+        .slices_for(ns, name)
+        .filter(|s| s.address_type != "FQDN")
+    {
         let serves_port = port_name.as_ref().is_none_or(|wanted| {
             slice
                 .ports

@@ -131,6 +131,19 @@ fn endpoints_count_ready_endpoints_of_the_intended_pods_only() {
             Some(Reason::ForeignEndpoints),
         ),
         (
+            "FQDN slice listing IPs (kube-proxy ignores it)",
+            vec![{
+                let mut fqdn = slice(json!([
+                    endpoint("10.0.0.1", "web-1", Some(true)),
+                    endpoint("10.0.0.2", "web-2", Some(true))
+                ]));
+                fqdn["addressType"] = json!("FQDN");
+                fqdn
+            }],
+            endpoints_check(1, json!(80)),
+            Some(Reason::TooFewEndpoints),
+        ),
+        (
             "unknown Service port",
             vec![slice(json!([endpoint("10.0.0.1", "web-1", Some(true))]))],
             endpoints_check(1, json!(8080)),

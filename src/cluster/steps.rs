@@ -1,5 +1,6 @@
 //! Carrying out a scenario's steps (setup, solution, shortcuts) on a live cluster: apply,
-//! wait, patch, delete, scale, restart pods, and argv commands in kind node containers.
+//! wait, patch, delete, scale, restart pods, apply a hand-written EndpointSlice with the pods'
+//! IPs, and argv commands in kind node containers.
 //! Before a step changes anything in a system namespace, the object's current state is saved
 //! under the cluster's data folder so `cluster reset` can put it back.
 //!
@@ -18,7 +19,7 @@ use super::kinds::{self, Resolved};
 use super::live::Live;
 use super::safety::{FIELD_MANAGER, Scope, is_system_namespace};
 use crate::scenario::Rendered;
-use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, Step};
+use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, SliceStep, Step, WaitStep};
 
 /// Node containers of a kind cluster, reached with `docker exec`.
 pub trait Nodes {
@@ -89,7 +90,47 @@ impl Live {
             Step::Scale(scale) => self.scale(scale, context.saved).await,
             Step::RestartPods(set) => self.restart_pods(set).await,
             Step::NodeExec(exec) => self.node_exec(exec, context.nodes),
+            Step::ApplySlice(slice) => self.apply_slice(slice, context).await,
         }
+    }
+
+    /// Apply the EndpointSlice of `step.file` with the IPs of `step.pods` (waited for until
+    /// Ready) as its endpoints, each Ready, as an admin writes them by hand.
+    async fn apply_slice(&self, step: &SliceStep, context: &StepContext<'_>) -> Result<(), ClusterError> {
+        let manifest = context
+            .rendered
+            .files
+            .get(&step.file)
+            .and_then(|f| f.objects.first())
+            .ok_or_else(|| ClusterError::Io {
+                path: PathBuf::from(&step.file),
+                message: "not among the scenario's rendered files".to_owned(),
+            })?;
+        self.wait(&WaitStep {
+            rollout: None,
+            deleted: None,
+            pods_ready: Some(step.pods.clone()),
+            pods_gone: None,
+            timeout: None,
+        })
+        .await?;
+        let query = step.pods.selector.to_query();
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), &step.pods.namespace);
+        let listed = pods
+            .list(&ListParams::default().labels(&query))
+            .await
+            .map_err(|e| ClusterError::api("list", format!("pods -n {} -l {query}", step.pods.namespace), &e))?;
+        let mut slice = manifest.clone();
+        if let Some(object) = slice.object.as_object_mut() {
+            let ready = listed.items.iter().filter(|p| graders::state::pod_is_ready(p));
+            let ips = ready.filter_map(|p| p.status.as_ref()?.pod_ip.as_deref());
+            object.insert("endpoints".to_owned(), SliceStep::endpoints(ips));
+        }
+        let attempt = Attempt {
+            scenario: context.scenario,
+            seed: context.rendered.seed,
+        };
+        self.apply_for(&slice, Some(attempt)).await.map(drop)
     }
 
     fn object_api(&self, target: &ObjectRef, action: &str) -> Result<(Api<DynamicObject>, Resolved), ClusterError> {

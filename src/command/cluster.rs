@@ -288,7 +288,7 @@ fn setup(
             }
             printer.data(rendered.task.trim_end());
             printer.data(&format!(
-                "\nkubectl for this cluster: export KUBECONFIG={}",
+                "\nkubectl for this cluster: export KUBECONFIG={}\n",
                 connection.kubeconfig.display()
             ));
             printer.success(&format!(

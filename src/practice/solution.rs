@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::cluster::probe::script::quote;
 use crate::scenario::render::RenderedFile;
-use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, Step, WaitStep};
+use crate::scenario::step::{NodeExecStep, NodeSet, PatchStep, PatchType, ScaleStep, SliceStep, Step, WaitStep};
 
 /// One step of a solution: the step as the scenario types it, and the same as shell text.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,7 +77,48 @@ pub fn shell(step: &Step, files: &BTreeMap<String, RenderedFile>, cluster: &str)
         ),
         Step::Wait(wait) => wait_command(wait),
         Step::NodeExec(exec) => node_command(exec, cluster),
+        Step::ApplySlice(slice) => {
+            let file = files.get(&slice.file).ok_or_else(|| MissingManifest {
+                path: slice.file.clone(),
+            })?;
+            slice_command(slice, &file.text)
+        }
     })
+}
+
+/// Wait for the pods, then apply the EndpointSlice with their IPs as endpoints: the manifest
+/// goes through an unquoted here-document (its `\`, `$` and `` ` `` escaped) so the IPs can be
+/// filled in by `kubectl get`.
+fn slice_command(step: &SliceStep, text: &str) -> String {
+    let (namespace, query) = (step.pods.namespace.as_str(), step.pods.selector.to_query());
+    let wait = kubectl(
+        Some(namespace),
+        &["wait", "--for=condition=Ready", "pods", "-l", &query, "--timeout=2m"],
+    );
+    let ips = kubectl(
+        Some(namespace),
+        &[
+            "get",
+            "pods",
+            "-l",
+            &query,
+            "-o",
+            r#"go-template={{range .items}}- addresses: ["{{.status.podIP}}"]{{"\n"}}  conditions: {ready: true}{{"\n"}}{{end}}"#,
+        ],
+    );
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '$' | '`') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    if !escaped.ends_with('\n') {
+        escaped.push('\n');
+    }
+    let body = format!("{escaped}endpoints:\n$({ips})\n");
+    let delimiter = delimiter(&body);
+    format!("{wait}\nkubectl apply -f - <<{delimiter}\n{body}{delimiter}")
 }
 
 /// `kubectl [-n NS] ARGS...`, each argument quoted.
@@ -97,13 +138,18 @@ fn resource(target: &ObjectRef) -> String {
 
 /// `command <<'EOF'` + `text` + `EOF`, with a delimiter that no line of `text` equals.
 fn with_stdin(command: &str, text: &str) -> String {
-    // Of `lines + 1` candidates at least one is no line of the text.
-    let delimiter = (0..=text.lines().count())
-        .map(|i| if i == 0 { "EOF".to_owned() } else { format!("EOF{i}") })
-        .find(|d| !text.lines().any(|line| line == d))
-        .unwrap_or_default();
+    let delimiter = delimiter(text);
     let newline = if text.ends_with('\n') { "" } else { "\n" };
     format!("{command} <<'{delimiter}'\n{text}{newline}{delimiter}")
+}
+
+/// A here-document delimiter that no line of `text` equals.
+fn delimiter(text: &str) -> String {
+    // Of `lines + 1` candidates at least one is no line of the text.
+    (0..=text.lines().count())
+        .map(|i| if i == 0 { "EOF".to_owned() } else { format!("EOF{i}") })
+        .find(|d| !text.lines().any(|line| line == d))
+        .unwrap_or_default()
 }
 
 fn patch_command(step: &PatchStep) -> String {
@@ -358,6 +404,38 @@ mod tests {
             as_sh_runs_it(&shown),
             "docker\n[exec]\n[node-a]\n[rm]\n[-f]\n[/etc/cni/net.d/10 flannel.conflist]\n\
              docker\n[exec]\n[node-b]\n[rm]\n[-f]\n[/etc/cni/net.d/10 flannel.conflist]\n"
+        );
+    }
+
+    #[test]
+    fn a_hand_written_slice_gets_the_pods_ips_from_kubectl() {
+        let text = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: db-1, namespace: s, annotations: {note: \"$HOME `x` \\\\\"}}\naddressType: IPv4\nports: [{name: db, port: 5432}]";
+        let files = BTreeMap::from([(
+            "slice.yaml".to_owned(),
+            RenderedFile {
+                text: text.to_owned(),
+                objects: Vec::new(),
+            },
+        )]);
+        let shown = shell(
+            &step(json!({"applySlice": {"file": "slice.yaml", "pods": {"namespace": "s", "selector": {"matchLabels": {"app": "db"}}}}})),
+            &files,
+            "c",
+        )
+        .expect("rendered");
+        let ran = as_sh_runs_it(&shown);
+        let (wait, apply) = ran
+            .split_once("kubectl\n[apply]\n[-f]\n[-]\n")
+            .expect("apply after wait");
+        assert_eq!(
+            wait,
+            "kubectl\n[-n]\n[s]\n[wait]\n[--for=condition=Ready]\n[pods]\n[-l]\n[app=db]\n[--timeout=2m]\n"
+        );
+        let (manifest, ips) = apply.split_once("endpoints:\n").expect("endpoints appended");
+        assert_eq!(manifest, format!("{text}\n"), "the manifest reaches kubectl as written");
+        assert!(
+            ips.starts_with("kubectl\n[-n]\n[s]\n[get]\n[pods]\n[-l]\n[app=db]\n[-o]\n[go-template={{range .items}}- addresses: [\"{{.status.podIP}}\"]"),
+            "{ips}"
         );
     }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use super::Rendered;
-use super::step::{PatchStep, ScaleStep, Step};
+use super::step::{PatchStep, ScaleStep, SliceStep, Step};
 use crate::cluster::safety::is_system_namespace;
 
 /// A setup's reach.
@@ -56,7 +56,8 @@ pub fn footprint(rendered: &Rendered) -> Footprint {
             continue;
         }
         match step {
-            Step::Apply(path) => {
+            Step::Apply(_) | Step::ApplySlice(_) => {
+                let path = step.manifest().unwrap_or_default();
                 for m in rendered.files.get(path).into_iter().flat_map(|f| &f.objects) {
                     if m.kind == "Namespace" {
                         print.namespaces.insert(m.name.clone());
@@ -84,7 +85,7 @@ fn target_text(step: &Step) -> String {
         Step::RestartPods(pods) => format!("pods in {}", pods.namespace),
         Step::NodeExec(_) => "the nodes".to_owned(),
         Step::Wait(_) => "kube-system".to_owned(),
-        Step::Apply(path) => path.clone(),
+        Step::Apply(path) | Step::ApplySlice(SliceStep { file: path, .. }) => path.clone(),
     }
 }
 

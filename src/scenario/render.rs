@@ -97,10 +97,7 @@ impl Rendered {
     #[must_use]
     pub fn setup_yaml(&self) -> String {
         let mut out = String::new();
-        for path in self.setup.iter().filter_map(|s| match s {
-            Step::Apply(path) => Some(path),
-            _ => None,
-        }) {
+        for path in self.setup.iter().filter_map(Step::manifest) {
             if let Some(file) = self.files.get(path) {
                 out.push_str("---\n# Source: ");
                 out.push_str(path);
@@ -127,10 +124,7 @@ impl Rendered {
     pub fn setup_objects(&self) -> impl Iterator<Item = &Manifest> {
         self.setup
             .iter()
-            .filter_map(|s| match s {
-                Step::Apply(path) => self.files.get(path),
-                _ => None,
-            })
+            .filter_map(|s| self.files.get(s.manifest()?))
             .flat_map(|f| &f.objects)
     }
 
@@ -264,6 +258,7 @@ impl Scenario {
             alternatives,
         };
         cx.check_profile(&rendered);
+        cx.check_slices(&rendered);
         if cx.problems.is_empty() {
             Ok(rendered)
         } else {
@@ -392,7 +387,7 @@ impl<'a> Context<'a> {
                     .field(format!("{field}.{}", p.field));
                 self.problems.push(problem);
             }
-            if let Step::Apply(path) = &step {
+            if let Some(path) = step.manifest() {
                 self.render_file(path, &spanned.referenced, &field);
             }
             steps.push(step);
@@ -594,6 +589,65 @@ impl<'a> Context<'a> {
     }
 }
 
+impl Context<'_> {
+    /// Every `applySlice` file holds exactly one EndpointSlice of addressType IPv4 (or FQDN,
+    /// a deliberate fault) with no `endpoints` (the step writes them from the pods' IPs).
+    fn check_slices(&mut self, rendered: &Rendered) {
+        let steps = rendered
+            .setup
+            .iter()
+            .chain(&rendered.solution)
+            .chain(rendered.shortcuts.iter().flat_map(|s| &s.steps))
+            .chain(rendered.alternatives.iter().flat_map(|a| &a.steps));
+        let mut seen = BTreeSet::new();
+        for step in steps {
+            let Step::ApplySlice(slice) = step else { continue };
+            let Some(file) = rendered.files.get(&slice.file) else {
+                continue;
+            };
+            if !seen.insert(&slice.file) {
+                continue;
+            }
+            if let Some(message) = slice_file_problem(&file.objects) {
+                let problem = Problem::new(self.scenario.dir.display(&slice.file), message).hint(
+                    "an `applySlice` file holds one EndpointSlice (addressType IPv4, labelled kubernetes.io/service-name) and leaves `endpoints` to the step",
+                );
+                self.problems.push(problem);
+            }
+        }
+    }
+}
+
+fn slice_file_problem(objects: &[Manifest]) -> Option<String> {
+    let [slice] = objects else {
+        return Some(format!(
+            "holds {} objects, where `applySlice` needs exactly one EndpointSlice",
+            objects.len()
+        ));
+    };
+    if slice.kind != "EndpointSlice" {
+        return Some(format!(
+            "holds {} {}, where `applySlice` needs an EndpointSlice",
+            slice.kind, slice.name
+        ));
+    }
+    // FQDN is allowed: a slice listing IPs as FQDN is a mistake a scenario may set up.
+    let address_type = slice.object.get("addressType").and_then(Value::as_str);
+    if !matches!(address_type, Some("IPv4" | "FQDN")) {
+        return Some(format!(
+            "EndpointSlice {} has addressType {}, where pod IPs here are IPv4",
+            slice.name,
+            address_type.unwrap_or("(none)")
+        ));
+    }
+    slice.object.get("endpoints").is_some().then(|| {
+        format!(
+            "EndpointSlice {} lists `endpoints`; `applySlice` writes them from the pods' IPs",
+            slice.name
+        )
+    })
+}
+
 /// Names referenced as `${name}` in the strings of a value tree, each with the field path
 /// (under `path`) where it is first used.
 fn collect_references(value: &Value, path: &str, names: &mut BTreeMap<String, String>) {
@@ -671,4 +725,29 @@ fn nth_line(text: &str, line: u64) -> Option<&str> {
 
 fn step_path_is_invalid(path: &str) -> bool {
     !Step::Apply(path.to_owned()).problems().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slice_file_problem;
+    use crate::scenario::manifest::parse_all;
+
+    fn problem(text: &str) -> Option<String> {
+        slice_file_problem(&parse_all(text, None).objects)
+    }
+
+    #[test]
+    fn an_apply_slice_file_is_one_endpoint_slice_without_endpoints() {
+        let slice = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: db-1, namespace: s}\naddressType: IPv4\nports: [{name: db, port: 5432}]\n";
+        assert_eq!(problem(slice), None);
+        assert_eq!(problem(&slice.replace("IPv4", "FQDN")), None, "a deliberate fault");
+        let ipv6 = problem(&slice.replace("IPv4", "IPv6")).expect("IPv6");
+        assert!(ipv6.contains("addressType IPv6"), "{ipv6}");
+        let listed = problem(&format!("{slice}endpoints: [{{addresses: [10.0.0.1]}}]\n")).expect("endpoints");
+        assert!(listed.contains("lists `endpoints`"), "{listed}");
+        let two = problem(&format!("{slice}---\n{slice}")).expect("two");
+        assert!(two.contains("holds 2 objects"), "{two}");
+        let service = problem("apiVersion: v1\nkind: Service\nmetadata: {name: db, namespace: s}\n").expect("kind");
+        assert!(service.contains("holds Service db"), "{service}");
+    }
 }

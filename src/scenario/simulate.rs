@@ -1,5 +1,6 @@
 //! A static simulation of what a scenario's steps leave in a cluster: manifests applied, merge
-//! patches, deletes and scales replayed on objects, workloads expanded into Ready pods. Used by
+//! patches, deletes and scales replayed on objects, workloads expanded into Ready pods,
+//! hand-written EndpointSlices given those pods' IPs. Used by
 //! lint to prove, with the reachability analyzer and no cluster, that the broken setup fails
 //! the traffic checks, the reference solution passes them, and each shortcut fails the checks
 //! it names.
@@ -9,11 +10,11 @@
 //! rather than guess.
 
 use graders::state::ClusterState;
-use graders::target::ObjectRef;
+use graders::target::{ObjectRef, PodSet};
 use serde_json::{Map, Value, json};
 
 use super::render::Rendered;
-use super::step::{PatchType, Step};
+use super::step::{PatchType, SliceStep, Step};
 
 /// The Corefile kubeadm 1.36 writes (`kubeadm init phase addon coredns --print-manifest`).
 const KUBEADM_COREFILE: &str = ".:53 {
@@ -191,6 +192,13 @@ impl Simulation {
                     let object = self.objects.iter_mut().find(|o| key(o) == wanted)?;
                     merge_patch(object, &json!({"spec": {"replicas": scale.replicas}}));
                 }
+                Step::ApplySlice(slice) => {
+                    let mut object = rendered.files.get(&slice.file)?.objects.first()?.object.clone();
+                    let pods = serde_json::to_string(&slice.pods).ok()?;
+                    merge_patch(&mut object, &json!({"metadata": {"annotations": {SLICE_PODS: pods}}}));
+                    self.objects.retain(|o| key(o) != key(&object));
+                    self.objects.push(object);
+                }
                 Step::Wait(_) | Step::RestartPods(_) => {}
                 Step::Patch(_) | Step::NodeExec(_) => return None,
             }
@@ -205,6 +213,7 @@ impl Simulation {
         let mut objects = Vec::new();
         let mut next_ip = 10_u32;
         let mut services = 0_u32;
+        let mut slices = Vec::new();
         for object in &self.objects {
             let (kind, namespace, name) = key(object);
             match kind.as_str() {
@@ -261,11 +270,55 @@ impl Simulation {
                     objects.push(namespace);
                 }
                 "NetworkPolicy" | "ConfigMap" => objects.push(object.clone()),
+                "EndpointSlice" => slices.push(object),
                 _ => {}
             }
         }
+        // Hand-written slices last: an `applySlice` one takes the IPs of the pods made above.
+        let filled: Vec<Value> = slices.into_iter().map(|s| filled_slice(s, &objects)).collect();
+        objects.extend(filled);
         ClusterState::from_objects(objects).ok()
     }
+}
+
+/// Set on a simulated EndpointSlice an `applySlice` step wrote: the pods (a [`PodSet`] as
+/// JSON) whose IPs become its endpoints once the workloads are expanded into pods.
+const SLICE_PODS: &str = "kubedrill.dev/simulated-endpoints-from";
+
+/// `slice` as the cluster would hold it: with the Ready IPs of its `applySlice` pods, if it
+/// came from that step (the marker removed), else as written.
+fn filled_slice(slice: &Value, objects: &[Value]) -> Value {
+    let mut slice = slice.clone();
+    let from = slice
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+        .and_then(|annotations| annotations.remove(SLICE_PODS));
+    let Some(set) = from
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str::<PodSet>(text).ok())
+    else {
+        return slice;
+    };
+    let ips = objects
+        .iter()
+        .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Pod"))
+        .filter(|pod| pod.pointer("/metadata/namespace").and_then(Value::as_str) == Some(set.namespace.as_str()))
+        .filter(|pod| {
+            let labels = pod
+                .pointer("/metadata/labels")
+                .and_then(|l| serde_json::from_value(l.clone()).ok())
+                .unwrap_or_default();
+            set.selector.matches(&labels)
+        })
+        .filter(|pod| {
+            pod.pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+        })
+        .filter_map(|pod| pod.pointer("/status/podIP").and_then(Value::as_str));
+    merge_patch(&mut slice, &json!({"endpoints": SliceStep::endpoints(ips)}));
+    slice
 }
 
 /// Set on a simulated pod whose readiness the model cannot know (an exec or gRPC readiness
@@ -410,6 +463,65 @@ mod tests {
         let plain = json!({"name": "db", "ports": [{"containerPort": 5432}],
             "readinessProbe": {"tcpSocket": {"port": 5432}}});
         assert_eq!(would_be_ready(&json!({"containers": [plain]})), Some(true));
+    }
+
+    #[test]
+    fn an_apply_slice_endpoint_slice_gets_the_ready_ips_of_its_pods() {
+        let deployment = |name: &str, app: &str| {
+            json!({"kind": "Deployment", "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": app}},
+                    "spec": {"containers": [{"name": "c", "args": ["netexec"]}]}}}})
+        };
+        let pods = json!({"namespace": "shop", "selector": {"matchLabels": {"app": "db"}}}).to_string();
+        let slice = |name: &str, marked: bool| {
+            let mut slice = json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": name, "namespace": "shop", "labels": {"kubernetes.io/service-name": "db"}},
+                "addressType": "IPv4", "ports": [{"name": "db", "port": 8080}]});
+            if marked {
+                slice["metadata"]["annotations"] = json!({super::SLICE_PODS: pods});
+            }
+            slice
+        };
+        let simulation = super::Simulation {
+            objects: vec![
+                deployment("db", "db"),
+                deployment("web", "web"),
+                slice("db-1", true),
+                slice("db-2", false),
+            ],
+        };
+        let state = simulation.state().expect("state");
+        let ips = |slice: &k8s_openapi::api::discovery::v1::EndpointSlice| -> Vec<String> {
+            slice
+                .endpoints
+                .iter()
+                .flatten()
+                .flat_map(|e| e.addresses.clone())
+                .collect()
+        };
+        let db_ips: Vec<String> = state
+            .pods
+            .iter()
+            .filter(|p| {
+                p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("app"))
+                    .map(String::as_str)
+                    == Some("db")
+            })
+            .filter_map(|p| p.status.as_ref()?.pod_ip.clone())
+            .collect();
+        assert_eq!(db_ips.len(), 2);
+        let [filled, written] = &state.endpoint_slices[..] else {
+            panic!("two slices: {:?}", state.endpoint_slices);
+        };
+        assert_eq!(ips(filled), db_ips, "the db pods' IPs, not the web pods'");
+        assert!(
+            filled.metadata.annotations.as_ref().is_none_or(std::collections::BTreeMap::is_empty),
+            "the marker is gone"
+        );
+        assert!(ips(written).is_empty(), "a slice applied as written stays as written");
     }
 
     #[test]

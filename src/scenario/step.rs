@@ -1,5 +1,6 @@
 //! Typed setup, solution and shortcut steps: apply, wait, patch, delete, scale, restart pods,
-//! and argv commands in kind node containers. Never free shell.
+//! apply a hand-written EndpointSlice, and argv commands in kind node containers. Never free
+//! shell.
 //!
 //! Data and validation only; carrying steps out is the cluster module's job.
 
@@ -28,6 +29,20 @@ pub enum Step {
     RestartPods(PodSet),
     /// Run an argv command in kind node containers (`docker exec`), e.g. remove a CNI config.
     NodeExec(NodeExecStep),
+    /// Apply an EndpointSlice written by hand for a Service without selector, its endpoints
+    /// the IPs of Ready pods, as an admin copies them from `kubectl get pods -o wide`.
+    ApplySlice(SliceStep),
+}
+
+/// An EndpointSlice manifest and the pods whose IPs become its endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SliceStep {
+    /// A manifest template in the scenario folder holding exactly one EndpointSlice
+    /// (`addressType: IPv4`) without `endpoints`.
+    pub file: String,
+    /// The pods whose IPs become the endpoints (waited for until Ready, at least one).
+    pub pods: PodSet,
 }
 
 /// A wait: exactly one of `rollout`, `deleted`, `podsReady`, `podsGone`.
@@ -110,6 +125,19 @@ pub struct NodeExecStep {
     pub command: Vec<String>,
 }
 
+impl SliceStep {
+    /// The `endpoints` the step writes for these pod IPs: one per IP, each Ready, sorted.
+    #[must_use]
+    pub fn endpoints<'a>(ips: impl IntoIterator<Item = &'a str>) -> Value {
+        let mut ips: Vec<&str> = ips.into_iter().collect();
+        ips.sort_unstable();
+        ips.dedup();
+        ips.into_iter()
+            .map(|ip| serde_json::json!({"addresses": [ip], "conditions": {"ready": true}}))
+            .collect()
+    }
+}
+
 impl Step {
     /// The step's name as written (`apply`, `restartPods`, ...).
     #[must_use]
@@ -122,6 +150,16 @@ impl Step {
             Self::Scale(_) => "scale",
             Self::RestartPods(_) => "restartPods",
             Self::NodeExec(_) => "nodeExec",
+            Self::ApplySlice(_) => "applySlice",
+        }
+    }
+
+    /// The manifest file the step applies, if it applies one.
+    #[must_use]
+    pub fn manifest(&self) -> Option<&str> {
+        match self {
+            Self::Apply(path) | Self::ApplySlice(SliceStep { file: path, .. }) => Some(path),
+            _ => None,
         }
     }
 
@@ -136,6 +174,14 @@ impl Step {
             Self::Scale(scale) => scale.problems(),
             Self::RestartPods(pods) => pods_problems(pods, "restartPods"),
             Self::NodeExec(exec) => exec.problems(),
+            Self::ApplySlice(slice) => {
+                let mut problems: Vec<ParamProblem> = apply_problems(&slice.file)
+                    .into_iter()
+                    .map(|p| ParamProblem::new("applySlice.file", p.message))
+                    .collect();
+                problems.extend(pods_problems(&slice.pods, "applySlice.pods"));
+                problems
+            }
         }
     }
 
@@ -157,7 +203,7 @@ impl Step {
             Self::Patch(PatchStep { target, .. }) | Self::Delete(target) | Self::Scale(ScaleStep { target, .. }) => {
                 system(target)
             }
-            Self::RestartPods(pods) => pods.namespace == "kube-system",
+            Self::RestartPods(pods) | Self::ApplySlice(SliceStep { pods, .. }) => pods.namespace == "kube-system",
         }
     }
 }
@@ -307,7 +353,7 @@ impl NodeExecStep {
 mod tests {
     use serde_json::json;
 
-    use super::Step;
+    use super::{SliceStep, Step};
 
     fn step(value: serde_json::Value) -> Step {
         serde_json::from_value(value).expect("valid step")
@@ -329,6 +375,7 @@ mod tests {
             json!({"scale": {"target": {"kind": "Deployment", "name": "coredns", "namespace": "kube-system"}, "replicas": 0}}),
             json!({"restartPods": {"namespace": "kube-system", "selector": {"matchLabels": {"k8s-app": "kube-dns"}}}}),
             json!({"nodeExec": {"nodes": "all", "command": ["rm", "-f", "/etc/cni/net.d/10-flannel.conflist"]}}),
+            json!({"applySlice": {"file": "manifests/slice.yaml", "pods": {"namespace": "s", "selector": {"matchLabels": {"app": "db"}}}}}),
         ];
         for sample in samples {
             assert_eq!(step(sample.clone()).problems(), Vec::new(), "{sample}");
@@ -362,6 +409,23 @@ mod tests {
             fields(json!({"restartPods": {"namespace": "s", "selector": {}}})),
             ["restartPods.selector"]
         );
+        assert_eq!(
+            fields(json!({"applySlice": {"file": "../slice.yaml", "pods": {"namespace": "s", "selector": {}}}})),
+            ["applySlice.file", "applySlice.pods.selector"]
+        );
+    }
+
+    #[test]
+    fn a_slice_gets_one_ready_endpoint_per_ip_in_order() {
+        assert_eq!(
+            SliceStep::endpoints(["10.244.0.9", "10.244.0.10", "10.244.0.9"]),
+            json!([{"addresses": ["10.244.0.10"], "conditions": {"ready": true}},
+                   {"addresses": ["10.244.0.9"], "conditions": {"ready": true}}])
+        );
+        let slice = step(json!({"applySlice": {"file": "m/s.yaml", "pods": {"namespace": "shop", "selector": {"matchLabels": {"a": "b"}}}}}));
+        assert_eq!(slice.manifest(), Some("m/s.yaml"));
+        assert_eq!(slice.name(), "applySlice");
+        assert!(!slice.is_cluster_wide());
     }
 
     #[test]
