@@ -999,6 +999,403 @@ fn policies_apply_to_the_target_port_after_dnat_not_the_service_port() {
     );
 }
 
+/// Service `web` in x without a selector: one TCP port 80, named `http` unless `name` is `None`.
+fn selectorless(name: Option<&str>) -> Value {
+    let mut port = json!({"port": 80, "protocol": "TCP"});
+    if let Some(name) = name {
+        port["name"] = json!(name);
+    }
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "x"},
+        "spec": {"clusterIP": "10.96.0.40", "ports": [port]}})
+}
+
+/// A hand-written EndpointSlice `name` in `ns`, labelled for Service `label` (none: unlabelled).
+fn slice(ns: &str, name: &str, label: Option<&str>, address_type: &str, ports: Value, endpoints: Value) -> Value {
+    let labels = label.map_or_else(|| json!({}), |l| json!({"kubernetes.io/service-name": l}));
+    json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": address_type,
+        "metadata": {"name": name, "namespace": ns, "labels": labels}, "ports": ports, "endpoints": endpoints})
+}
+
+/// `x/web-manual`, labelled for `web`, with port `http` TCP 81 and one endpoint per address.
+fn manual_slice(addresses: &[&str]) -> Value {
+    let endpoints: Vec<Value> = addresses.iter().map(|a| json!({"addresses": [a]})).collect();
+    slice(
+        "x",
+        "web-manual",
+        Some("web"),
+        "IPv4",
+        json!([{"name": "http", "port": 81, "protocol": "TCP"}]),
+        json!(endpoints),
+    )
+}
+
+fn failing(trace: &graders::analyzer::Trace) -> &graders::analyzer::Hop {
+    trace.hops.iter().find(|h| !h.ok).expect("a failing hop")
+}
+
+/// A Service without a selector leads where its hand-written EndpointSlice says, on the slice
+/// port's number, and the ingress policies of the pod behind the address apply there.
+#[test]
+fn selectorless_service_reaches_the_pod_its_endpointslice_lists() {
+    let trace = |extra: Vec<Value>| {
+        let mut objects = vec![selectorless(Some("http")), manual_slice(&["10.0.0.1"])];
+        objects.extend(extra);
+        trace_service(objects, "y/a", "x", "web", 80, false)
+    };
+    let open = trace(vec![]);
+    assert!(open.allowed, "{open:?}");
+    assert_eq!(
+        open.hops[0].reason,
+        "no selector; 1 ready endpoint(s) in EndpointSlice x/web-manual (1 pod(s), 0 other address(es)); port 80 -> port 81"
+    );
+    assert_eq!(open.hops[2].reason, "no policy isolates x/a for ingress");
+    // A second slice listing the same address and port adds no endpoint.
+    let mut copy = manual_slice(&["10.0.0.1"]);
+    copy["metadata"]["name"] = json!("web-copy");
+    let twice = trace(vec![copy]);
+    assert!(
+        twice.hops[0]
+            .reason
+            .starts_with("no selector; 1 ready endpoint(s) in EndpointSlices x/web-manual, x/web-copy ("),
+        "{twice:?}"
+    );
+
+    let denied = trace(vec![deny_all_ingress("x")]);
+    assert!(!denied.allowed, "{denied:?}");
+    assert_eq!(failing(&denied).name, "ingress", "{denied:?}");
+    assert!(
+        failing(&denied).reason.starts_with("x/a is isolated for ingress"),
+        "{denied:?}"
+    );
+
+    // The policy sees the slice port (81), not the Service port (80).
+    let on_slice_port = trace(vec![
+        deny_all_ingress("x"),
+        ingress_to_a("x", json!([{"ports": [{"port": 81}]}])),
+    ]);
+    assert!(on_slice_port.allowed, "{on_slice_port:?}");
+    let on_service_port = trace(vec![
+        deny_all_ingress("x"),
+        ingress_to_a("x", json!([{"ports": [{"port": 80}]}])),
+    ]);
+    assert!(!on_service_port.allowed, "{on_service_port:?}");
+}
+
+/// kube-proxy pairs a Service port with the slice port of the same name and protocol; the
+/// number plays no part.
+#[test]
+fn selectorless_service_needs_a_slice_port_of_the_same_name_and_protocol() {
+    let with_ports = |service_port: Option<&str>, ports: Value| {
+        let endpoints = json!([{"addresses": ["10.0.0.1"]}]);
+        trace_service(
+            vec![
+                selectorless(service_port),
+                slice("x", "web-manual", Some("web"), "IPv4", ports, endpoints),
+            ],
+            "y/a",
+            "x",
+            "web",
+            80,
+            false,
+        )
+    };
+    let misnamed = with_ports(Some("http"), json!([{"name": "web", "port": 80, "protocol": "TCP"}]));
+    assert!(!misnamed.allowed, "{misnamed:?}");
+    assert_eq!(
+        misnamed.cause(),
+        Some(
+            "Service x/web port 80 is named `http`, but no IPv4 EndpointSlice labelled for it has a TCP port named `http`: it has no endpoints on that port"
+        )
+    );
+    assert_eq!(
+        failing(&misnamed).details,
+        ["EndpointSlice x/web-manual has ports `web` TCP 80"]
+    );
+    assert_eq!(
+        failing(&misnamed).hints,
+        [
+            "kube-proxy matches an EndpointSlice's port to a Service port by name and protocol, never by number: name the slice port `http`"
+        ]
+    );
+
+    let unnamed_slice = with_ports(Some("http"), json!([{"port": 80}]));
+    assert!(
+        failing(&unnamed_slice).details == ["EndpointSlice x/web-manual has ports unnamed TCP 80"],
+        "{unnamed_slice:?}"
+    );
+    let unnamed_service = with_ports(None, json!([{"name": "http", "port": 80}]));
+    assert_eq!(
+        unnamed_service.cause(),
+        Some(
+            "Service x/web port 80 is unnamed, but no IPv4 EndpointSlice labelled for it has an unnamed TCP port: it has no endpoints on that port"
+        )
+    );
+    let udp = with_ports(Some("http"), json!([{"name": "http", "port": 80, "protocol": "UDP"}]));
+    assert!(
+        udp.cause().is_some_and(|c| c.contains("has a TCP port named `http`")),
+        "{udp:?}"
+    );
+    let no_ports = with_ports(Some("http"), json!([]));
+    assert_eq!(failing(&no_ports).details, ["EndpointSlice x/web-manual has no ports"]);
+
+    // Both unnamed (unset is the empty name) and unset protocol is TCP: they pair.
+    let both_unnamed = with_ports(None, json!([{"port": 81}]));
+    assert!(both_unnamed.allowed, "{both_unnamed:?}");
+    assert!(
+        both_unnamed.hops[0].reason.ends_with("port 80 -> port 81"),
+        "{both_unnamed:?}"
+    );
+}
+
+/// kube-proxy finds a Service's slices by the `kubernetes.io/service-name` label in the
+/// Service's namespace only; look-alikes are pointed out.
+#[test]
+fn selectorless_service_uses_only_slices_labelled_for_it_in_its_namespace() {
+    const CAUSE: &str = "Service x/web has no selector and no EndpointSlice labelled kubernetes.io/service-name=web: it has no endpoints";
+    let ports = || json!([{"name": "http", "port": 81}]);
+    let endpoints = || json!([{"addresses": ["10.0.0.1"]}]);
+    let with = |slices: Vec<Value>| {
+        let mut objects = vec![selectorless(Some("http"))];
+        objects.extend(slices);
+        trace_service(objects, "y/a", "x", "web", 80, false)
+    };
+
+    let none = with(vec![]);
+    assert_eq!(none.cause(), Some(CAUSE));
+    assert!(failing(&none).hints.is_empty(), "{none:?}");
+
+    let typo = with(vec![slice(
+        "x",
+        "web-manual",
+        Some("webb"),
+        "IPv4",
+        ports(),
+        endpoints(),
+    )]);
+    assert!(!typo.allowed);
+    assert_eq!(typo.cause(), Some(CAUSE));
+    assert_eq!(
+        failing(&typo).hints,
+        [
+            "EndpointSlice x/web-manual looks meant for it but is labelled kubernetes.io/service-name=webb: kube-proxy finds a Service's EndpointSlices by that label, not by their name"
+        ]
+    );
+
+    let unlabelled = with(vec![slice("x", "web-manual", None, "IPv4", ports(), endpoints())]);
+    assert_eq!(unlabelled.cause(), Some(CAUSE));
+    assert!(
+        failing(&unlabelled).hints[0]
+            .contains("x/web-manual looks meant for it but has no kubernetes.io/service-name label"),
+        "{unlabelled:?}"
+    );
+
+    let elsewhere = with(vec![slice(
+        "y",
+        "web-manual",
+        Some("web"),
+        "IPv4",
+        ports(),
+        endpoints(),
+    )]);
+    assert_eq!(elsewhere.cause(), Some(CAUSE));
+    assert_eq!(
+        failing(&elsewhere).hints,
+        [
+            "EndpointSlice y/web-manual is labelled kubernetes.io/service-name=web but lives in namespace y: a Service uses only the EndpointSlices of its own namespace"
+        ]
+    );
+
+    // The slice of another Service whose name merely starts the same is no look-alike.
+    let webhook = with(vec![
+        service("x", "webhook", json!({"pod": "b"}), 443, json!(81), "10.96.0.41"),
+        slice("x", "webhook-7x2q", Some("webhook"), "IPv4", ports(), endpoints()),
+    ]);
+    assert!(failing(&webhook).hints.is_empty(), "{webhook:?}");
+}
+
+/// Only IPv4 slices count on this IPv4 cluster: kube-proxy ignores FQDN slices.
+#[test]
+fn selectorless_service_ignores_fqdn_and_ipv6_slices() {
+    let ports = || json!([{"name": "http", "port": 81}]);
+    let with = |slices: Vec<Value>| {
+        let mut objects = vec![selectorless(Some("http"))];
+        objects.extend(slices);
+        trace_service(objects, "y/a", "x", "web", 80, false)
+    };
+    let fqdn = with(vec![slice(
+        "x",
+        "web-manual",
+        Some("web"),
+        "FQDN",
+        ports(),
+        json!([{"addresses": ["db.example.com"]}]),
+    )]);
+    assert!(!fqdn.allowed);
+    assert_eq!(
+        fqdn.cause(),
+        Some(
+            "Service x/web has no selector and none of its EndpointSlices is of addressType IPv4, the only type kube-proxy uses on this IPv4 cluster: it has no endpoints"
+        )
+    );
+    assert_eq!(
+        failing(&fqdn).details,
+        ["EndpointSlice x/web-manual has addressType FQDN"]
+    );
+    assert!(
+        failing(&fqdn).hints[0].starts_with("kube-proxy ignores FQDN EndpointSlices"),
+        "{fqdn:?}"
+    );
+
+    let ipv6 = with(vec![slice(
+        "x",
+        "web-v6",
+        Some("web"),
+        "IPv6",
+        ports(),
+        json!([{"addresses": ["fd00::5"]}]),
+    )]);
+    assert!(
+        ipv6.cause()
+            .is_some_and(|c| c.contains("none of its EndpointSlices is of addressType IPv4")),
+        "{ipv6:?}"
+    );
+
+    // Beside an IPv4 slice, the FQDN one is simply left out.
+    let mixed = with(vec![
+        slice(
+            "x",
+            "web-fqdn",
+            Some("web"),
+            "FQDN",
+            ports(),
+            json!([{"addresses": ["db.example.com"]}]),
+        ),
+        manual_slice(&["10.0.0.1"]),
+    ]);
+    assert!(mixed.allowed, "{mixed:?}");
+    assert!(
+        mixed.hops[0].reason.contains("in EndpointSlice x/web-manual ("),
+        "{mixed:?}"
+    );
+}
+
+/// The slice's `conditions.ready` decides (unset is ready), not the pod's readiness.
+#[test]
+fn selectorless_service_uses_endpoints_the_slice_calls_ready() {
+    let with = |extra: Vec<Value>, endpoints: Value| {
+        let ports = json!([{"name": "http", "port": 81}]);
+        let mut objects = vec![
+            selectorless(Some("http")),
+            slice("x", "web-manual", Some("web"), "IPv4", ports, endpoints),
+        ];
+        objects.extend(extra);
+        trace_service(objects, "y/a", "x", "web", 80, false)
+    };
+    let not_ready = with(
+        vec![],
+        json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": false}}]),
+    );
+    assert!(!not_ready.allowed);
+    assert_eq!(
+        not_ready.cause(),
+        Some(
+            "none of the 1 endpoint(s) in EndpointSlice x/web-manual for Service x/web port 80 is ready: it has no ready endpoints (connections are refused)"
+        )
+    );
+    assert_eq!(failing(&not_ready).details, ["10.0.0.1 has conditions.ready: false"]);
+    assert!(
+        failing(&not_ready).hints[0].contains("nothing updates a hand-written EndpointSlice"),
+        "{not_ready:?}"
+    );
+
+    let empty = with(vec![], json!([]));
+    assert_eq!(
+        empty.cause(),
+        Some(
+            "there is no endpoint in EndpointSlice x/web-manual for Service x/web port 80: it has no endpoints (connections are refused)"
+        )
+    );
+
+    // One not ready, one ready: traffic goes to the ready one only.
+    let one_ready = with(
+        vec![deny_all_ingress("x")],
+        json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": false}}, {"addresses": ["10.0.0.2"], "conditions": {"ready": true}}]),
+    );
+    assert!(
+        one_ready.hops[0].reason.contains("1 ready endpoint(s)"),
+        "{one_ready:?}"
+    );
+    assert!(
+        failing(&one_ready).reason.starts_with("x/b is isolated for ingress"),
+        "{one_ready:?}"
+    );
+
+    // A pod that is not Ready behind an endpoint the slice calls ready: the slice wins.
+    let mut unready = pod("x", "d", "10.0.0.9");
+    unready["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+    let slice_wins = with(vec![unready], json!([{"addresses": ["10.0.0.9"]}]));
+    assert!(slice_wins.allowed, "{slice_wins:?}");
+    assert_eq!(slice_wins.hops[2].reason, "no policy isolates x/d for ingress");
+}
+
+/// An address no pod has is not a pod: no ingress policy selects it, and at the source only
+/// `ipBlock` egress peers can let traffic out to it.
+#[test]
+fn selectorless_service_endpoint_outside_the_pods_matches_ip_blocks_only() {
+    let with = |policies: Vec<Value>| {
+        let mut objects = vec![selectorless(Some("http")), manual_slice(&["192.0.2.10"])];
+        objects.extend(policies);
+        trace_service(objects, "y/a", "x", "web", 80, false)
+    };
+    let open = with(vec![deny_all_ingress("x")]);
+    assert!(open.allowed, "{open:?}");
+    assert_eq!(
+        open.hops[0].reason,
+        "no selector; 1 ready endpoint(s) in EndpointSlice x/web-manual (0 pod(s), 1 other address(es)); port 80 -> port 81"
+    );
+    assert_eq!(
+        open.hops[2].reason,
+        "no policy isolates 192.0.2.10 (not a pod) for ingress"
+    );
+
+    let deny_egress = policy(
+        "y",
+        "deny-egress",
+        json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+    );
+    let blocked = with(vec![deny_egress.clone()]);
+    assert!(!blocked.allowed, "{blocked:?}");
+    assert_eq!(failing(&blocked).name, "egress");
+    assert_eq!(
+        failing(&blocked).reason,
+        "y/a is isolated for egress and no rule allows to 192.0.2.10 (not a pod) TCP 81"
+    );
+
+    let egress = |to: Value| {
+        policy(
+            "y",
+            "allow-out",
+            json!({"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": to}]}),
+        )
+    };
+    let by_block = with(vec![
+        deny_egress.clone(),
+        egress(json!([{"ipBlock": {"cidr": "192.0.2.0/24"}}])),
+    ]);
+    assert!(by_block.allowed, "{by_block:?}");
+    let excepted = with(vec![
+        deny_egress.clone(),
+        egress(json!([{"ipBlock": {"cidr": "192.0.2.0/24", "except": ["192.0.2.10/32"]}}])),
+    ]);
+    assert!(!excepted.allowed, "{excepted:?}");
+    let every_pod = with(vec![deny_egress, egress(json!([{"namespaceSelector": {}}]))]);
+    assert!(!every_pod.allowed, "{every_pod:?}");
+    assert!(
+        failing(&every_pod).details.iter().any(|d| d.contains("not a pod")),
+        "{every_pod:?}"
+    );
+}
+
 fn coredns(ready: bool, corefile: &str) -> Vec<Value> {
     let mut dns = pod("kube-system", "coredns-1", "10.0.9.2");
     dns["metadata"]["labels"] = json!({"k8s-app": "kube-dns"});

@@ -1,6 +1,7 @@
 //! The reachability analyzer: can A reach B on port P, and why not — hop by hop (DNS, Service,
 //! egress policy at the source, ingress policy at the destination, evaluated on the backend
-//! pod IP and targetPort after the Service's DNAT).
+//! pod IP and targetPort after the Service's DNAT). A Service without a selector leads to the
+//! endpoints of the EndpointSlices labelled for it, as kube-proxy reads them (`slices.rs`).
 //!
 //! A pure function over a [`ClusterState`]; it explains, it does not probe. Objects missing from
 //! a snapshot (CoreDNS, namespaces) are assumed to work and the trace says so.
@@ -10,6 +11,7 @@ pub mod exclusive;
 pub mod external_name;
 pub mod matrix;
 pub mod policy;
+mod slices;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -212,11 +214,7 @@ impl<'a> Analyzer<'a> {
             name: format!("{namespace}/{}", pod.metadata.name.as_deref().unwrap_or("")),
             namespace,
             labels: pod_labels(pod),
-            ip: pod
-                .status
-                .as_ref()
-                .and_then(|s| s.pod_ip.as_deref())
-                .and_then(|ip| ip.parse::<IpAddr>().ok()),
+            ip: pod_ip(pod),
             ports,
             pod: true,
         }
@@ -680,7 +678,8 @@ impl<'a> Analyzer<'a> {
             .map(String::as_str)
     }
 
-    /// The Service hop and its backends (Ready pods with the resolved targetPort).
+    /// The Service hop and its backends (Ready pods with the resolved targetPort; for a Service
+    /// without a selector, the ready endpoints of its EndpointSlices: see `slices.rs`).
     fn service_backends(&self, namespace: &str, name: &str, port: &PortRef, protocol: &str) -> Result<Backends, Hop> {
         let fail = |reason: String| Hop::new("service", false, reason);
         let service = self
@@ -694,16 +693,14 @@ impl<'a> Analyzer<'a> {
         }
         let service_port = service_port(service, port, Some(protocol))
             .ok_or_else(|| fail(format!("Service {namespace}/{name} has no {protocol} port {port}")))?;
-        let selector = service
+        let Some(selector) = service
             .spec
             .as_ref()
             .and_then(|s| s.selector.as_ref())
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                fail(format!(
-                    "Service {namespace}/{name} has no selector: its endpoints are managed by hand"
-                ))
-            })?;
+        else {
+            return self.slice_backends(namespace, name, service_port, protocol);
+        };
         let selected: Vec<&Pod> = self
             .state
             .pods_in(namespace)
@@ -818,6 +815,14 @@ fn backends_on(pods: &[&Pod], target: &IntOrString, protocol: &str) -> Vec<(Endp
             Some((endpoint, number))
         })
         .collect()
+}
+
+/// A pod's IP, as its status reports it.
+fn pod_ip(pod: &Pod) -> Option<IpAddr> {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.pod_ip.as_deref())
+        .and_then(|ip| ip.parse().ok())
 }
 
 fn resolve_port(endpoint: &Endpoint, port: &PortRef, protocol: &str) -> Option<u16> {
