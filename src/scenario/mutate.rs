@@ -388,7 +388,14 @@ fn port_mutants(policy: &Value, rule: &Value, at: &str) -> Vec<Mutant> {
 /// Nudge each leaf the solution set (every leaf of an object it added) to a nearby wrong value.
 fn field_mutants(object: &Value, before: Option<&Value>) -> Vec<Mutant> {
     let mut leaves = Vec::new();
-    for section in ["spec", "data"] {
+    // An EndpointSlice keeps its fields at the top: its ports are what a hand-written one gets
+    // wrong (the endpoints come from the pods, the address type is not a nearby value away).
+    let sections: &[&str] = if object["kind"] == "EndpointSlice" {
+        &["ports"]
+    } else {
+        &["spec", "data"]
+    };
+    for section in sections {
         collect_changed(
             &object[section],
             before.map(|b| &b[section]),

@@ -518,7 +518,11 @@ mod tests {
         };
         assert_eq!(ips(filled), db_ips, "the db pods' IPs, not the web pods'");
         assert!(
-            filled.metadata.annotations.as_ref().is_none_or(std::collections::BTreeMap::is_empty),
+            filled
+                .metadata
+                .annotations
+                .as_ref()
+                .is_none_or(std::collections::BTreeMap::is_empty),
             "the marker is gone"
         );
         assert!(ips(written).is_empty(), "a slice applied as written stays as written");

@@ -422,7 +422,9 @@ mod tests {
             json!([{"addresses": ["10.244.0.10"], "conditions": {"ready": true}},
                    {"addresses": ["10.244.0.9"], "conditions": {"ready": true}}])
         );
-        let slice = step(json!({"applySlice": {"file": "m/s.yaml", "pods": {"namespace": "shop", "selector": {"matchLabels": {"a": "b"}}}}}));
+        let slice = step(
+            json!({"applySlice": {"file": "m/s.yaml", "pods": {"namespace": "shop", "selector": {"matchLabels": {"a": "b"}}}}}),
+        );
         assert_eq!(slice.manifest(), Some("m/s.yaml"));
         assert_eq!(slice.name(), "applySlice");
         assert!(!slice.is_cluster_wide());
