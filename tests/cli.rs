@@ -598,12 +598,15 @@ fn solutions_are_commands_to_paste_with_every_manifest_inlined() {
         let text = run("text");
         let mut applied = 0;
         for step in &rendered.solution {
-            if let kubedrill::scenario::step::Step::Apply(path) = step {
+            if let Some(path) = step.manifest() {
+                // (An `applySlice` here-document is unquoted, to fill in the pods' IPs: its
+                // text reaches kubectl unchanged, `\`, `$` and `` ` `` escaped.)
                 let file = rendered.files.get(path).expect("rendered file");
-                assert!(
-                    text.contains(file.text.trim_end()),
-                    "{id}: `{path}` is not inlined:\n{text}"
-                );
+                let mut inlined = file.text.trim_end().to_owned();
+                if matches!(step, kubedrill::scenario::step::Step::ApplySlice(_)) {
+                    inlined = inlined.replace('\\', "\\\\").replace('$', "\\$").replace('`', "\\`");
+                }
+                assert!(text.contains(&inlined), "{id}: `{path}` is not inlined:\n{text}");
                 applied += 1;
             }
         }
@@ -614,11 +617,17 @@ fn solutions_are_commands_to_paste_with_every_manifest_inlined() {
             !text.contains("apply:") && !text.contains("patch:"),
             "{id}: step syntax:\n{text}"
         );
+        let slices = rendered
+            .solution
+            .iter()
+            .filter(|s| matches!(s, kubedrill::scenario::step::Step::ApplySlice(_)))
+            .count();
         assert_eq!(
             text.matches("kubectl apply -f").count(),
-            text.matches("kubectl apply -f - <<'EOF").count(),
+            text.matches("kubectl apply -f - <<'EOF").count() + text.matches("kubectl apply -f - <<EOF").count(),
             "{id}: every apply reads its manifest from the here-document"
         );
+        assert_eq!(text.matches("kubectl apply -f - <<EOF").count(), slices, "{id}");
         assert_eq!(text.matches("kubectl apply -f -").count(), applied, "{id}");
         let json: serde_json::Value = serde_json::from_str(&run("json")).expect("json");
         let shells: Vec<&str> = json["steps"]

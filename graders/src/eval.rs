@@ -222,6 +222,18 @@ fn evaluate_rollout(params: &rollout::Params, observation: &Observation) -> Verd
         target.namespace.as_deref().unwrap_or("default"),
         target.name
     );
+    let unready = if ready && generation_seen {
+        unready_pod(target, &object, &observation.state)
+    } else {
+        None
+    };
+    if let Some(pod) = unready {
+        return Verdict::fail(
+            Reason::NotRolledOut,
+            format!("{target} is not fully rolled out: its status says {detail}, but pod {pod}."),
+            Evidence::new(command, format!("{detail}; pod {pod}")),
+        );
+    }
     if ready && generation_seen {
         Verdict::Pass {
             evidence: Evidence::new(command, detail),
@@ -233,6 +245,51 @@ fn evaluate_rollout(params: &rollout::Params, observation: &Observation) -> Verd
             Evidence::new(command, detail),
         )
     }
+}
+
+/// A pod of the workload `object` (owned by it, or by one of its ReplicaSets) that is neither
+/// Ready nor terminating, described with its waiting containers: the workload's status lags its
+/// pods, and a crash-looping container without a readiness probe is counted Ready for the
+/// moment it runs. `None` when every observed pod is Ready (or none was observed).
+fn unready_pod(target: &ObjectRef, object: &Value, state: &crate::state::ClusterState) -> Option<String> {
+    let uid = value_at(object, "metadata.uid")?.as_str()?;
+    let namespace = target.namespace.as_deref()?;
+    let owned_by = |meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, owner: &str| {
+        meta.owner_references.iter().flatten().any(|r| r.uid == owner)
+    };
+    let mut owners = vec![uid];
+    if target.kind == ObjectKind::Deployment {
+        owners.extend(
+            state
+                .replica_sets
+                .iter()
+                .filter(|rs| rs.metadata.namespace.as_deref() == Some(namespace) && owned_by(&rs.metadata, uid))
+                .filter_map(|rs| rs.metadata.uid.as_deref()),
+        );
+    }
+    let pod = state
+        .pods_in(namespace)
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| owners.iter().any(|o| owned_by(&p.metadata, o)))
+        .find(|p| !pod_is_ready(p))?;
+    let waiting: Vec<String> = pod
+        .status
+        .iter()
+        .flat_map(|s| s.container_statuses.iter().flatten())
+        .filter_map(|c| {
+            let reason = c.state.as_ref()?.waiting.as_ref()?.reason.clone()?;
+            Some(format!(
+                "container {} {reason} after {} restart(s)",
+                c.name, c.restart_count
+            ))
+        })
+        .collect();
+    let name = pod.metadata.name.as_deref().unwrap_or("?");
+    Some(if waiting.is_empty() {
+        format!("{name} is not Ready")
+    } else {
+        format!("{name} is not Ready ({})", waiting.join(", "))
+    })
 }
 
 fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> Verdict {

@@ -57,7 +57,16 @@ impl Needs {
         match &check.spec {
             CheckSpec::Assert(p) => object(&p.target),
             CheckSpec::Absent(p) => object(&p.target),
-            CheckSpec::Rollout(p) => object(&p.target),
+            CheckSpec::Rollout(p) => {
+                // Its pods too (and a Deployment's ReplicaSets, which own them): a controller's
+                // status can count a crash-looping pod Ready for a moment after it crashed.
+                let namespace = p.target.namespace.as_deref();
+                list(p.target.kind, namespace);
+                list(ObjectKind::Pod, namespace);
+                if p.target.kind == ObjectKind::Deployment {
+                    list(ObjectKind::ReplicaSet, namespace);
+                }
+            }
             CheckSpec::Unchanged(p) => {
                 object(&p.target);
                 self.baseline = true;
@@ -267,12 +276,15 @@ mod tests {
         assert_eq!(
             lists,
             [
+                (ObjectKind::Pod, Some("kube-system")),
                 (ObjectKind::Pod, Some("shop")),
                 (ObjectKind::Service, Some("shop")),
                 (ObjectKind::Deployment, Some("kube-system")),
+                (ObjectKind::ReplicaSet, Some("kube-system")),
                 (ObjectKind::EndpointSlice, Some("shop")),
                 (ObjectKind::NetworkPolicy, Some("shop")),
-            ]
+            ],
+            "a rollout reads its workload's pods (and a Deployment's ReplicaSets) too"
         );
         assert_eq!(needs.probes.into_iter().collect::<Vec<_>>(), ["c"]);
         assert!(needs.baseline);

@@ -262,6 +262,62 @@ fn rollout_requires_every_replica_updated_ready_and_the_generation_observed() {
     assert_eq!(reason(&check.evaluate("c", &observe(&[]))), Some(Reason::ObjectMissing));
 }
 
+/// A DaemonSet's status counts its pod Ready for a moment after the pod crashed; the pod says
+/// otherwise. A Deployment's pods are found through its ReplicaSets.
+#[test]
+fn rollout_is_not_done_while_a_pod_of_the_workload_is_not_ready() {
+    let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "kube-proxy", "namespace": "kube-system", "generation": 2, "uid": "ds-1"},
+        "spec": {"selector": {"matchLabels": {"k8s-app": "kube-proxy"}}, "template": {"spec": {"containers": [{"name": "c"}]}}},
+        "status": {"observedGeneration": 2, "desiredNumberScheduled": 1, "currentNumberScheduled": 1, "numberMisscheduled": 0, "updatedNumberScheduled": 1, "numberReady": 1}});
+    let pod = |name: &str, owner: &str, ready: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "kube-system", "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "x", "uid": owner}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}],
+                "containerStatuses": [{"name": "kube-proxy", "image": "i", "imageID": "", "ready": ready == "True", "restartCount": 4,
+                    "state": if ready == "True" { json!({"running": {}}) } else { json!({"waiting": {"reason": "CrashLoopBackOff"}}) }}]}})
+    };
+    let check = spec(
+        json!({"grader": "rollout", "with": {"target": {"kind": "DaemonSet", "name": "kube-proxy", "namespace": "kube-system"}}}),
+    );
+    let crashed = check.evaluate("c", &observe(&[ds.clone(), pod("kube-proxy-a", "ds-1", "False")]));
+    let Verdict::Fail { message, .. } = &crashed else {
+        panic!("{crashed:?}")
+    };
+    assert!(
+        message.contains("pod kube-proxy-a is not Ready (container kube-proxy CrashLoopBackOff after 4 restart(s))"),
+        "{message}"
+    );
+    assert!(
+        check
+            .evaluate("c", &observe(&[ds.clone(), pod("kube-proxy-a", "ds-1", "True")]))
+            .is_pass()
+    );
+    assert!(
+        check
+            .evaluate("c", &observe(&[ds.clone(), pod("other", "ds-2", "False")]))
+            .is_pass(),
+        "another owner's pod"
+    );
+    assert!(
+        check.evaluate("c", &observe(&[ds])).is_pass(),
+        "no pods observed: the status decides"
+    );
+    let mut deployment = deployment(2, 2, 2, 3, 3);
+    deployment["metadata"]["uid"] = json!("d-1");
+    let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web-1", "namespace": "shop", "uid": "rs-1",
+        "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "d-1"}]},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}}});
+    let mut web_pod = pod("web-1-x", "rs-1", "False");
+    web_pod["metadata"]["namespace"] = json!("shop");
+    let web = spec(
+        json!({"grader": "rollout", "with": {"target": {"kind": "Deployment", "name": "web", "namespace": "shop"}}}),
+    );
+    assert_eq!(
+        reason(&web.evaluate("c", &observe(&[deployment, rs, web_pod]))),
+        Some(Reason::NotRolledOut)
+    );
+}
+
 #[test]
 fn assert_compares_numbers_as_numbers_and_lists_by_content() {
     let ports = spec(
