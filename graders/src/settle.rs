@@ -15,11 +15,14 @@
 //! controller reacting to the learner's last edit, such as EndpointSlices following a
 //! Service's new selector, has shown its change by then).
 //!
-//! A pass is believed only when the next look, an interval later, shows it too: a
-//! crash-looping container without a readiness probe is Ready for the moment it runs, and a
-//! grade taken just after a restart (or one that polls until the first pass) catches that
-//! moment. Seen on a real node: kube-proxy started with a missing config file counted as
-//! rolled out on the look right after its pods were deleted.
+//! A pass is believed only when the next look, an interval later (the longest `interval` of the
+//! passing checks), shows it too and nothing observed changed in between: a crash-looping
+//! container without a readiness probe is Ready from the moment it starts until the kubelet
+//! reports its exit, and a grade taken just after a restart (or one that polls until the first
+//! pass) catches that moment. Seen on a real node under load: kube-proxy started with a missing
+//! config file counted as rolled out on the look right after its pods were deleted, and again
+//! 2 s later. Its crash changes the pod (Ready, restart count), so a pass whose confirming look
+//! saw anything move is confirmed again, until the checks' deadlines.
 //!
 //! Pure: the caller observes, sleeps and decides; this module never does I/O or keeps time.
 
@@ -68,7 +71,8 @@ pub fn wait_before_next(
 }
 
 /// The settling of one grade: [`wait_before_next`], and a pass of the state checks with a
-/// `timeout` is confirmed by one more look an interval later.
+/// `timeout` is confirmed by one more look [`confirm_after`] later that shows it too with
+/// nothing changed in between.
 #[derive(Clone, Debug, Default)]
 pub struct Settling {
     confirming: bool,
@@ -87,10 +91,27 @@ impl Settling {
             self.confirming = false;
             return Some(wait);
         }
-        let confirm = !self.confirming && all_pass(checks, observation, elapsed);
-        self.confirming |= confirm;
-        confirm.then_some(DEFAULT_INTERVAL)
+        if !all_pass(checks, observation, elapsed) {
+            return None;
+        }
+        let wait = confirm_after(checks);
+        if self.confirming && unchanged_for >= wait {
+            return None;
+        }
+        self.confirming = true;
+        Some(wait)
     }
+}
+
+/// How long after a pass the confirming look comes: the longest `interval` of the state checks
+/// with a `timeout`, at least [`DEFAULT_INTERVAL`].
+#[must_use]
+pub fn confirm_after(checks: &[Check]) -> Duration {
+    checks
+        .iter()
+        .filter(|check| settles(check) && check.timeout.is_some())
+        .filter_map(|check| check.interval.map(crate::Duration::as_std))
+        .fold(DEFAULT_INTERVAL, Duration::max)
 }
 
 /// Whether there is a state check with a `timeout` still ahead and every such check passes.
@@ -314,13 +335,23 @@ mod tests {
     fn a_pass_is_confirmed_by_one_more_look() {
         let checks = checks(json!([ready_check(Some("90s"), None)]));
         let mut settling = Settling::default();
-        let mut next =
-            |ready: bool| settling.next(&checks, &observation(ready), Duration::from_secs(4), Duration::ZERO);
-        assert_eq!(next(false), Some(DEFAULT_INTERVAL));
-        assert_eq!(next(true), Some(DEFAULT_INTERVAL), "confirm the first pass");
-        assert_eq!(next(false), Some(DEFAULT_INTERVAL), "it flickered");
-        assert_eq!(next(true), Some(DEFAULT_INTERVAL));
-        assert_eq!(next(true), None, "confirmed");
+        let mut next = |ready: bool, unchanged_for: Duration| {
+            settling.next(&checks, &observation(ready), Duration::from_secs(4), unchanged_for)
+        };
+        assert_eq!(next(false, Duration::ZERO), Some(DEFAULT_INTERVAL));
+        assert_eq!(
+            next(true, Duration::ZERO),
+            Some(DEFAULT_INTERVAL),
+            "confirm the first pass"
+        );
+        assert_eq!(next(false, Duration::ZERO), Some(DEFAULT_INTERVAL), "it flickered");
+        assert_eq!(next(true, Duration::ZERO), Some(DEFAULT_INTERVAL));
+        assert_eq!(
+            next(true, Duration::ZERO),
+            Some(DEFAULT_INTERVAL),
+            "still passing, but something changed since: a crash the kubelet just reported?"
+        );
+        assert_eq!(next(true, DEFAULT_INTERVAL), None, "confirmed: passing and unchanged");
         let mut first_look = Settling::default();
         assert_eq!(
             first_look.next(&checks, &observation(true), Duration::ZERO, Duration::ZERO),
@@ -336,6 +367,43 @@ mod tests {
             Settling::default().next(&untimed, &observation(true), Duration::ZERO, Duration::ZERO),
             None,
             "nothing to confirm without a timed state check"
+        );
+    }
+
+    #[test]
+    fn the_confirming_look_waits_the_longest_interval_of_the_timed_state_checks() {
+        let mut slow = ready_check(Some("90s"), Some("5s"));
+        slow["id"] = json!("slow");
+        let checks = checks(json!([
+            ready_check(Some("90s"), None),
+            slow,
+            ready_check(None, Some("9s"))
+        ]));
+        assert_eq!(
+            confirm_after(&checks),
+            Duration::from_secs(5),
+            "an untimed check does not count"
+        );
+        let mut settling = Settling::default();
+        let passing = observation(true);
+        assert_eq!(
+            settling.next(&checks, &passing, Duration::from_secs(3), Duration::from_secs(30)),
+            Some(Duration::from_secs(5)),
+            "a cluster unchanged before the pass is still confirmed once"
+        );
+        assert_eq!(
+            settling.next(&checks, &passing, Duration::from_secs(8), Duration::from_secs(4)),
+            Some(Duration::from_secs(5)),
+            "changed within the interval: look again"
+        );
+        assert_eq!(
+            settling.next(&checks, &passing, Duration::from_secs(13), Duration::from_secs(5)),
+            None
+        );
+        assert_eq!(
+            settling.next(&checks, &passing, Duration::from_secs(95), Duration::ZERO),
+            None,
+            "past every deadline the last look is judged"
         );
     }
 
