@@ -193,15 +193,26 @@ impl Needs {
     }
 }
 
-/// What an observed `state` adds to `lists`: a flow by name may follow an `ExternalName`
-/// Service's CNAME into a namespace nothing listed, and the analyzer then needs the target's
-/// pods, Services, EndpointSlices and NetworkPolicies there.
+/// What an observed `state` adds to `lists`:
+/// - a flow by name may follow an `ExternalName` Service's CNAME into a namespace nothing
+///   listed, and the analyzer then needs the target's pods, Services, EndpointSlices and
+///   NetworkPolicies there;
+/// - a Service without a selector leads to the addresses its EndpointSlices list, which may be
+///   pods in any namespace: when one is no observed pod's IP, every pod and NetworkPolicy is
+///   listed, so such a pod gets its policies (an address still unmatched then is not a pod).
 #[must_use]
 pub fn follow_ups(state: &crate::state::ClusterState, lists: &BTreeSet<ListRequest>) -> BTreeSet<ListRequest> {
     let listed = |kind: ObjectKind, namespace: &str| {
         lists.contains(&(kind, None)) || lists.contains(&(kind, Some(namespace.to_owned())))
     };
     let mut extra = BTreeSet::new();
+    if unmatched_slice_address(state) {
+        for kind in [ObjectKind::Pod, ObjectKind::NetworkPolicy] {
+            if !lists.contains(&(kind, None)) {
+                extra.insert((kind, None));
+            }
+        }
+    }
     for service in &state.services {
         let Some((namespace, _)) = crate::analyzer::external_name::external_name(service)
             .and_then(crate::analyzer::external_name::cluster_target)
@@ -220,6 +231,35 @@ pub fn follow_ups(state: &crate::state::ClusterState, lists: &BTreeSet<ListReque
         }
     }
     extra
+}
+
+/// Whether an EndpointSlice of a Service without a selector lists an address (the first of an
+/// endpoint, the one kube-proxy uses) that is no observed pod's IP.
+fn unmatched_slice_address(state: &crate::state::ClusterState) -> bool {
+    let pod_ips: BTreeSet<&str> = state
+        .pods
+        .iter()
+        .filter_map(|pod| pod.status.as_ref()?.pod_ip.as_deref())
+        .collect();
+    state
+        .services
+        .iter()
+        .filter(|service| {
+            service.spec.as_ref().is_some_and(|spec| {
+                spec.selector.as_ref().is_none_or(std::collections::BTreeMap::is_empty)
+                    && spec.type_.as_deref() != Some("ExternalName")
+            })
+        })
+        .filter_map(|service| {
+            Some((
+                service.metadata.namespace.as_deref()?,
+                service.metadata.name.as_deref()?,
+            ))
+        })
+        .flat_map(|(namespace, name)| state.slices_for(namespace, name))
+        .flat_map(|slice| slice.endpoints.iter().flatten())
+        .filter_map(|endpoint| endpoint.addresses.first())
+        .any(|address| !pod_ips.contains(address.as_str()))
 }
 
 #[cfg(test)]
@@ -378,5 +418,48 @@ mod tests {
         let mut all = lists;
         all.extend(extra);
         assert!(super::follow_ups(&state, &all).is_empty(), "nothing twice");
+    }
+
+    fn selectorless(addresses: &[&str]) -> Vec<serde_json::Value> {
+        let endpoints: Vec<serde_json::Value> = addresses.iter().map(|a| json!({"addresses": [a]})).collect();
+        vec![
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "reports"},
+                "spec": {"ports": [{"name": "pg", "port": 5432}]}}),
+            json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": "db-1", "namespace": "reports", "labels": {"kubernetes.io/service-name": "db"}},
+                "addressType": "IPv4", "endpoints": endpoints, "ports": [{"name": "pg", "port": 5432}]}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client", "namespace": "reports"},
+                "status": {"podIP": "10.244.0.7"}}),
+        ]
+    }
+
+    #[test]
+    fn a_selectorless_slice_address_that_is_no_observed_pod_lists_every_pod_and_policy() {
+        let lists = std::collections::BTreeSet::from([
+            (ObjectKind::Pod, Some("reports".to_owned())),
+            (ObjectKind::NetworkPolicy, Some("reports".to_owned())),
+        ]);
+        let known = crate::state::ClusterState::from_objects(selectorless(&["10.244.0.7"])).expect("state");
+        assert!(
+            super::follow_ups(&known, &lists).is_empty(),
+            "every address is a listed pod"
+        );
+        let elsewhere =
+            crate::state::ClusterState::from_objects(selectorless(&["10.244.0.7", "10.244.0.9"])).expect("state");
+        let extra = super::follow_ups(&elsewhere, &lists);
+        assert_eq!(
+            extra,
+            std::collections::BTreeSet::from([(ObjectKind::Pod, None), (ObjectKind::NetworkPolicy, None)])
+        );
+        let mut all = lists;
+        all.extend(extra);
+        assert!(super::follow_ups(&elsewhere, &all).is_empty(), "nothing twice");
+        let mut with_selector = selectorless(&["10.244.0.9"]);
+        with_selector[0]["spec"]["selector"] = json!({"app": "db"});
+        let selected = crate::state::ClusterState::from_objects(with_selector).expect("state");
+        assert!(
+            super::follow_ups(&selected, &std::collections::BTreeSet::new()).is_empty(),
+            "a Service with a selector is read from its pods"
+        );
     }
 }

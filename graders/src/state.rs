@@ -162,21 +162,33 @@ impl ClusterState {
         self.len() == 0
     }
 
-    /// Move every object of `other` into this state.
+    /// Move every object of `other` into this state; an object this state already holds (same
+    /// kind, namespace and name: a cluster-wide list after a namespaced one) is kept once.
     pub fn merge(&mut self, other: Self) {
-        self.namespaces.extend(other.namespaces);
-        self.nodes.extend(other.nodes);
-        self.pods.extend(other.pods);
-        self.deployments.extend(other.deployments);
-        self.daemon_sets.extend(other.daemon_sets);
-        self.stateful_sets.extend(other.stateful_sets);
-        self.replica_sets.extend(other.replica_sets);
-        self.services.extend(other.services);
-        self.endpoint_slices.extend(other.endpoint_slices);
-        self.network_policies.extend(other.network_policies);
-        self.config_maps.extend(other.config_maps);
-        self.ingresses.extend(other.ingresses);
-        self.events.extend(other.events);
+        fn add<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(into: &mut Vec<T>, from: Vec<T>) {
+            for item in from {
+                let (namespace, name) = (&item.metadata().namespace, &item.metadata().name);
+                if !into
+                    .iter()
+                    .any(|o| &o.metadata().namespace == namespace && &o.metadata().name == name)
+                {
+                    into.push(item);
+                }
+            }
+        }
+        add(&mut self.namespaces, other.namespaces);
+        add(&mut self.nodes, other.nodes);
+        add(&mut self.pods, other.pods);
+        add(&mut self.deployments, other.deployments);
+        add(&mut self.daemon_sets, other.daemon_sets);
+        add(&mut self.stateful_sets, other.stateful_sets);
+        add(&mut self.replica_sets, other.replica_sets);
+        add(&mut self.services, other.services);
+        add(&mut self.endpoint_slices, other.endpoint_slices);
+        add(&mut self.network_policies, other.network_policies);
+        add(&mut self.config_maps, other.config_maps);
+        add(&mut self.ingresses, other.ingresses);
+        add(&mut self.events, other.events);
         for (kind, count) in other.ignored {
             *self.ignored.entry(kind).or_default() += count;
         }
@@ -433,6 +445,29 @@ mod tests {
         assert!(state.service("other", "web").is_none());
         let json = state.get_json(ObjectKind::Pod, Some("shop"), "web-1").expect("found");
         assert_eq!(json["metadata"]["labels"]["app"], "web");
+    }
+
+    #[test]
+    fn merging_a_cluster_wide_list_keeps_each_object_once() {
+        let pod = |namespace: &str, name: &str| json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace}});
+        let mut state = ClusterState::from_objects([pod("shop", "web-1")]).expect("state");
+        state.merge(
+            ClusterState::from_objects([pod("shop", "web-1"), pod("legacy", "web-1"), pod("legacy", "db-1")])
+                .expect("state"),
+        );
+        let names: Vec<(Option<&str>, Option<&str>)> = state
+            .pods
+            .iter()
+            .map(|p| (p.metadata.namespace.as_deref(), p.metadata.name.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (Some("shop"), Some("web-1")),
+                (Some("legacy"), Some("web-1")),
+                (Some("legacy"), Some("db-1"))
+            ]
+        );
     }
 
     #[test]

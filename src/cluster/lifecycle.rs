@@ -412,7 +412,8 @@ impl Live {
         };
         let mut lists = needs.lists;
         let mut first = self.observe(&lists).await?;
-        // An ExternalName's CNAME may lead into a namespace no check named.
+        // An ExternalName's CNAME may lead into a namespace no check named, and a selectorless
+        // Service's slices to pods in any namespace (graders::needs::follow_ups).
         let extra = graders::needs::follow_ups(&first, &lists);
         if !extra.is_empty() {
             first.merge(self.observe(&extra).await?);
