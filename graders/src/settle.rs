@@ -22,7 +22,8 @@
 //! pass) catches that moment. Seen on a real node under load: kube-proxy started with a missing
 //! config file counted as rolled out on the look right after its pods were deleted, and again
 //! 2 s later. Its crash changes the pod (Ready, restart count), so a pass whose confirming look
-//! saw anything move is confirmed again, until the checks' deadlines.
+//! saw anything move is confirmed again, for at most [`QUIET`] (then a state that kept passing
+//! through changes is believed: churn elsewhere must not hold a grade to its deadline).
 //!
 //! Pure: the caller observes, sleeps and decides; this module never does I/O or keeps time.
 
@@ -75,7 +76,8 @@ pub fn wait_before_next(
 /// nothing changed in between.
 #[derive(Clone, Debug, Default)]
 pub struct Settling {
-    confirming: bool,
+    /// When (time since the first look) the state checks began to pass, while confirming.
+    passing_since: Option<Duration>,
 }
 
 impl Settling {
@@ -88,18 +90,23 @@ impl Settling {
         unchanged_for: Duration,
     ) -> Option<Duration> {
         if let Some(wait) = wait_before_next(checks, observation, elapsed, unchanged_for) {
-            self.confirming = false;
+            self.passing_since = None;
             return Some(wait);
         }
         if !all_pass(checks, observation, elapsed) {
             return None;
         }
         let wait = confirm_after(checks);
-        if self.confirming && unchanged_for >= wait {
-            return None;
+        match self.passing_since {
+            // Passing across a whole interval with nothing changed, or passing through
+            // [`QUIET`] of changes that never turned it (churn elsewhere in what is read).
+            Some(since) if unchanged_for >= wait || elapsed.saturating_sub(since) >= QUIET => None,
+            Some(_) => Some(wait),
+            None => {
+                self.passing_since = Some(elapsed);
+                Some(wait)
+            }
         }
-        self.confirming = true;
-        Some(wait)
     }
 }
 
@@ -404,6 +411,25 @@ mod tests {
             settling.next(&checks, &passing, Duration::from_secs(95), Duration::ZERO),
             None,
             "past every deadline the last look is judged"
+        );
+    }
+
+    #[test]
+    fn a_pass_through_constant_change_is_believed_after_the_quiet_time() {
+        let checks = checks(json!([ready_check(Some("90s"), None)]));
+        let mut settling = Settling::default();
+        let passing = observation(true);
+        let mut elapsed = Duration::from_secs(4);
+        let mut looks = 0;
+        while settling.next(&checks, &passing, elapsed, Duration::ZERO).is_some() {
+            elapsed += DEFAULT_INTERVAL;
+            looks += 1;
+            assert!(looks < 20, "never believed");
+        }
+        assert_eq!(
+            elapsed,
+            Duration::from_secs(4) + QUIET,
+            "believed {QUIET:?} after the first pass"
         );
     }
 

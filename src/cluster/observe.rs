@@ -227,8 +227,9 @@ mod tests {
         let looks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = looks.clone();
         let (live, log) = live(Ownership::Foreign, false, move |_| {
+            // Its status (and so its resourceVersion) changes until it turns Ready, then stays.
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            (200, pod_list(if n >= 2 { "True" } else { "False" }, n))
+            (200, pod_list(if n >= 2 { "True" } else { "False" }, n.min(2)))
         });
         let first = live.observe(&needs.lists).await.expect("observes");
         let start = tokio::time::Instant::now();
