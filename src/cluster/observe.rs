@@ -162,8 +162,18 @@ mod tests {
     use graders::needs::Needs;
     use serde_json::json;
 
-    use crate::cluster::mock::{empty_list, live, requests};
+    use crate::cluster::mock::{Log, empty_list, live, requests};
     use crate::cluster::safety::Ownership;
+
+    /// The paths (no query) of the requests in `log`, sorted.
+    fn sorted_paths(log: &Log) -> Vec<String> {
+        let mut paths: Vec<String> = requests(log)
+            .iter()
+            .map(|r| r.uri.split('?').next().unwrap_or_default().to_owned())
+            .collect();
+        paths.sort_unstable();
+        paths
+    }
 
     #[tokio::test]
     async fn one_list_per_kind_and_namespace_and_nothing_else() {
@@ -235,13 +245,8 @@ mod tests {
             .get_json(ObjectKind::HttpRoute, Some("shop"), "web")
             .expect("listed");
         assert_eq!(seen["status"]["parents"][0]["conditions"][0]["type"], "Accepted");
-        let mut paths: Vec<String> = requests(&log)
-            .iter()
-            .map(|r| r.uri.split('?').next().unwrap_or_default().to_owned())
-            .collect();
-        paths.sort_unstable();
         assert_eq!(
-            paths,
+            sorted_paths(&log),
             [
                 "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
                 "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes",
@@ -269,13 +274,8 @@ mod tests {
         lists.insert((graders::target::ObjectKind::Pod, Some("shop".to_owned())));
         let (live, log) = live(Ownership::Foreign, false, |_| (200, empty_list("Thing")));
         live.observe(&lists).await.expect("observes");
-        let mut paths: Vec<String> = requests(&log)
-            .iter()
-            .map(|r| r.uri.split('?').next().unwrap_or_default().to_owned())
-            .collect();
-        paths.sort_unstable();
         assert_eq!(
-            paths,
+            sorted_paths(&log),
             [
                 "/api/v1/namespaces",
                 "/api/v1/namespaces/shop/services",
