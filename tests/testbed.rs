@@ -592,11 +592,7 @@ fn first_look(
 
 /// The API's resource name for `kind`, as the audit log records it.
 fn plural(kind: graders::target::ObjectKind) -> String {
-    match format!("{kind:?}").to_lowercase().as_str() {
-        "networkpolicy" => "networkpolicies".to_owned(),
-        "ingress" => "ingresses".to_owned(),
-        other => format!("{other}s"),
-    }
+    kubedrill::cluster::kinds::of(kind).resource.plural
 }
 
 /// The learner's fix for service-wrong-selector, done with kubectl as a learner would.
@@ -1294,4 +1290,81 @@ fn grading_the_wrong_seed_names_the_seed_that_was_set_up() {
     );
     assert_eq!(code(&out), 1, "the broken attempt itself is graded: {}", describe(&out));
     bed.reset(home.path());
+}
+
+/// The `gateway-api` add-on on a real API server: a scenario that applies a Gateway and an
+/// `HTTPRoute` gets the Gateway API's standard CRDs installed first (the pinned files, here
+/// seeded into kubedrill's cache from the Go module proxy's copy of the same release, which
+/// kubedrill verifies by SHA-256 as it would a download), then `scenario verify` sets it up,
+/// grades the `HTTPRoute` (listed through the CRD's API) failing broken and passing after the
+/// solution, and catches the shortcut. No Gateway controller runs: the checks read specs.
+#[test]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {
+    let bed = bed();
+    let home = tempfile::tempdir().expect("home");
+    let cache = home.path().join("cache");
+    std::fs::create_dir_all(&cache).expect("cache");
+    let module = std::process::Command::new("go")
+        .args(["mod", "download", "-json", "sigs.k8s.io/gateway-api@v1.6.3"])
+        .output()
+        .expect("go runs (the test bed is built with it)");
+    assert!(module.status.success(), "{}", text(&module.stderr));
+    let module: Value = serde_json::from_slice(&module.stdout).expect("go mod download -json");
+    let crds = Path::new(module["Dir"].as_str().expect("Dir")).join("config/crd/standard");
+    for artifact in kubedrill::cluster::tools::gateway_api_crds() {
+        let file = artifact.url.rsplit('/').next().expect("file name");
+        std::fs::copy(crds.join(file), cache.join(format!("{}-{file}", artifact.version))).expect("seed the cache");
+    }
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gateway-api");
+    let scenarios = scenarios.to_str().expect("utf-8 path");
+    let out = bed.on_bed(
+        home.path(),
+        &[
+            "--scenarios",
+            scenarios,
+            "scenario",
+            "verify",
+            "route-section",
+            "--seed",
+            "1",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", describe(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("verify prints JSON");
+    let stages: Vec<(&str, bool)> = report
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap_or_default(),
+                s["ok"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("broken", true),
+            ("solution", true),
+            ("shortcut rename-the-listener", true)
+        ],
+        "{report}"
+    );
+    let served = bed.kubectl_ok(&["get", "crd", "-o", "name"]);
+    for plural in [
+        "gatewayclasses",
+        "gateways",
+        "httproutes",
+        "grpcroutes",
+        "referencegrants",
+    ] {
+        assert!(
+            served.contains(&format!("{plural}.gateway.networking.k8s.io")),
+            "{plural}: {served}"
+        );
+    }
 }

@@ -218,7 +218,11 @@ pub fn fingerprint(state: &ClusterState) -> Vec<(String, String, String)> {
         .chain(ids(&state.endpoint_slices, |o| &o.metadata))
         .chain(ids(&state.network_policies, |o| &o.metadata))
         .chain(ids(&state.config_maps, |o| &o.metadata))
-        .chain(ids(&state.ingresses, |o| &o.metadata));
+        .chain(ids(&state.ingresses, |o| &o.metadata))
+        .chain(ids(&state.gateway_classes, |o| &o.metadata))
+        .chain(ids(&state.gateways, |o| &o.metadata))
+        .chain(ids(&state.http_routes, |o| &o.metadata))
+        .chain(ids(&state.reference_grants, |o| &o.metadata));
     let mut print: Vec<(String, String, String)> = metas
         .map(|m| {
             (

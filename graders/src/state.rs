@@ -18,6 +18,46 @@ use serde_json::Value;
 
 use crate::target::ObjectKind;
 
+/// An object of a kind k8s-openapi has no type for (the Gateway API's custom resources): its
+/// metadata, with `spec` and `status` kept as JSON for `assert` and `unchanged` to read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiObject {
+    /// `apiVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `kind`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `metadata`.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// `spec`, as written.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub spec: Value,
+    /// `status`, as the controller wrote it.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub status: Value,
+}
+
+/// An object's metadata, whatever its type.
+pub trait HasMetadata {
+    /// The object's metadata.
+    fn meta(&self) -> &ObjectMeta;
+}
+
+impl<T: k8s_openapi::Metadata<Ty = ObjectMeta>> HasMetadata for T {
+    fn meta(&self) -> &ObjectMeta {
+        self.metadata()
+    }
+}
+
+impl HasMetadata for ApiObject {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+}
+
 /// Why objects could not be loaded into a [`ClusterState`].
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -66,6 +106,14 @@ pub struct ClusterState {
     pub config_maps: Vec<ConfigMap>,
     /// Ingresses.
     pub ingresses: Vec<Ingress>,
+    /// Gateway API `GatewayClass` objects (the `gateway-api` add-on).
+    pub gateway_classes: Vec<ApiObject>,
+    /// Gateway API `Gateway` objects.
+    pub gateways: Vec<ApiObject>,
+    /// Gateway API `HTTPRoute` objects.
+    pub http_routes: Vec<ApiObject>,
+    /// Gateway API `ReferenceGrant` objects.
+    pub reference_grants: Vec<ApiObject>,
     /// Events.
     pub events: Vec<Event>,
     /// Kinds present in the input that graders do not model, with counts.
@@ -131,6 +179,10 @@ impl ClusterState {
             "NetworkPolicy" => self.network_policies.push(typed(object, &kind)?),
             "ConfigMap" => self.config_maps.push(typed(object, &kind)?),
             "Ingress" => self.ingresses.push(typed(object, &kind)?),
+            "GatewayClass" => self.gateway_classes.push(typed(object, &kind)?),
+            "Gateway" => self.gateways.push(typed(object, &kind)?),
+            "HTTPRoute" => self.http_routes.push(typed(object, &kind)?),
+            "ReferenceGrant" => self.reference_grants.push(typed(object, &kind)?),
             "Event" => self.events.push(typed(object, &kind)?),
             _ => *self.ignored.entry(kind).or_default() += 1,
         }
@@ -152,6 +204,10 @@ impl ClusterState {
             + self.network_policies.len()
             + self.config_maps.len()
             + self.ingresses.len()
+            + self.gateway_classes.len()
+            + self.gateways.len()
+            + self.http_routes.len()
+            + self.reference_grants.len()
             + self.events.len()
             + self.ignored.values().sum::<usize>()
     }
@@ -165,12 +221,12 @@ impl ClusterState {
     /// Move every object of `other` into this state; an object this state already holds (same
     /// kind, namespace and name: a cluster-wide list after a namespaced one) is kept once.
     pub fn merge(&mut self, other: Self) {
-        fn add<T: k8s_openapi::Metadata<Ty = ObjectMeta>>(into: &mut Vec<T>, from: Vec<T>) {
+        fn add<T: HasMetadata>(into: &mut Vec<T>, from: Vec<T>) {
             for item in from {
-                let (namespace, name) = (&item.metadata().namespace, &item.metadata().name);
+                let (namespace, name) = (&item.meta().namespace, &item.meta().name);
                 if !into
                     .iter()
-                    .any(|o| &o.metadata().namespace == namespace && &o.metadata().name == name)
+                    .any(|o| &o.meta().namespace == namespace && &o.meta().name == name)
                 {
                     into.push(item);
                 }
@@ -189,6 +245,10 @@ impl ClusterState {
         add(&mut self.config_maps, other.config_maps);
         add(&mut self.ingresses, other.ingresses);
         add(&mut self.events, other.events);
+        add(&mut self.gateway_classes, other.gateway_classes);
+        add(&mut self.gateways, other.gateways);
+        add(&mut self.http_routes, other.http_routes);
+        add(&mut self.reference_grants, other.reference_grants);
         for (kind, count) in other.ignored {
             *self.ignored.entry(kind).or_default() += count;
         }
@@ -216,6 +276,10 @@ impl ClusterState {
             ObjectKind::EndpointSlice => find(&self.endpoint_slices, |o| &o.metadata, namespace, name),
             ObjectKind::NetworkPolicy => find(&self.network_policies, |o| &o.metadata, namespace, name),
             ObjectKind::Ingress => find(&self.ingresses, |o| &o.metadata, namespace, name),
+            ObjectKind::GatewayClass => find(&self.gateway_classes, |o| &o.metadata, namespace, name),
+            ObjectKind::Gateway => find(&self.gateways, |o| &o.metadata, namespace, name),
+            ObjectKind::HttpRoute => find(&self.http_routes, |o| &o.metadata, namespace, name),
+            ObjectKind::ReferenceGrant => find(&self.reference_grants, |o| &o.metadata, namespace, name),
         }
     }
 

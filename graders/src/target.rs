@@ -40,13 +40,31 @@ pub enum ObjectKind {
     NetworkPolicy,
     /// `networking.k8s.io/v1/Ingress`.
     Ingress,
+    /// `gateway.networking.k8s.io/v1/GatewayClass` (cluster-scoped; the `gateway-api` add-on).
+    GatewayClass,
+    /// `gateway.networking.k8s.io/v1/Gateway` (the `gateway-api` add-on).
+    Gateway,
+    /// `gateway.networking.k8s.io/v1/HTTPRoute` (the `gateway-api` add-on).
+    #[serde(rename = "HTTPRoute")]
+    HttpRoute,
+    /// `gateway.networking.k8s.io/v1/ReferenceGrant` (the `gateway-api` add-on).
+    ReferenceGrant,
 }
 
 impl ObjectKind {
     /// Whether objects of this kind live in a namespace.
     #[must_use]
     pub const fn is_namespaced(self) -> bool {
-        !matches!(self, Self::Namespace | Self::Node)
+        !matches!(self, Self::Namespace | Self::Node | Self::GatewayClass)
+    }
+
+    /// Whether this kind is a custom resource an add-on installs (its API may not be served).
+    #[must_use]
+    pub const fn is_addon(self) -> bool {
+        matches!(
+            self,
+            Self::GatewayClass | Self::Gateway | Self::HttpRoute | Self::ReferenceGrant
+        )
     }
 
     /// Whether a rollout (desired = updated = ready replicas) is defined for this kind.
@@ -58,7 +76,10 @@ impl ObjectKind {
 
 impl fmt::Display for ObjectKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        match self {
+            Self::HttpRoute => f.write_str("HTTPRoute"),
+            other => fmt::Debug::fmt(other, f),
+        }
     }
 }
 

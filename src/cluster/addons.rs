@@ -1,6 +1,9 @@
-//! Cluster add-ons a scenario may need beyond its profile's CNI: today the ingress-nginx
-//! controller, installed the first time a scenario applies an `Ingress` (from its pinned,
-//! SHA-256-verified manifest) and kept across resets (its namespace is a system namespace).
+//! Cluster add-ons a scenario may need beyond its profile's CNI, each installed the first time
+//! a scenario needs it from pinned, SHA-256-verified files and kept across resets:
+//! - the ingress-nginx controller, when a scenario applies an `Ingress` (its namespace is a
+//!   system namespace);
+//! - the Gateway API's standard-channel CRDs, when a scenario applies Gateway API objects
+//!   (cluster-scoped definitions; no Gateway controller yet).
 //!
 //! Decides and installs through [`Live`]; never prints.
 
@@ -25,7 +28,70 @@ pub fn needs_ingress(rendered: &Rendered) -> bool {
     rendered.setup_objects().any(|m| m.kind == "Ingress")
 }
 
+/// Whether the scenario's setup applies Gateway API objects (and so needs their CRDs).
+#[must_use]
+pub fn needs_gateway_api(rendered: &Rendered) -> bool {
+    rendered
+        .setup_objects()
+        .any(|m| m.api_version.starts_with(GATEWAY_API_GROUP))
+}
+
+/// The Gateway API's group, as `apiVersion`s start.
+const GATEWAY_API_GROUP: &str = "gateway.networking.k8s.io/";
+
+/// How long the API server may take to serve the kinds of CRDs just applied.
+const SERVED_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Live {
+    /// Install what `rendered`'s setup needs beyond the profile: the ingress controller
+    /// ([`Self::ensure_ingress`]) and the Gateway API CRDs ([`Self::ensure_gateway_api`]), each
+    /// timed in `timings` under its own name. Files are cached in `cache`; `preloaded` as for
+    /// [`Self::ensure_ingress`].
+    pub async fn ensure_addons(
+        &self,
+        rendered: &Rendered,
+        runner: &dyn Runner,
+        cache: &Path,
+        preloaded: &[String],
+        timings: &mut super::lifecycle::Timings,
+        progress: &dyn super::lifecycle::Progress,
+    ) -> Result<(), ClusterError> {
+        if needs_ingress(rendered) {
+            timings
+                .run(
+                    progress,
+                    "ingress controller",
+                    self.ensure_ingress(runner, cache, preloaded),
+                )
+                .await?;
+        }
+        if needs_gateway_api(rendered) {
+            timings
+                .run(progress, "Gateway API CRDs", self.ensure_gateway_api(runner, cache))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Install the Gateway API's standard-channel CRDs (pinned files, cached in `cache`) and
+    /// wait until the API server serves `HTTPRoute`.
+    pub async fn ensure_gateway_api(&self, runner: &dyn Runner, cache: &Path) -> Result<(), ClusterError> {
+        std::fs::create_dir_all(cache).map_err(|e| ClusterError::io(cache, &e))?;
+        let mut manifests = Vec::new();
+        for artifact in super::tools::gateway_api_crds() {
+            manifests.extend(super::cni::pinned_manifests(runner, cache, &artifact)?);
+        }
+        self.apply_all(&manifests).await?;
+        let deadline = tokio::time::Instant::now() + SERVED_WITHIN;
+        loop {
+            match self.kinds.resolve("gateway.networking.k8s.io/v1", "HTTPRoute").await {
+                Ok(_) => return Ok(()),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            }
+        }
+    }
+
     /// Install ingress-nginx (pinned manifest, cached in `cache`) and wait for its controller.
     /// Images `cluster load-images` loaded (`preloaded`) are used from the nodes.
     pub async fn ensure_ingress(

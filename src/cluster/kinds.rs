@@ -35,11 +35,26 @@ pub fn builtin(api_version: &str, kind: &str) -> Option<Resolved> {
     })
 }
 
-/// The resource of a kind graders know.
+/// The resource of a kind graders know: built in, or one of an add-on's custom resources
+/// (their version is the one kubedrill installs, so no discovery is needed).
 #[must_use]
 pub fn of(kind: ObjectKind) -> Resolved {
     let (api_version, name) = api_version_kind(kind);
-    builtin(api_version, name).unwrap_or_else(|| unreachable_kind(kind))
+    builtin(api_version, name).unwrap_or_else(|| Resolved {
+        resource: ApiResource::from_gvk_with_plural(&gvk(api_version, name), addon_plural(kind)),
+        namespaced: kind.is_namespaced(),
+    })
+}
+
+/// The resource name of an add-on kind (every other kind is built in: a test walks them all).
+const fn addon_plural(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::GatewayClass => "gatewayclasses",
+        ObjectKind::Gateway => "gateways",
+        ObjectKind::HttpRoute => "httproutes",
+        ObjectKind::ReferenceGrant => "referencegrants",
+        _ => "",
+    }
 }
 
 /// `apiVersion` and `kind` of a kind graders know.
@@ -58,17 +73,15 @@ pub const fn api_version_kind(kind: ObjectKind) -> (&'static str, &'static str) 
         ObjectKind::EndpointSlice => ("discovery.k8s.io/v1", "EndpointSlice"),
         ObjectKind::NetworkPolicy => ("networking.k8s.io/v1", "NetworkPolicy"),
         ObjectKind::Ingress => ("networking.k8s.io/v1", "Ingress"),
+        ObjectKind::GatewayClass => (GATEWAY_API, "GatewayClass"),
+        ObjectKind::Gateway => (GATEWAY_API, "Gateway"),
+        ObjectKind::HttpRoute => (GATEWAY_API, "HTTPRoute"),
+        ObjectKind::ReferenceGrant => (GATEWAY_API, "ReferenceGrant"),
     }
 }
 
-// Every ObjectKind is in the builtin table (a test walks them all), so this is never reached.
-fn unreachable_kind(kind: ObjectKind) -> Resolved {
-    let (api_version, name) = api_version_kind(kind);
-    Resolved {
-        resource: ApiResource::from_gvk(&gvk(api_version, name)),
-        namespaced: kind.is_namespaced(),
-    }
-}
+/// The Gateway API version the `gateway-api` add-on serves and graders read.
+const GATEWAY_API: &str = "gateway.networking.k8s.io/v1";
 
 fn gvk(api_version: &str, kind: &str) -> GroupVersionKind {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
@@ -150,6 +163,34 @@ mod tests {
             assert_eq!(resolved.namespaced, kind.is_namespaced(), "{kind:?}");
             assert_eq!(resolved.resource.kind, name);
             assert_eq!(of(kind).resource.plural, resolved.resource.plural);
+            assert!(!kind.is_addon());
+        }
+        for (kind, plural, namespaced) in [
+            (ObjectKind::GatewayClass, "gatewayclasses", false),
+            (ObjectKind::Gateway, "gateways", true),
+            (ObjectKind::HttpRoute, "httproutes", true),
+            (ObjectKind::ReferenceGrant, "referencegrants", true),
+        ] {
+            let (api_version, name) = api_version_kind(kind);
+            assert!(kind.is_addon() && builtin(api_version, name).is_none(), "{kind:?}");
+            let resolved = of(kind);
+            assert_eq!(
+                (resolved.resource.group.as_str(), resolved.resource.version.as_str()),
+                ("gateway.networking.k8s.io", "v1")
+            );
+            assert_eq!(
+                (resolved.resource.kind.as_str(), name),
+                (kind.to_string().as_str(), name)
+            );
+            assert_eq!(
+                (resolved.resource.plural.as_str(), resolved.namespaced),
+                (plural, namespaced)
+            );
+            assert!(
+                crate::scenario::kinds::addon_kinds(crate::scenario::model::Addon::GatewayApi)
+                    .contains(&(api_version, name)),
+                "{kind:?} is a kind the add-on declares"
+            );
         }
         assert_eq!(of(ObjectKind::NetworkPolicy).resource.plural, "networkpolicies");
         assert!(builtin("crd.projectcalico.org/v1", "IPPool").is_none());

@@ -8,10 +8,10 @@
 
 use graders::Check;
 use graders::needs::ListRequest;
-use graders::state::{ClusterState, Observation};
+use graders::state::{ApiObject, ClusterState, Observation};
 use graders::target::ObjectKind;
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use serde::de::DeserializeOwned;
 
 use super::error::ClusterError;
@@ -83,8 +83,40 @@ impl Live {
             ObjectKind::EndpointSlice => state.endpoint_slices.extend(self.list(kind, namespace).await?),
             ObjectKind::NetworkPolicy => state.network_policies.extend(self.list(kind, namespace).await?),
             ObjectKind::Ingress => state.ingresses.extend(self.list(kind, namespace).await?),
+            ObjectKind::GatewayClass => state.gateway_classes.extend(self.list_addon(kind, namespace).await?),
+            ObjectKind::Gateway => state.gateways.extend(self.list_addon(kind, namespace).await?),
+            ObjectKind::HttpRoute => state.http_routes.extend(self.list_addon(kind, namespace).await?),
+            ObjectKind::ReferenceGrant => state.reference_grants.extend(self.list_addon(kind, namespace).await?),
         }
         Ok(())
+    }
+
+    /// Objects of an add-on's custom kind; none when the cluster does not serve the kind (the
+    /// add-on is not installed: there can be no such object).
+    async fn list_addon(&self, kind: ObjectKind, namespace: Option<&str>) -> Result<Vec<ApiObject>, ClusterError> {
+        let resource = super::kinds::of(kind).resource;
+        let api: Api<DynamicObject> = match namespace.filter(|_| kind.is_namespaced()) {
+            Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, &resource),
+            None => Api::all_with(self.client.clone(), &resource),
+        };
+        let what = namespace.map_or_else(|| format!("{kind}"), |namespace| format!("{kind} in {namespace}"));
+        let objects = match api.list(&ListParams::default()).await {
+            Ok(list) => list.items,
+            Err(kube::Error::Api(status)) if status.code == 404 => return Ok(Vec::new()),
+            Err(e) => return Err(ClusterError::api("list", what, &e)),
+        };
+        objects
+            .into_iter()
+            .map(|object| {
+                serde_json::to_value(object)
+                    .and_then(serde_json::from_value)
+                    .map_err(|e| ClusterError::Api {
+                        action: "read",
+                        object: what.clone(),
+                        message: e.to_string(),
+                    })
+            })
+            .collect()
     }
 
     async fn list<K>(&self, kind: ObjectKind, namespace: Option<&str>) -> Result<Vec<K>, ClusterError>
@@ -130,8 +162,18 @@ mod tests {
     use graders::needs::Needs;
     use serde_json::json;
 
-    use crate::cluster::mock::{empty_list, live, requests};
+    use crate::cluster::mock::{Log, empty_list, live, requests};
     use crate::cluster::safety::Ownership;
+
+    /// The paths (no query) of the requests in `log`, sorted.
+    fn sorted_paths(log: &Log) -> Vec<String> {
+        let mut paths: Vec<String> = requests(log)
+            .iter()
+            .map(|r| r.uri.split('?').next().unwrap_or_default().to_owned())
+            .collect();
+        paths.sort_unstable();
+        paths
+    }
 
     #[tokio::test]
     async fn one_list_per_kind_and_namespace_and_nothing_else() {
@@ -175,6 +217,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn gateway_api_objects_are_listed_through_their_crds_and_none_without_them() {
+        use graders::target::ObjectKind;
+        let route = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"parentRefs": [{"name": "edge"}]},
+            "status": {"parents": [{"parentRef": {"name": "edge"}, "conditions": [{"type": "Accepted", "status": "True"}]}]}});
+        let lists = std::collections::BTreeSet::from([
+            (ObjectKind::HttpRoute, Some("shop".to_owned())),
+            (ObjectKind::GatewayClass, Some("shop".to_owned())),
+        ]);
+        let (installed, log) = live(Ownership::Foreign, false, move |request| {
+            if request
+                .uri
+                .starts_with("/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes")
+            {
+                (
+                    200,
+                    json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRouteList", "metadata": {}, "items": [route.clone()]}),
+                )
+            } else {
+                (200, empty_list("GatewayClass"))
+            }
+        });
+        let state = installed.observe(&lists).await.expect("observes");
+        let seen = state
+            .get_json(ObjectKind::HttpRoute, Some("shop"), "web")
+            .expect("listed");
+        assert_eq!(seen["status"]["parents"][0]["conditions"][0]["type"], "Accepted");
+        assert_eq!(
+            sorted_paths(&log),
+            [
+                "/apis/gateway.networking.k8s.io/v1/gatewayclasses",
+                "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes",
+            ],
+            "a GatewayClass is cluster-scoped whatever namespace is asked"
+        );
+        let not_found = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "the server could not find the requested resource"});
+        let (missing, _) = live(Ownership::Foreign, false, move |_| (404, not_found.clone()));
+        let state = missing
+            .observe(&lists)
+            .await
+            .expect("no CRDs is no objects, not an error");
+        assert!(state.http_routes.is_empty() && state.gateway_classes.is_empty());
+    }
+
+    #[tokio::test]
     async fn exclusivity_lists_pods_and_policies_of_every_namespace_once() {
         let checks: Vec<Check> = serde_json::from_value(json!([
             {"id": "only", "points": 1, "description": "d", "grader": "reachability", "with": {
@@ -186,13 +274,8 @@ mod tests {
         lists.insert((graders::target::ObjectKind::Pod, Some("shop".to_owned())));
         let (live, log) = live(Ownership::Foreign, false, |_| (200, empty_list("Thing")));
         live.observe(&lists).await.expect("observes");
-        let mut paths: Vec<String> = requests(&log)
-            .iter()
-            .map(|r| r.uri.split('?').next().unwrap_or_default().to_owned())
-            .collect();
-        paths.sort_unstable();
         assert_eq!(
-            paths,
+            sorted_paths(&log),
             [
                 "/api/v1/namespaces",
                 "/api/v1/namespaces/shop/services",

@@ -142,6 +142,69 @@ pub fn calico_manifests() -> [Artifact; 2] {
 /// The ingress-nginx release the Ingress scenarios install.
 pub const INGRESS_NGINX_VERSION: &str = "controller-v1.15.1";
 
+/// The Gateway API release whose standard-channel CRDs the `gateway-api` add-on installs.
+pub const GATEWAY_API_VERSION: &str = "v1.6.3";
+
+/// The standard-channel CRDs of [`GATEWAY_API_VERSION`], one pinned file each (the release
+/// tag's `config/crd/standard/`; the digests are of those files as the Go module proxy serves
+/// the same tree in `sigs.k8s.io/gateway-api@v1.6.3`).
+#[must_use]
+pub fn gateway_api_crds() -> Vec<Artifact> {
+    const FILES: [(&str, &str); 10] = [
+        (
+            "backendtlspolicies",
+            "d9824b82db284bdea67d2eb0297952be51e0e7a394f02daef0d6f3fefa5d01c0",
+        ),
+        (
+            "gatewayclasses",
+            "d32070cb6930273a07c5ca183135712b1918cc140c6d9b6cef441cdf0e562345",
+        ),
+        (
+            "gateways",
+            "905c89d8fefaab9088bf9d0a8d47ebd7ec4e653a914d4bfaa575a7716f07a828",
+        ),
+        (
+            "grpcroutes",
+            "a96b307008290c194ad346f9bb9346dd560c12e4d4e7dfbdbe7d2fb5e812d62e",
+        ),
+        (
+            "httproutes",
+            "a89d17ff5ed060fa0eac015524f9252bb291f616412c13ac8cb952ed9c25c5ad",
+        ),
+        (
+            "listenersets",
+            "b81f1771dcd96dfb3bb500e07dafef79a2aa58c4a9b4b366d54ca29e8ecccb5e",
+        ),
+        (
+            "referencegrants",
+            "ff8db85aaacc91fb4096975afb5782540572bf2f04842a258094cd7f50c7f38a",
+        ),
+        (
+            "tcproutes",
+            "5d2891484c870865e9ae61402b412a8b81eea381fbb71fdc56406e533c9643f1",
+        ),
+        (
+            "tlsroutes",
+            "b9277b755ee0f33dd245d3497ba842922ff2e2efe5070b0911e58d072d55ed9c",
+        ),
+        (
+            "udproutes",
+            "a552a9aa3726367c392000a45d13e6ba07985117a5e6826364640bedfeb5e922",
+        ),
+    ];
+    FILES
+        .iter()
+        .map(|(plural, sha256)| Artifact {
+            tool: "Gateway API CRD",
+            version: GATEWAY_API_VERSION,
+            url: format!(
+                "https://raw.githubusercontent.com/kubernetes-sigs/gateway-api/{GATEWAY_API_VERSION}/config/crd/standard/gateway.networking.k8s.io_{plural}.yaml"
+            ),
+            sha256,
+        })
+        .collect()
+}
+
 /// ingress-nginx's manifest for kind at [`INGRESS_NGINX_VERSION`] (its images pinned by digest
 /// inside); the SHA-256 is of `deploy/static/provider/kind/deploy.yaml` in the
 /// kubernetes/ingress-nginx git tree at that tag.

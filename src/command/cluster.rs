@@ -244,16 +244,10 @@ fn setup(
     let mut timings = Timings::default();
     let observation = block_on("scenario setup", async {
         let live = connection.open(args.probes.probes).await?;
-        if crate::cluster::addons::needs_ingress(&rendered) {
-            let cache = data.root().join("cache");
-            timings
-                .run(
-                    spinner,
-                    "ingress controller",
-                    live.ensure_ingress(&SystemRunner, &cache, &crate::cluster::images::preloaded(data, profile)),
-                )
-                .await?;
-        }
+        let preloaded = crate::cluster::images::preloaded(data, profile);
+        let cache = data.root().join("cache");
+        live.ensure_addons(&rendered, &SystemRunner, &cache, &preloaded, &mut timings, spinner)
+            .await?;
         // Node steps reach kind's node containers: only on kubedrill's own kind cluster.
         let own_kind = live.guard.is_owned() && args.target.cluster.kubeconfig.is_none();
         let nodes: Option<&dyn crate::cluster::steps::Nodes> = if own_kind { Some(&nodes) } else { None };

@@ -215,19 +215,9 @@ impl Lab for KindLab<'_> {
         let cache = self.data.root().join("cache");
         block_on("scenario setup", async {
             let live = self.open(access).await?;
-            if crate::cluster::addons::needs_ingress(rendered) {
-                timings
-                    .run(
-                        self.progress,
-                        "ingress controller",
-                        live.ensure_ingress(
-                            &SystemRunner,
-                            &cache,
-                            &crate::cluster::images::preloaded(&self.data, access.profile),
-                        ),
-                    )
-                    .await?;
-            }
+            let preloaded = crate::cluster::images::preloaded(&self.data, access.profile);
+            live.ensure_addons(rendered, &SystemRunner, &cache, &preloaded, timings, self.progress)
+                .await?;
             // Node steps reach kind's node containers; a given cluster has none to reach.
             let nodes: Option<&dyn Nodes> = (!access.given).then_some(&nodes as &dyn Nodes);
             let saved = live.guard.is_owned().then(|| self.saved(access, &live));

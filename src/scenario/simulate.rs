@@ -207,7 +207,8 @@ impl Simulation {
     }
 
     /// The state the analyzer sees: namespaces, Services (with ClusterIPs), policies, ConfigMaps,
-    /// and one Ready pod per workload replica (at most two) with its template's labels and ports.
+    /// Gateway API objects (without status), and one Ready pod per workload replica (at most
+    /// two) with its template's labels and ports.
     #[must_use]
     pub fn state(&self) -> Option<ClusterState> {
         let mut objects = Vec::new();
@@ -269,7 +270,10 @@ impl Simulation {
                     );
                     objects.push(namespace);
                 }
-                "NetworkPolicy" | "ConfigMap" => objects.push(object.clone()),
+                // Gateway API objects as written: no controller writes their status here.
+                "NetworkPolicy" | "ConfigMap" | "GatewayClass" | "Gateway" | "HTTPRoute" | "ReferenceGrant" => {
+                    objects.push(object.clone());
+                }
                 "EndpointSlice" => slices.push(object),
                 _ => {}
             }

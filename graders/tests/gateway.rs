@@ -1,0 +1,99 @@
+//! Gateway API objects as graders see them, over a real capture:
+//! `fixtures/gateway-api-traefik.json` is the `kubectl get -o yaml` List (converted to JSON) of
+//! a `GatewayClass`, a `Gateway`, four `HTTPRoute`s and a `ReferenceGrant` on kube-apiserver v1.36.3
+//! with the Gateway API v1.6.3 standard CRDs, after Traefik v3.7.13 (run on the host against
+//! it) had written their status: `r-crossns-backend` attached and resolved (its `ReferenceGrant`
+//! allows the backend), `r-badsection` naming a listener the Gateway does not have, `r-otherns`
+//! in a namespace the listener does not allow, `r-badport` sending to a port its Service does
+//! not have.
+
+use graders::CheckSpec;
+use graders::state::{ClusterState, Observation};
+use graders::target::ObjectKind;
+use graders::verdict::Verdict;
+use serde_json::{Value, json};
+
+fn captured() -> Observation {
+    let text = include_str!("fixtures/gateway-api-traefik.json");
+    let list: Value = serde_json::from_str(text).expect("fixture is JSON");
+    Observation {
+        state: ClusterState::from_objects([list]).expect("the capture loads"),
+        ..Observation::default()
+    }
+}
+
+/// An `assert` that route `namespace/name` is attached and its backends resolved, as a task
+/// would grade it.
+fn attached(namespace: &str, name: &str) -> CheckSpec {
+    let spec: CheckSpec = serde_json::from_value(json!({"grader": "assert", "with": {
+        "target": {"kind": "HTTPRoute", "name": name, "namespace": namespace},
+        "match": {"status": {"parents": {"$contains": [{
+            "parentRef": {"name": "gw"},
+            "conditions": {"$contains": [{"type": "Accepted", "status": "True"}, {"type": "ResolvedRefs", "status": "True"}]}
+        }]}}}}}))
+    .expect("valid check");
+    assert_eq!(spec.problems(), Vec::new());
+    spec
+}
+
+#[test]
+fn the_gateway_api_kinds_load_and_are_found_by_kind_and_name() {
+    let observation = captured();
+    let state = &observation.state;
+    assert_eq!(
+        (
+            state.gateway_classes.len(),
+            state.gateways.len(),
+            state.http_routes.len(),
+            state.reference_grants.len()
+        ),
+        (1, 1, 4, 1)
+    );
+    assert!(state.ignored.is_empty(), "{:?}", state.ignored);
+    let class = state
+        .get_json(ObjectKind::GatewayClass, None, "traefik")
+        .expect("cluster-scoped");
+    assert_eq!(class["spec"]["controllerName"], "traefik.io/gateway-controller");
+    let route = state
+        .get_json(ObjectKind::HttpRoute, Some("other"), "r-otherns")
+        .expect("found");
+    assert_eq!(route["kind"], "HTTPRoute");
+    assert!(
+        state
+            .get_json(ObjectKind::HttpRoute, Some("app"), "r-otherns")
+            .is_none()
+    );
+    assert_eq!(ObjectKind::HttpRoute.to_string(), "HTTPRoute");
+    let kind: ObjectKind = serde_json::from_value(json!("HTTPRoute")).expect("scenario spelling");
+    assert_eq!(kind, ObjectKind::HttpRoute);
+}
+
+#[test]
+fn an_assert_on_route_conditions_tells_attached_routes_from_detached_and_unresolved_ones() {
+    let observation = captured();
+    assert!(
+        attached("app", "r-crossns-backend")
+            .evaluate("c", &observation)
+            .is_pass()
+    );
+    for (namespace, name, says) in [
+        ("app", "r-badsection", "Accepted"),
+        ("other", "r-otherns", "Accepted"),
+        ("app", "r-badport", "ResolvedRefs"),
+    ] {
+        let verdict = attached(namespace, name).evaluate("c", &observation);
+        let Verdict::Fail { message, .. } = &verdict else {
+            panic!("{name}: {verdict:?}")
+        };
+        assert!(message.contains("status.parents"), "{name}: {message}");
+        let route = observation
+            .state
+            .get_json(ObjectKind::HttpRoute, Some(namespace), name)
+            .expect("found");
+        let condition = route["status"]["parents"][0]["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == says))
+            .expect("the condition the controller set");
+        assert_eq!(condition["status"], "False", "{name}");
+    }
+}
