@@ -30,6 +30,7 @@ pub mod dns;
 pub mod duration;
 pub mod endpoints;
 pub mod eval;
+pub mod gateway;
 pub mod http;
 pub mod names;
 pub mod needs;

@@ -97,3 +97,107 @@ fn an_assert_on_route_conditions_tells_attached_routes_from_detached_and_unresol
         assert_eq!(condition["status"], "False", "{name}");
     }
 }
+
+/// The Services and Namespaces the capture's routes refer to, as they were applied.
+fn with_services(mut observation: Observation) -> Observation {
+    let service = |namespace: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "backend", "namespace": namespace},
+            "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 18000, "protocol": "TCP"}]}})
+    };
+    let namespace = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}}})
+    };
+    observation.state.merge(
+        ClusterState::from_objects([service("app"), service("other"), namespace("app"), namespace("other")])
+            .expect("objects"),
+    );
+    observation
+}
+
+#[test]
+fn predicted_route_conditions_agree_with_what_traefik_wrote() {
+    let observation = with_services(captured());
+    let state = &observation.state;
+    for route in &state.http_routes {
+        let name = route.metadata.name.clone().unwrap_or_default();
+        let written = &route.status["parents"][0]["conditions"];
+        let predicted = graders::gateway::predict_route(state, route);
+        assert_eq!(predicted.len(), 1, "{name}");
+        for (kind, condition) in [
+            ("Accepted", &predicted[0].accepted),
+            ("ResolvedRefs", &predicted[0].resolved_refs),
+        ] {
+            let real = written
+                .as_array()
+                .and_then(|c| c.iter().find(|c| c["type"] == kind))
+                .expect("Traefik wrote it");
+            assert_eq!(
+                (condition.status, condition.reason),
+                (real["status"] == "True", real["reason"].as_str().unwrap_or_default()),
+                "{name} {kind}: predicted {condition:?}, Traefik wrote {real}"
+            );
+        }
+        assert_eq!(predicted[0].parent_ref, route.spec["parentRefs"][0], "{name}");
+    }
+}
+
+#[test]
+fn without_its_reference_grant_a_cross_namespace_backend_is_not_permitted() {
+    let mut observation = with_services(captured());
+    observation.state.reference_grants.clear();
+    let route = observation
+        .state
+        .http_routes
+        .iter()
+        .find(|r| r.metadata.name.as_deref() == Some("r-crossns-backend"))
+        .expect("captured");
+    let predicted = graders::gateway::predict_route(&observation.state, route);
+    assert_eq!(predicted[0].resolved_refs.reason, "RefNotPermitted");
+    assert!(
+        predicted[0]
+            .resolved_refs
+            .message
+            .contains("no ReferenceGrant in other"),
+        "{}",
+        predicted[0].resolved_refs.message
+    );
+    let status = graders::gateway::predicted_status(&observation.state, route, "kubedrill.dev/predicted");
+    assert_eq!(status["parents"][0]["conditions"][1]["reason"], "RefNotPermitted");
+    assert_eq!(status["parents"][0]["controllerName"], "kubedrill.dev/predicted");
+}
+
+#[test]
+fn a_listener_selecting_namespaces_by_label_accepts_a_labelled_namespace_only() {
+    let mut observation = with_services(captured());
+    let gateway = &mut observation.state.gateways[0];
+    gateway.spec["listeners"][0]["allowedRoutes"] =
+        json!({"namespaces": {"from": "Selector", "selector": {"matchLabels": {"edge-routes": "true"}}}});
+    let other = |state: &ClusterState| {
+        let route = state
+            .http_routes
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some("r-otherns"))
+            .expect("captured");
+        graders::gateway::predict_route(state, route)[0].accepted.clone()
+    };
+    let refused = other(&observation.state);
+    assert_eq!((refused.status, refused.reason), (false, "NotAllowedByListeners"));
+    assert!(
+        refused.message.contains("namespaces matching its selector"),
+        "{}",
+        refused.message
+    );
+    let namespace = observation
+        .state
+        .namespaces
+        .iter_mut()
+        .find(|n| n.metadata.name.as_deref() == Some("other"))
+        .expect("namespace");
+    namespace
+        .metadata
+        .labels
+        .get_or_insert_default()
+        .insert("edge-routes".to_owned(), "true".to_owned());
+    assert_eq!(other(&observation.state).reason, "Accepted");
+}
