@@ -1297,7 +1297,8 @@ fn grading_the_wrong_seed_names_the_seed_that_was_set_up() {
 /// seeded into kubedrill's cache from the Go module proxy's copy of the same release, which
 /// kubedrill verifies by SHA-256 as it would a download), then `scenario verify` sets it up,
 /// grades the `HTTPRoute` (listed through the CRD's API) failing broken and passing after the
-/// solution, and catches the shortcut. No Gateway controller runs: the checks read specs.
+/// solution, and catches the shortcut. No Gateway controller runs: the route's status is the
+/// one kubedrill predicts (`graders::gateway`), the other checks read specs.
 #[test]
 #[ignore = "needs the real control-plane test bed: just testbed-test"]
 fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {

@@ -200,6 +200,37 @@ pub fn predict_route(state: &ClusterState, route: &ApiObject) -> Vec<ParentStatu
         .collect()
 }
 
+/// The `controllerName` of a route status kubedrill predicted ([`fill_predicted`]), so reports
+/// can say the verdicts that read it are predicted.
+pub const PREDICTED_CONTROLLER: &str = "kubedrill.dev/predicted";
+
+/// Give every `HTTPRoute` of `state` that no controller wrote a status for (no
+/// `status.parents`) the status [`predict_route`] expects, under [`PREDICTED_CONTROLLER`].
+/// A status a controller wrote is left as it is.
+pub fn fill_predicted(state: &mut ClusterState) {
+    let predicted: Vec<Option<Value>> = state
+        .http_routes
+        .iter()
+        .map(|route| {
+            let written = route.status["parents"].as_array().is_some_and(|p| !p.is_empty());
+            (!written).then(|| predicted_status(state, route, PREDICTED_CONTROLLER))
+        })
+        .collect();
+    for (route, status) in state.http_routes.iter_mut().zip(predicted) {
+        if let Some(status) = status {
+            route.status = status;
+        }
+    }
+}
+
+/// Whether `route`'s status is kubedrill's prediction ([`fill_predicted`]).
+#[must_use]
+pub fn is_predicted(route: &ApiObject) -> bool {
+    route.status["parents"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p["controllerName"] == PREDICTED_CONTROLLER))
+}
+
 /// `route`'s `status` as a controller would write it ([`predict_route`]), in the API's shape.
 #[must_use]
 pub fn predicted_status(state: &ClusterState, route: &ApiObject, controller: &str) -> Value {

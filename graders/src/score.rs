@@ -113,9 +113,23 @@ pub fn grade(checks: &[Check], observation: &Observation) -> Vec<CheckResult> {
     results
 }
 
+/// Whether `check` asserts on an `HTTPRoute` whose status kubedrill predicted.
+fn reads_predicted_route(check: &Check, observation: &Observation) -> bool {
+    let CheckSpec::Assert(params) = &check.spec else {
+        return false;
+    };
+    params.target.kind == crate::target::ObjectKind::HttpRoute
+        && observation.state.http_routes.iter().any(|route| {
+            route.metadata.name.as_deref() == Some(params.target.name.as_str())
+                && route.metadata.namespace == params.target.namespace
+                && crate::gateway::is_predicted(route)
+        })
+}
+
 fn evaluate(check: &Check, observation: &Observation) -> CheckResult {
     let predicted = (check.spec.is_probe() && !observation.probes.contains_key(&check.id))
-        || matches!(check.spec, CheckSpec::Reachability(_));
+        || matches!(check.spec, CheckSpec::Reachability(_))
+        || reads_predicted_route(check, observation);
     let verdict = match check.resolved_spec(&observation.state) {
         Ok(spec) => spec.evaluate(&check.id, observation),
         Err(unresolved) => Verdict::fail(

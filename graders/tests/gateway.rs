@@ -201,3 +201,47 @@ fn a_listener_selecting_namespaces_by_label_accepts_a_labelled_namespace_only() 
         .insert("edge-routes".to_owned(), "true".to_owned());
     assert_eq!(other(&observation.state).reason, "Accepted");
 }
+
+#[test]
+fn routes_no_controller_wrote_get_the_predicted_status_and_their_verdicts_say_so() {
+    let mut observation = with_services(captured());
+    let written = observation.state.http_routes.clone();
+    for route in &mut observation.state.http_routes {
+        if route.metadata.name.as_deref() != Some("r-badport") {
+            route.status = Value::Null;
+        }
+    }
+    graders::gateway::fill_predicted(&mut observation.state);
+    for (filled, real) in observation.state.http_routes.iter().zip(&written) {
+        let name = filled.metadata.name.as_deref().unwrap_or_default();
+        let reasons = |route: &graders::state::ApiObject| -> Vec<String> {
+            route.status["parents"][0]["conditions"]
+                .as_array()
+                .map(|c| {
+                    c.iter()
+                        .map(|c| format!("{}={}/{}", c["type"], c["status"], c["reason"]))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(reasons(filled), reasons(real), "{name}");
+        assert_eq!(
+            graders::gateway::is_predicted(filled),
+            name != "r-badport",
+            "{name}: a written status stays"
+        );
+    }
+    let check = |name: &str| -> graders::Check {
+        serde_json::from_value(json!({"id": "attached", "points": 1, "description": "d", "grader": "assert",
+            "with": {"target": {"kind": "HTTPRoute", "name": name, "namespace": "app"},
+                     "match": {"status": {"parents": {"$contains": [{"conditions": {"$contains": [{"type": "Accepted", "status": "True"}]}}]}}}}}))
+        .expect("check")
+    };
+    let results = graders::score::grade(&[check("r-crossns-backend"), check("r-badport")], &observation);
+    assert!(results[0].verdict.is_pass() && results[0].predicted, "{:?}", results[0]);
+    assert!(
+        results[1].verdict.is_pass() && !results[1].predicted,
+        "Traefik's own status: {:?}",
+        results[1]
+    );
+}

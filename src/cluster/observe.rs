@@ -38,7 +38,8 @@ impl Live {
     /// Starting from `state` (just observed from `lists`), observe `lists` again while a state
     /// check of `checks` with a `timeout` fails, its deadline (counted from now) is ahead and
     /// the objects changed within [`graders::settle::QUIET`], and once more to confirm a pass
-    /// of them; the last state observed.
+    /// of them; the last state observed. In predict mode, `HTTPRoute`s no controller wrote a
+    /// status for get the status a controller would write ([`graders::gateway::fill_predicted`]).
     pub async fn settle<'a>(
         &self,
         checks: &[Check],
@@ -52,6 +53,10 @@ impl Live {
             baseline: None,
             probes: std::collections::BTreeMap::new(),
         };
+        let predict = self.probes == super::live::ProbeMode::Predict;
+        if predict {
+            graders::gateway::fill_predicted(&mut observation.state);
+        }
         let mut settling = graders::settle::Settling::default();
         while let Some(wait) = settling.next(checks, &observation, start.elapsed(), changed.elapsed()) {
             tokio::time::sleep(wait).await;
@@ -59,6 +64,9 @@ impl Live {
             let now = graders::settle::fingerprint(&observation.state);
             if now != print {
                 (print, changed) = (now, tokio::time::Instant::now());
+            }
+            if predict {
+                graders::gateway::fill_predicted(&mut observation.state);
             }
         }
         Ok(observation.state)
