@@ -192,6 +192,7 @@ fn rendered(id: &str, seed: u64, prefix: Option<&str>) -> kubedrill::scenario::R
 fn every_hosted_scenario_behaves_on_a_real_api_server() {
     let bed = bed();
     let home = tempfile::tempdir().expect("home");
+    seed_gateway_api_crds(home.path());
     let mut problems = Vec::new();
     let mut seen_unjudged = BTreeSet::new();
     let mut times = Vec::new();
@@ -482,6 +483,7 @@ fn a_foreign_cluster_gets_no_write_from_kubedrill() {
 fn one_grade_sends_one_list_per_kind_and_namespace() {
     let bed = bed();
     let home = tempfile::tempdir().expect("home");
+    seed_gateway_api_crds(home.path());
     let mut problems = Vec::new();
     for id in hosted() {
         let out = bed.on_bed(home.path(), &["cluster", "setup", &id, "--seed", "5"]);
@@ -562,32 +564,9 @@ fn first_look(
         },
         |(_, observation)| observation.state,
     );
-    let listed = |kind: graders::target::ObjectKind, namespace: Option<&String>| {
-        lists.contains(&(kind, None)) || namespace.is_some_and(|ns| lists.contains(&(kind, Some(ns.clone()))))
-    };
-    graders::state::ClusterState {
-        pods: full
-            .pods
-            .into_iter()
-            .filter(|o| listed(graders::target::ObjectKind::Pod, o.metadata.namespace.as_ref()))
-            .collect(),
-        services: full
-            .services
-            .into_iter()
-            .filter(|o| listed(graders::target::ObjectKind::Service, o.metadata.namespace.as_ref()))
-            .collect(),
-        endpoint_slices: full
-            .endpoint_slices
-            .into_iter()
-            .filter(|o| {
-                listed(
-                    graders::target::ObjectKind::EndpointSlice,
-                    o.metadata.namespace.as_ref(),
-                )
-            })
-            .collect(),
-        ..graders::state::ClusterState::default()
-    }
+    let mut state = full;
+    state.retain_listed(lists);
+    state
 }
 
 /// The API's resource name for `kind`, as the audit log records it.
@@ -1292,19 +1271,11 @@ fn grading_the_wrong_seed_names_the_seed_that_was_set_up() {
     bed.reset(home.path());
 }
 
-/// The `gateway-api` add-on on a real API server: a scenario that applies a Gateway and an
-/// `HTTPRoute` gets the Gateway API's standard CRDs installed first (the pinned files, here
-/// seeded into kubedrill's cache from the Go module proxy's copy of the same release, which
-/// kubedrill verifies by SHA-256 as it would a download), then `scenario verify` sets it up,
-/// grades the `HTTPRoute` (listed through the CRD's API) failing broken and passing after the
-/// solution, and catches the shortcut. No Gateway controller runs: the route's status is the
-/// one kubedrill predicts (`graders::gateway`), the other checks read specs.
-#[test]
-#[ignore = "needs the real control-plane test bed: just testbed-test"]
-fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {
-    let bed = bed();
-    let home = tempfile::tempdir().expect("home");
-    let cache = home.path().join("cache");
+/// Seed the kubedrill cache under `home` with the Gateway API CRD files, from the Go module
+/// proxy's copy of the same release (this machine reaches no GitHub); kubedrill verifies them
+/// by SHA-256 as it would a download.
+fn seed_gateway_api_crds(home: &Path) {
+    let cache = home.join("cache");
     std::fs::create_dir_all(&cache).expect("cache");
     let module = std::process::Command::new("go")
         .args(["mod", "download", "-json", "sigs.k8s.io/gateway-api@v1.6.3"])
@@ -1317,6 +1288,21 @@ fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {
         let file = artifact.url.rsplit('/').next().expect("file name");
         std::fs::copy(crds.join(file), cache.join(format!("{}-{file}", artifact.version))).expect("seed the cache");
     }
+}
+
+/// The `gateway-api` add-on on a real API server: a scenario that applies a Gateway and an
+/// `HTTPRoute` gets the Gateway API's standard CRDs installed first (the pinned files, here
+/// seeded into kubedrill's cache from the Go module proxy's copy of the same release, which
+/// kubedrill verifies by SHA-256 as it would a download), then `scenario verify` sets it up,
+/// grades the `HTTPRoute` (listed through the CRD's API) failing broken and passing after the
+/// solution, and catches the shortcut. No Gateway controller runs: the route's status is the
+/// one kubedrill predicts (`graders::gateway`), the other checks read specs.
+#[test]
+#[ignore = "needs the real control-plane test bed: just testbed-test"]
+fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {
+    let bed = bed();
+    let home = tempfile::tempdir().expect("home");
+    seed_gateway_api_crds(home.path());
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gateway-api");
     let scenarios = scenarios.to_str().expect("utf-8 path");
     let out = bed.on_bed(

@@ -200,6 +200,36 @@ pub fn predict_route(state: &ClusterState, route: &ApiObject) -> Vec<ParentStatu
         .collect()
 }
 
+/// What [`predict_route`] reads for `route`, as lists: the Gateways its `parentRefs` name, every
+/// Namespace (for `allowedRoutes` selectors), the Services its `backendRefs` name and, for a
+/// backend in another namespace, that namespace's `ReferenceGrant`s.
+#[must_use]
+pub fn prediction_inputs(route: &ApiObject) -> Vec<crate::needs::ListRequest> {
+    use crate::target::ObjectKind;
+    let route_namespace = namespace_of(route);
+    let route_spec: RouteSpec = spec(route);
+    let mut lists = vec![(ObjectKind::Namespace, None)];
+    for parent in &route_spec.parent_refs {
+        let namespace = parent["namespace"].as_str().unwrap_or(route_namespace);
+        lists.push((ObjectKind::Gateway, Some(namespace.to_owned())));
+    }
+    for backend in route_spec.rules.iter().flat_map(|r| &r.backend_refs) {
+        let namespace = backend.namespace.as_deref().unwrap_or(route_namespace);
+        lists.push((ObjectKind::Service, Some(namespace.to_owned())));
+        if namespace != route_namespace {
+            lists.push((ObjectKind::ReferenceGrant, Some(namespace.to_owned())));
+        }
+    }
+    lists
+}
+
+/// Whether a controller wrote `route`'s status (any `status.parents`); kubedrill's own
+/// prediction counts as not written.
+#[must_use]
+pub fn status_written(route: &ApiObject) -> bool {
+    route.status["parents"].as_array().is_some_and(|p| !p.is_empty()) && !is_predicted(route)
+}
+
 /// The `controllerName` of a route status kubedrill predicted ([`fill_predicted`]), so reports
 /// can say the verdicts that read it are predicted.
 pub const PREDICTED_CONTROLLER: &str = "kubedrill.dev/predicted";
@@ -211,10 +241,7 @@ pub fn fill_predicted(state: &mut ClusterState) {
     let predicted: Vec<Option<Value>> = state
         .http_routes
         .iter()
-        .map(|route| {
-            let written = route.status["parents"].as_array().is_some_and(|p| !p.is_empty());
-            (!written).then(|| predicted_status(state, route, PREDICTED_CONTROLLER))
-        })
+        .map(|route| (!status_written(route)).then(|| predicted_status(state, route, PREDICTED_CONTROLLER)))
         .collect();
     for (route, status) in state.http_routes.iter_mut().zip(predicted) {
         if let Some(status) = status {
@@ -290,7 +317,7 @@ fn accept(state: &ClusterState, route: &ApiObject, route_spec: &RouteSpec, paren
     let labels = namespace_labels(state, route_namespace);
     let allowing: Vec<&&Listener> = listeners
         .iter()
-        .filter(|l| allows_kind(l) && allows_namespace(l, namespace, route_namespace, labels.as_ref()))
+        .filter(|l| allows_kind(l) && allows_namespace(l, namespace, route_namespace, &labels))
         .collect();
     if allowing.is_empty() {
         return Condition::not(
@@ -342,22 +369,27 @@ fn allows_namespace(
     listener: &Listener,
     gateway_namespace: &str,
     route_namespace: &str,
-    labels: Option<&BTreeMap<String, String>>,
+    labels: &BTreeMap<String, String>,
 ) -> bool {
     let namespaces = &listener.allowed_routes.namespaces;
     match namespaces.from.as_deref().unwrap_or("Same") {
         "All" => true,
-        "Selector" => labels.is_some_and(|l| namespaces.selector.as_ref().is_some_and(|s| s.matches(l))),
+        "Selector" => namespaces.selector.as_ref().is_some_and(|s| s.matches(labels)),
         _ => gateway_namespace == route_namespace,
     }
 }
 
-fn namespace_labels(state: &ClusterState, namespace: &str) -> Option<BTreeMap<String, String>> {
+/// A namespace's labels; one not observed carries the label the API server gives every
+/// namespace (`kubernetes.io/metadata.name`), as the reachability analyzer assumes too.
+fn namespace_labels(state: &ClusterState, namespace: &str) -> BTreeMap<String, String> {
     state
         .namespaces
         .iter()
         .find(|n| n.metadata.name.as_deref() == Some(namespace))
-        .map(|n| n.metadata.labels.clone().unwrap_or_default())
+        .map_or_else(
+            || BTreeMap::from([(crate::analyzer::NAMESPACE_NAME_LABEL.to_owned(), namespace.to_owned())]),
+            |n| n.metadata.labels.clone().unwrap_or_default(),
+        )
 }
 
 /// Whether a listener's hostname and a route's hostnames share a name (either side unset or a

@@ -199,7 +199,10 @@ impl Needs {
 ///   NetworkPolicies there;
 /// - a Service without a selector leads to the addresses its EndpointSlices list, which may be
 ///   pods in any namespace: when one is no observed pod's IP, every pod and NetworkPolicy is
-///   listed, so such a pod gets its policies (an address still unmatched then is not a pod).
+///   listed, so such a pod gets its policies (an address still unmatched then is not a pod);
+/// - an `HTTPRoute` no controller wrote a status for gets a predicted one
+///   ([`crate::gateway::fill_predicted`]), which reads its Gateways, backend Services,
+///   `ReferenceGrant`s and the Namespaces ([`crate::gateway::prediction_inputs`]).
 #[must_use]
 pub fn follow_ups(state: &crate::state::ClusterState, lists: &BTreeSet<ListRequest>) -> BTreeSet<ListRequest> {
     let listed = |kind: ObjectKind, namespace: &str| {
@@ -210,6 +213,16 @@ pub fn follow_ups(state: &crate::state::ClusterState, lists: &BTreeSet<ListReque
         for kind in [ObjectKind::Pod, ObjectKind::NetworkPolicy] {
             if !lists.contains(&(kind, None)) {
                 extra.insert((kind, None));
+            }
+        }
+    }
+    for route in state.http_routes.iter().filter(|r| !crate::gateway::status_written(r)) {
+        for (kind, namespace) in crate::gateway::prediction_inputs(route) {
+            let covered = namespace
+                .as_deref()
+                .map_or_else(|| lists.contains(&(kind, None)), |n| listed(kind, n));
+            if !covered {
+                extra.insert((kind, namespace));
             }
         }
     }
@@ -460,6 +473,43 @@ mod tests {
         assert!(
             super::follow_ups(&selected, &std::collections::BTreeSet::new()).is_empty(),
             "a Service with a selector is read from its pods"
+        );
+    }
+
+    #[test]
+    fn a_route_without_a_written_status_lists_what_its_prediction_reads() {
+        let route = |status: serde_json::Value| {
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"parentRefs": [{"name": "edge", "namespace": "infra", "sectionName": "http"}],
+                         "rules": [{"backendRefs": [{"name": "web", "port": 80},
+                                                    {"name": "api", "namespace": "payments", "port": 8080}]}]},
+                "status": status})
+        };
+        let lists = std::collections::BTreeSet::from([
+            (ObjectKind::HttpRoute, Some("shop".to_owned())),
+            (ObjectKind::Service, Some("shop".to_owned())),
+        ]);
+        let unwritten = crate::state::ClusterState::from_objects([route(json!({}))]).expect("state");
+        let extra = super::follow_ups(&unwritten, &lists);
+        assert_eq!(
+            extra,
+            std::collections::BTreeSet::from([
+                (ObjectKind::Namespace, None),
+                (ObjectKind::Gateway, Some("infra".to_owned())),
+                (ObjectKind::Service, Some("payments".to_owned())),
+                (ObjectKind::ReferenceGrant, Some("payments".to_owned())),
+            ])
+        );
+        let mut all = lists.clone();
+        all.extend(extra);
+        assert!(super::follow_ups(&unwritten, &all).is_empty(), "nothing twice");
+        let written = crate::state::ClusterState::from_objects([route(json!({"parents": [
+            {"parentRef": {"name": "edge"}, "controllerName": "traefik.io/gateway-controller", "conditions": []}]}))])
+        .expect("state");
+        assert!(
+            super::follow_ups(&written, &lists).is_empty(),
+            "a controller's status is read, not predicted"
         );
     }
 }

@@ -5,7 +5,7 @@
 //! single objects), so this crate stays free of I/O and file formats. Lookups only; no
 //! grading logic here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::needs::ListRequest;
 use crate::target::ObjectKind;
 
 /// An object of a kind k8s-openapi has no type for (the Gateway API's custom resources): its
@@ -252,6 +253,34 @@ impl ClusterState {
         for (kind, count) in other.ignored {
             *self.ignored.entry(kind).or_default() += count;
         }
+    }
+
+    /// Keep only what an observer that sent exactly `lists` would hold: an object stays when its
+    /// kind was listed cluster-wide or in its namespace. Events and ignored kinds stay (no list
+    /// request names them). For tests and simulations of what a grade observes.
+    pub fn retain_listed(&mut self, lists: &BTreeSet<ListRequest>) {
+        fn keep<T: HasMetadata>(items: &mut Vec<T>, kind: ObjectKind, lists: &BTreeSet<ListRequest>) {
+            items.retain(|item| {
+                lists.contains(&(kind, None))
+                    || (kind.is_namespaced() && lists.contains(&(kind, item.meta().namespace.clone())))
+            });
+        }
+        keep(&mut self.namespaces, ObjectKind::Namespace, lists);
+        keep(&mut self.nodes, ObjectKind::Node, lists);
+        keep(&mut self.pods, ObjectKind::Pod, lists);
+        keep(&mut self.deployments, ObjectKind::Deployment, lists);
+        keep(&mut self.daemon_sets, ObjectKind::DaemonSet, lists);
+        keep(&mut self.stateful_sets, ObjectKind::StatefulSet, lists);
+        keep(&mut self.replica_sets, ObjectKind::ReplicaSet, lists);
+        keep(&mut self.services, ObjectKind::Service, lists);
+        keep(&mut self.endpoint_slices, ObjectKind::EndpointSlice, lists);
+        keep(&mut self.network_policies, ObjectKind::NetworkPolicy, lists);
+        keep(&mut self.config_maps, ObjectKind::ConfigMap, lists);
+        keep(&mut self.ingresses, ObjectKind::Ingress, lists);
+        keep(&mut self.gateway_classes, ObjectKind::GatewayClass, lists);
+        keep(&mut self.gateways, ObjectKind::Gateway, lists);
+        keep(&mut self.http_routes, ObjectKind::HttpRoute, lists);
+        keep(&mut self.reference_grants, ObjectKind::ReferenceGrant, lists);
     }
 
     /// The object of `kind` named `name` (in `namespace`), as JSON, for generic comparisons.

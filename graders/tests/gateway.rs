@@ -245,3 +245,38 @@ fn routes_no_controller_wrote_get_the_predicted_status_and_their_verdicts_say_so
         results[1]
     );
 }
+
+#[test]
+fn a_grade_that_lists_only_routes_follows_them_to_what_their_prediction_reads() {
+    let mut everything = with_services(captured()).state;
+    for route in &mut everything.http_routes {
+        route.status = Value::Null;
+    }
+    let mut expected = everything.clone();
+    graders::gateway::fill_predicted(&mut expected);
+    let mut lists: std::collections::BTreeSet<graders::needs::ListRequest> = ["app", "other"]
+        .into_iter()
+        .map(|namespace| (ObjectKind::HttpRoute, Some(namespace.to_owned())))
+        .collect();
+    let mut first = everything.clone();
+    first.retain_listed(&lists);
+    let extra = graders::needs::follow_ups(&first, &lists);
+    assert!(!extra.is_empty(), "routes alone cannot be predicted");
+    lists.extend(extra);
+    let mut observed = everything;
+    observed.retain_listed(&lists);
+    assert!(
+        graders::needs::follow_ups(&observed, &lists).is_empty(),
+        "one follow-up is enough"
+    );
+    graders::gateway::fill_predicted(&mut observed);
+    let statuses =
+        |state: &ClusterState| -> Vec<Value> { state.http_routes.iter().map(|r| r.status.clone()).collect() };
+    assert_eq!(statuses(&observed), statuses(&expected));
+    assert!(
+        statuses(&observed)
+            .iter()
+            .any(|s| s["parents"][0]["conditions"][0]["status"] == "False"),
+        "the capture has detached routes"
+    );
+}
