@@ -3,7 +3,10 @@
 //! - the ingress-nginx controller, when a scenario applies an `Ingress` (its namespace is a
 //!   system namespace);
 //! - the Gateway API's standard-channel CRDs, when a scenario applies Gateway API objects
-//!   (cluster-scoped definitions; no Gateway controller yet).
+//!   (cluster-scoped definitions);
+//! - a Gateway API controller (Traefik, rendered from `templates/addons/traefik-gateway.yaml.tera`
+//!   with its image pinned by digest, and its `GatewayClass` `traefik`), when a scenario applies a
+//!   Gateway of that class (its namespace is a system namespace).
 //!
 //! Decides and installs through [`Live`]; never prints.
 
@@ -22,6 +25,19 @@ pub const INGRESS_CONTROLLER_IMAGE: &str = "registry.k8s.io/ingress-nginx/contro
 /// The admission-webhook certificate job's image.
 pub const INGRESS_CERTGEN_IMAGE: &str = "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd";
 
+/// The Gateway API controller's image: Traefik v3.7.13, pinned by the digest of its
+/// multi-architecture index (as docker-library/repo-info records `traefik:v3.7.13`).
+pub const TRAEFIK_IMAGE: &str =
+    "docker.io/library/traefik:v3.7.13@sha256:24841fe2de7304c149343d877d2923b4c8800a38ba015dea9174c23b20e344a0";
+/// The `GatewayClass` kubedrill's Gateway API controller serves.
+pub const GATEWAY_CLASS: &str = "traefik";
+/// The namespace the Gateway API controller runs in.
+pub const GATEWAY_CONTROLLER_NAMESPACE: &str = "traefik-gateway";
+/// The container port of the controller's `web` entry point: the port a Gateway listener must
+/// use to be served (Traefik maps listeners to entry points by port).
+pub const GATEWAY_LISTENER_PORT: u16 = 8000;
+const TRAEFIK_TEMPLATE: &str = include_str!("../../templates/addons/traefik-gateway.yaml.tera");
+
 /// Whether the scenario's setup applies an Ingress (and so needs a controller).
 #[must_use]
 pub fn needs_ingress(rendered: &Rendered) -> bool {
@@ -36,6 +52,28 @@ pub fn needs_gateway_api(rendered: &Rendered) -> bool {
         .any(|m| m.api_version.starts_with(GATEWAY_API_GROUP))
 }
 
+/// Whether the scenario's setup applies a Gateway of [`GATEWAY_CLASS`] (and so needs the
+/// controller that serves it).
+#[must_use]
+pub fn needs_gateway_controller(rendered: &Rendered) -> bool {
+    rendered.setup_objects().any(|m| {
+        m.kind == "Gateway"
+            && m.api_version.starts_with(GATEWAY_API_GROUP)
+            && m.object["spec"]["gatewayClassName"] == GATEWAY_CLASS
+    })
+}
+
+/// The Gateway API controller's objects: its namespace, RBAC, Deployment, Service `traefik`
+/// (port 80 to the listener port) and `GatewayClass` [`GATEWAY_CLASS`].
+pub fn gateway_controller() -> Result<Vec<crate::scenario::manifest::Manifest>, ClusterError> {
+    let mut context = tera::Context::new();
+    context.insert("namespace", GATEWAY_CONTROLLER_NAMESPACE);
+    context.insert("image", TRAEFIK_IMAGE);
+    context.insert("class", GATEWAY_CLASS);
+    context.insert("listener_port", &GATEWAY_LISTENER_PORT);
+    super::cni::render_with(TRAEFIK_TEMPLATE, "templates/addons/traefik-gateway.yaml.tera", &context)
+}
+
 /// The Gateway API's group, as `apiVersion`s start.
 const GATEWAY_API_GROUP: &str = "gateway.networking.k8s.io/";
 
@@ -44,7 +82,8 @@ const SERVED_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Live {
     /// Install what `rendered`'s setup needs beyond the profile: the ingress controller
-    /// ([`Self::ensure_ingress`]) and the Gateway API CRDs ([`Self::ensure_gateway_api`]), each
+    /// ([`Self::ensure_ingress`]), the Gateway API CRDs ([`Self::ensure_gateway_api`]) and its
+    /// controller ([`Self::ensure_gateway_controller`]), each
     /// timed in `timings` under its own name. Files are cached in `cache`; `preloaded` as for
     /// [`Self::ensure_ingress`].
     pub async fn ensure_addons(
@@ -70,7 +109,38 @@ impl Live {
                 .run(progress, "Gateway API CRDs", self.ensure_gateway_api(runner, cache))
                 .await?;
         }
+        if needs_gateway_controller(rendered) {
+            timings
+                .run(
+                    progress,
+                    "Gateway API controller",
+                    self.ensure_gateway_controller(preloaded),
+                )
+                .await?;
+        }
         Ok(())
+    }
+
+    /// Install the Gateway API controller ([`gateway_controller`]; the CRDs must be served) and
+    /// wait for it to roll out. A preloaded image is used from the nodes.
+    pub async fn ensure_gateway_controller(&self, preloaded: &[String]) -> Result<(), ClusterError> {
+        let mut manifests = gateway_controller()?;
+        for manifest in &mut manifests {
+            super::images::use_preloaded(&mut manifest.object, preloaded);
+        }
+        self.apply_all(&manifests).await?;
+        self.wait(&WaitStep {
+            rollout: Some(ObjectRef {
+                kind: ObjectKind::Deployment,
+                name: "traefik".to_owned(),
+                namespace: Some(GATEWAY_CONTROLLER_NAMESPACE.to_owned()),
+            }),
+            deleted: None,
+            pods_gone: None,
+            pods_ready: None,
+            timeout: Some(graders::Duration::from_secs(240)),
+        })
+        .await
     }
 
     /// Install the Gateway API's standard-channel CRDs (pinned files, cached in `cache`) and
@@ -118,5 +188,67 @@ impl Live {
             timeout: Some(graders::Duration::from_secs(240)),
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        GATEWAY_CLASS, GATEWAY_CONTROLLER_NAMESPACE, GATEWAY_LISTENER_PORT, TRAEFIK_IMAGE, gateway_controller,
+    };
+
+    /// The controller's template renders to what the rest of kubedrill counts on: the pinned
+    /// image, Service `traefik` on port 80 to the listener port, the `GatewayClass`, and RBAC
+    /// bound to the controller's own service account.
+    #[test]
+    fn the_gateway_controller_renders_pinned_and_wired_together() {
+        let manifests = gateway_controller().expect("renders");
+        let find = |kind: &str| {
+            manifests
+                .iter()
+                .find(|m| m.kind == kind)
+                .unwrap_or_else(|| panic!("no {kind}"))
+        };
+        let deployment = &find("Deployment").object;
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(container["image"], TRAEFIK_IMAGE);
+        assert!(TRAEFIK_IMAGE.contains("@sha256:"), "pinned by digest");
+        let args: Vec<&str> = container["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert!(args.contains(&format!("--entryPoints.web.address=:{GATEWAY_LISTENER_PORT}").as_str()));
+        assert!(args.contains(&"--providers.kubernetesgateway=true"));
+        let service = &find("Service").object;
+        assert_eq!(service["metadata"]["name"], "traefik");
+        assert_eq!(service["spec"]["ports"][0]["port"], 80);
+        assert_eq!(
+            service["spec"]["selector"],
+            deployment["spec"]["template"]["metadata"]["labels"]
+        );
+        assert_eq!(find("GatewayClass").name, GATEWAY_CLASS);
+        assert_eq!(
+            find("GatewayClass").object["spec"]["controllerName"],
+            "traefik.io/gateway-controller"
+        );
+        let binding = &find("ClusterRoleBinding").object;
+        assert_eq!(binding["subjects"][0]["namespace"], GATEWAY_CONTROLLER_NAMESPACE);
+        assert_eq!(
+            binding["subjects"][0]["name"],
+            deployment["spec"]["template"]["spec"]["serviceAccountName"]
+        );
+        for manifest in manifests.iter().filter(|m| m.namespace.is_some()) {
+            assert_eq!(
+                manifest.namespace.as_deref(),
+                Some(GATEWAY_CONTROLLER_NAMESPACE),
+                "{}",
+                manifest.name
+            );
+        }
+        assert!(crate::cluster::safety::is_system_namespace(
+            GATEWAY_CONTROLLER_NAMESPACE
+        ));
     }
 }

@@ -49,8 +49,13 @@ fn render(template: &str, name: &str) -> Result<Vec<Manifest>, ClusterError> {
     context.insert("pod_subnet", POD_SUBNET);
     context.insert("flannel_image", FLANNEL_IMAGE);
     context.insert("cni_plugin_image", FLANNEL_CNI_PLUGIN_IMAGE);
+    render_with(template, name, &context)
+}
+
+/// Render one of kubedrill's own manifest templates (`name`, for errors) with `context`.
+pub(super) fn render_with(template: &str, name: &str, context: &tera::Context) -> Result<Vec<Manifest>, ClusterError> {
     let text = tera::Tera::new()
-        .render_str(template, &context, false)
+        .render_str(template, context, false)
         .map_err(|e| KindError::Template(format!("{name}: {e}")))?;
     parse_manifests(&text).map_err(|problems| {
         let first = problems.first().map(|p| p.message.clone()).unwrap_or_default();

@@ -5,7 +5,7 @@
 //!
 //! Runs docker and kind through a [`Runner`]; never prints.
 
-use super::addons::{INGRESS_CERTGEN_IMAGE, INGRESS_CONTROLLER_IMAGE};
+use super::addons::{INGRESS_CERTGEN_IMAGE, INGRESS_CONTROLLER_IMAGE, TRAEFIK_IMAGE};
 use super::cni::{CALICO_OPERATOR_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE, FLANNEL_IMAGE, check};
 use super::error::ClusterError;
 use super::process::Runner;
@@ -15,8 +15,8 @@ use crate::scenario::model::Profile;
 /// The images a profile's scenarios and probes need.
 #[must_use]
 pub fn for_profile(profile: Profile) -> Vec<&'static str> {
-    // Ingress scenarios install ingress-nginx on any profile.
-    let mut images = vec![AGNHOST, INGRESS_CONTROLLER_IMAGE, INGRESS_CERTGEN_IMAGE];
+    // Ingress scenarios install ingress-nginx, Gateway API scenarios Traefik, on any profile.
+    let mut images = vec![AGNHOST, INGRESS_CONTROLLER_IMAGE, INGRESS_CERTGEN_IMAGE, TRAEFIK_IMAGE];
     match profile {
         Profile::Flannel => images.extend([FLANNEL_IMAGE, FLANNEL_CNI_PLUGIN_IMAGE]),
         // The operator pulls calico's own images itself once it runs.

@@ -23,13 +23,14 @@ pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubedrill
 pub const FIELD_MANAGER: &str = "kubedrill";
 
 /// Namespaces that belong to the cluster, not to a scenario.
-pub const SYSTEM_NAMESPACES: [&str; 6] = [
+pub const SYSTEM_NAMESPACES: [&str; 7] = [
     "kube-system",
     "kube-public",
     "kube-node-lease",
     "local-path-storage",
     "kube-flannel",
     "ingress-nginx",
+    super::addons::GATEWAY_CONTROLLER_NAMESPACE,
 ];
 
 /// Whether a namespace belongs to the cluster itself.

@@ -354,11 +354,14 @@ fn is_traffic(check: &Check) -> bool {
 /// manifests as baseline, or `None` when the simulation cannot model the steps.
 #[must_use]
 pub fn simulated(rendered: &Rendered, steps: &[Step]) -> Option<(Simulation, Observation)> {
-    let base = if crate::cluster::addons::needs_ingress(rendered) {
-        Simulation::kind().with_ingress_controller()
-    } else {
-        Simulation::kind()
-    };
+    let mut base = Simulation::kind();
+    if crate::cluster::addons::needs_ingress(rendered) {
+        base = base.with_ingress_controller();
+    }
+    if crate::cluster::addons::needs_gateway_controller(rendered) {
+        let controller = crate::cluster::addons::gateway_controller().ok()?;
+        base = base.with_addon(controller.into_iter().map(|m| m.object));
+    }
     let simulation = base.replay(rendered, &rendered.setup)?.replay(rendered, steps)?;
     let observation = observe(&simulation, rendered)?;
     Some((simulation, observation))

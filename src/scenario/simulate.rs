@@ -132,6 +132,13 @@ impl Simulation {
         self
     }
 
+    /// Add an add-on's `objects` as installed (the Gateway API controller's, say).
+    #[must_use]
+    pub fn with_addon(mut self, objects: impl IntoIterator<Item = Value>) -> Self {
+        self.objects.extend(objects);
+        self
+    }
+
     /// The objects, in apply order.
     #[must_use]
     pub fn objects(&self) -> &[Value] {
