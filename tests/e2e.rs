@@ -136,11 +136,15 @@ impl Cluster {
     }
 }
 
+/// A setup of plain applies and waits, of built-in kinds only: Gateway API objects need the
+/// CRDs kubedrill installs first (`cluster::addons`), which `scenario verify` covers in
+/// `e2e_live.rs`.
 fn manifest_only(rendered: &Rendered) -> bool {
     rendered
         .setup
         .iter()
         .all(|s| matches!(s, Step::Apply(_) | Step::Wait(_)))
+        && !kubedrill::cluster::addons::needs_gateway_api(rendered)
 }
 
 #[test]
