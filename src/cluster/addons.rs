@@ -124,22 +124,12 @@ impl Live {
     /// Install the Gateway API controller ([`gateway_controller`]; the CRDs must be served) and
     /// wait for it to roll out. A preloaded image is used from the nodes.
     pub async fn ensure_gateway_controller(&self, preloaded: &[String]) -> Result<(), ClusterError> {
-        let mut manifests = gateway_controller()?;
-        for manifest in &mut manifests {
-            super::images::use_preloaded(&mut manifest.object, preloaded);
-        }
-        self.apply_all(&manifests).await?;
-        self.wait(&WaitStep {
-            rollout: Some(ObjectRef {
-                kind: ObjectKind::Deployment,
-                name: "traefik".to_owned(),
-                namespace: Some(GATEWAY_CONTROLLER_NAMESPACE.to_owned()),
-            }),
-            deleted: None,
-            pods_gone: None,
-            pods_ready: None,
-            timeout: Some(graders::Duration::from_secs(240)),
-        })
+        self.install_controller(
+            gateway_controller()?,
+            preloaded,
+            GATEWAY_CONTROLLER_NAMESPACE,
+            "traefik",
+        )
         .await
     }
 
@@ -171,7 +161,20 @@ impl Live {
         preloaded: &[String],
     ) -> Result<(), ClusterError> {
         std::fs::create_dir_all(cache).map_err(|e| ClusterError::io(cache, &e))?;
-        let mut manifests = super::cni::pinned_manifests(runner, cache, &super::tools::ingress_nginx_manifest())?;
+        let manifests = super::cni::pinned_manifests(runner, cache, &super::tools::ingress_nginx_manifest())?;
+        self.install_controller(manifests, preloaded, "ingress-nginx", "ingress-nginx-controller")
+            .await
+    }
+
+    /// Apply a controller's `manifests` (images `preloaded` into the nodes used from there) and
+    /// wait for its Deployment `namespace/name` to roll out.
+    async fn install_controller(
+        &self,
+        mut manifests: Vec<crate::scenario::manifest::Manifest>,
+        preloaded: &[String],
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), ClusterError> {
         for manifest in &mut manifests {
             super::images::use_preloaded(&mut manifest.object, preloaded);
         }
@@ -179,8 +182,8 @@ impl Live {
         self.wait(&WaitStep {
             rollout: Some(ObjectRef {
                 kind: ObjectKind::Deployment,
-                name: "ingress-nginx-controller".to_owned(),
-                namespace: Some("ingress-nginx".to_owned()),
+                name: name.to_owned(),
+                namespace: Some(namespace.to_owned()),
             }),
             deleted: None,
             pods_gone: None,
