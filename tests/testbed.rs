@@ -1296,7 +1296,8 @@ fn seed_gateway_api_crds(home: &Path) {
 /// kubedrill verifies by SHA-256 as it would a download), then `scenario verify` sets it up,
 /// grades the `HTTPRoute` (listed through the CRD's API) failing broken and passing after the
 /// solution, and catches the shortcut. No Gateway controller runs: the route's status is the
-/// one kubedrill predicts (`graders::gateway`), the other checks read specs.
+/// one kubedrill predicts (`graders::gateway`), the other checks read specs. A catalogue
+/// scenario's Gateway of class `traefik` then brings the Gateway controller, kept by resets.
 #[test]
 #[ignore = "needs the real control-plane test bed: just testbed-test"]
 fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {
@@ -1354,4 +1355,30 @@ fn the_gateway_api_add_on_installs_its_crds_and_routes_are_graded() {
             "{plural}: {served}"
         );
     }
+    // A Gateway of class `traefik` brings kubedrill's Gateway controller, which a reset keeps
+    // (its namespace is a system namespace) and a second setup reuses.
+    let mut uids = Vec::new();
+    for _ in 0..2 {
+        let out = bed.on_bed(
+            home.path(),
+            &["cluster", "setup", "gateway-route-detached", "--seed", "1"],
+        );
+        assert_eq!(code(&out), 0, "{}", describe(&out));
+        bed.reset(home.path());
+        let controller = bed.kubectl_json(&["-n", "traefik-gateway", "get", "deployment", "traefik"]);
+        assert_eq!(
+            controller["spec"]["template"]["spec"]["containers"][0]["image"],
+            kubedrill::cluster::addons::TRAEFIK_IMAGE
+        );
+        assert_eq!(controller["metadata"]["generation"], 1, "applied unchanged");
+        uids.push(controller["metadata"]["uid"].clone());
+    }
+    assert_eq!(
+        uids[0], uids[1],
+        "the reset kept the controller and the second setup reused it"
+    );
+    let class = bed.kubectl_json(&["get", "gatewayclass", "traefik"]);
+    assert_eq!(class["spec"]["controllerName"], "traefik.io/gateway-controller");
+    let service = bed.kubectl_json(&["-n", "traefik-gateway", "get", "service", "traefik"]);
+    assert_eq!(service["spec"]["ports"][0]["port"], 80);
 }
