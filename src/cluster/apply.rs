@@ -75,8 +75,9 @@ impl Live {
         let api = self.dynamic(&resolved, resolved.namespaced.then_some(namespace));
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let mut object = manifest.object.clone();
-        if manifest.kind == "Namespace" {
+        if manifest.kind == "Namespace" && !super::safety::is_system_namespace(&manifest.name) {
             // Marks what `cluster reset` removes; an annotation, so no selector can see it.
+            // System namespaces (an add-on's, say) are kept by resets, so they are not marked.
             let annotations = &mut object["metadata"]["annotations"];
             let scenario = attempt.map_or("true", |a| a.scenario);
             annotations[super::lifecycle::NAMESPACE_ANNOTATION] = scenario.into();
@@ -152,6 +153,26 @@ mod requests {
         assert_eq!(
             seen[0].body["metadata"]["annotations"]["kubedrill.dev/scenario"],
             "true"
+        );
+    }
+
+    /// An add-on's namespace is a system namespace: resets keep it, so it is not marked as a
+    /// scenario's.
+    #[tokio::test]
+    async fn system_namespaces_are_not_marked_for_reset() {
+        let (live, log) = live(Ownership::Owned("kubedrill-kindnet".into()), false, echo);
+        let manifests = parse_manifests(&format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {}}}\n",
+            crate::cluster::addons::GATEWAY_CONTROLLER_NAMESPACE
+        ))
+        .expect("parses");
+        live.apply_all(&manifests).await.expect("applies");
+        let seen = requests(&log);
+        assert_eq!(seen.len(), 1);
+        assert!(
+            seen[0].body["metadata"]["annotations"]["kubedrill.dev/scenario"].is_null(),
+            "{}",
+            seen[0].body
         );
     }
 
