@@ -314,7 +314,8 @@ fn accept(state: &ClusterState, route: &ApiObject, route_spec: &RouteSpec, paren
             ),
         );
     }
-    let labels = namespace_labels(state, route_namespace);
+    // A namespace not observed has the name label the API server gives every namespace.
+    let labels = crate::analyzer::Analyzer::new(state).namespace_labels(route_namespace);
     let allowing: Vec<&&Listener> = listeners
         .iter()
         .filter(|l| allows_kind(l) && allows_namespace(l, namespace, route_namespace, &labels))
@@ -377,19 +378,6 @@ fn allows_namespace(
         "Selector" => namespaces.selector.as_ref().is_some_and(|s| s.matches(labels)),
         _ => gateway_namespace == route_namespace,
     }
-}
-
-/// A namespace's labels; one not observed carries the label the API server gives every
-/// namespace (`kubernetes.io/metadata.name`), as the reachability analyzer assumes too.
-fn namespace_labels(state: &ClusterState, namespace: &str) -> BTreeMap<String, String> {
-    state
-        .namespaces
-        .iter()
-        .find(|n| n.metadata.name.as_deref() == Some(namespace))
-        .map_or_else(
-            || BTreeMap::from([(crate::analyzer::NAMESPACE_NAME_LABEL.to_owned(), namespace.to_owned())]),
-            |n| n.metadata.labels.clone().unwrap_or_default(),
-        )
 }
 
 /// Whether a listener's hostname and a route's hostnames share a name (either side unset or a
