@@ -454,10 +454,12 @@ pub struct ExplainArgs {
     /// A snapshot file (see `kubedrill grade`).
     #[arg(long, value_name = "FILE")]
     pub snapshot: PathBuf,
-    /// Source: `<namespace>/<pod>`, or `<namespace>/<label>=<value>,...` for a pod with those labels.
+    /// Source: `<namespace>/<pod>`, `<namespace>/<label>=<value>,...` for a pod with those labels,
+    /// or `node/<node>` for the node's own address (a hostNetwork pod there).
     #[arg(long, required_unless_present = "matrix")]
     pub from: Option<String>,
-    /// Destination: `<namespace>/<service|pod>:<port>[/<protocol>]` (prefix `svc/` or `pod/` to choose);
+    /// Destination: `<namespace>/<service|pod>:<port>[/<protocol>]` (prefix `svc/` or `pod/` to choose),
+    /// or `node/<node>:<port>` for a port of a node's address (a NodePort, a hostPort);
     /// with `--by-name`, `<namespace>/<service>` alone only resolves the name.
     #[arg(long, required_unless_present = "matrix")]
     pub to: Option<String>,

@@ -305,3 +305,66 @@ fn the_forms_grade_suggests_are_accepted() {
         .code(2)
         .stderr(predicate::str::contains("needs a namespace"));
 }
+
+/// A port of a node's address, from another node: nodeport-misconfigured's broken state opens
+/// none (its Service is ClusterIP), the fix routes it through the Service to a pod, the
+/// shortcut's hostPort answers on the pod's own node only.
+#[test]
+fn node_ports_are_traced_from_a_node() {
+    let fixture = |state: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/snapshots/nodeport-misconfigured/{state}.yaml"))
+    };
+    // (state, --to, exit code, in the output)
+    let table = [
+        (
+            "broken",
+            "node/kubedrill-worker:30080",
+            1,
+            "nothing listens on TCP port 30080 of node kubedrill-worker",
+        ),
+        (
+            "fixed",
+            "node/kubedrill-worker:30080",
+            0,
+            "externalTrafficPolicy Cluster",
+        ),
+        (
+            "shortcut-host-port",
+            "node/kubedrill-worker:30080",
+            0,
+            "maps it as a hostPort to its port",
+        ),
+        (
+            "shortcut-host-port",
+            "node/kubedrill-control-plane:30080",
+            1,
+            "nothing listens",
+        ),
+    ];
+    for (state, to, code, shown) in table {
+        let mut cmd = Command::cargo_bin("kubedrill").expect("binary");
+        cmd.args(["--color", "never", "explain", "--snapshot"])
+            .arg(fixture(state))
+            .args(["--from", "node/kubedrill-control-plane", "--to", to]);
+        let output = cmd.output().expect("runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(code), "{state} {to}: {stdout}");
+        assert!(stdout.contains(shown), "{state} {to}: {stdout}");
+        assert!(stdout.starts_with("node/kubedrill-control-plane -> "), "{stdout}");
+    }
+    let mut named = Command::cargo_bin("kubedrill").expect("binary");
+    named
+        .args(["--color", "never", "explain", "--snapshot"])
+        .arg(fixture("fixed"))
+        .args([
+            "--from",
+            "node/kubedrill-control-plane",
+            "--to",
+            "node/kubedrill-worker:http",
+        ]);
+    named
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a node's port is a number"));
+}

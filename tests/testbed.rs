@@ -97,27 +97,13 @@ const NOT_HOSTED: [(&str, &str); 2] = [
 /// Checks whose verdict on the test bed differs from a real cluster's: (scenario or `*`,
 /// stage or `*`, check id or grader, the verdict seen here, why). Everything not listed is
 /// asserted. The suite fails when an entry is never seen, so the table stays true.
-const UNJUDGED: [(&str, &str, &str, &str, &str); 9] = [
+const UNJUDGED: [(&str, &str, &str, &str, &str); 7] = [
     (
         "*",
         "*",
         "http",
         "not-evaluated",
         "an HTTP check whose connection is predicted to succeed: the status code and body need a real answer from the backend (so does whether anything listens on a numeric targetPort: service-wrong-targetport's broken state shows only here)",
-    ),
-    (
-        "nodeport-misconfigured",
-        "*",
-        "node-port-answers",
-        "not-evaluated",
-        "the probe runs from a node (host network); the analyzer does not model node-to-NodePort paths",
-    ),
-    (
-        "nodeport-already-allocated",
-        "*",
-        "node-port-answers",
-        "not-evaluated",
-        "the probe runs from a node (host network); the analyzer does not model node-to-NodePort paths",
     ),
     (
         "intra-pod-port-conflict",

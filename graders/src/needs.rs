@@ -126,14 +126,23 @@ impl Needs {
     /// What `checks` need when their traffic is predicted from the live state instead of
     /// probed: on top of [`Needs::of`], what the reachability analyzer reasons over for each
     /// probe check (pods, Services, EndpointSlices and NetworkPolicies of the source's and the
-    /// destination's namespaces, the Namespaces' labels) and, for names, the DNS hop's inputs
-    /// (kube-system's pods, policies and the CoreDNS ConfigMap). Exclusivity checks already
+    /// destination's namespaces, the Namespaces' labels; of every namespace for a node's port)
+    /// and, for names, the DNS hop's inputs (kube-system's pods, policies and the CoreDNS
+    /// ConfigMap). Exclusivity checks already
     /// need every namespace and the Nodes in [`Needs::of`].
     #[must_use]
     pub fn for_prediction(checks: &[Check]) -> Self {
         let mut needs = Self::of(checks);
         for check in checks {
             let (namespaces, by_name) = match &check.spec {
+                CheckSpec::Connectivity(p) if p.to.node.is_some() => {
+                    needs.node_port_inputs();
+                    continue;
+                }
+                CheckSpec::Http(p) if p.to.node.is_some() => {
+                    needs.node_port_inputs();
+                    continue;
+                }
                 CheckSpec::Connectivity(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
                 CheckSpec::Http(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
                 CheckSpec::Dns(p) => {
@@ -156,6 +165,23 @@ impl Needs {
         }
         needs.collapse();
         needs
+    }
+
+    /// What a flow to a node's port needs: any Service may hold the node port and any pod a
+    /// `hostPort` or an endpoint, so every namespace's pods, Services, EndpointSlices and
+    /// NetworkPolicies, the Namespaces' labels and the Nodes (where each pod runs, their
+    /// addresses).
+    fn node_port_inputs(&mut self) {
+        for kind in [
+            ObjectKind::Pod,
+            ObjectKind::Service,
+            ObjectKind::EndpointSlice,
+            ObjectKind::NetworkPolicy,
+            ObjectKind::Namespace,
+            ObjectKind::Node,
+        ] {
+            self.lists.insert((kind, None));
+        }
     }
 
     /// What the reachability analyzer reasons over for flows between `namespaces`: their pods,
@@ -369,6 +395,40 @@ mod tests {
                 .contains(&(ObjectKind::ConfigMap, Some("kube-system".to_owned())))
         );
         assert!(predicted.lists.is_superset(&probed.lists));
+    }
+
+    /// A node port may be any namespace's Service's or any pod's hostPort: predicting a flow to
+    /// one lists every namespace (each kind once, no namespaced list beside the wide one).
+    #[test]
+    fn predicting_a_node_port_needs_every_namespace_and_the_nodes() {
+        let checks = [
+            check(
+                "np",
+                "connectivity",
+                &json!({"from": {"node": "control-plane"}, "to": {"node": "worker", "port": 30080}, "expect": "allowed"}),
+            ),
+            check(
+                "web",
+                "http",
+                &json!({"from": {"namespace": "shop", "probeLabels": {"role": "client"}},
+                        "to": {"service": "web", "namespace": "shop", "port": 80}}),
+            ),
+        ];
+        let probed = Needs::of(&checks);
+        assert!(!probed.lists.contains(&(ObjectKind::Service, None)));
+        let predicted = Needs::for_prediction(&checks);
+        let lists: Vec<(ObjectKind, Option<&str>)> = predicted.lists.iter().map(|(k, n)| (*k, n.as_deref())).collect();
+        assert_eq!(
+            lists,
+            [
+                (ObjectKind::Namespace, None),
+                (ObjectKind::Node, None),
+                (ObjectKind::Pod, None),
+                (ObjectKind::Service, None),
+                (ObjectKind::EndpointSlice, None),
+                (ObjectKind::NetworkPolicy, None),
+            ]
+        );
     }
 
     #[test]

@@ -12,8 +12,9 @@ use crate::analyzer::{Analyzer, Canonical, Hop, Target, Trace};
 use crate::reachability::{AllowedDestination, Form};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::address::{node_ip, pick_node};
 use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels, service_port};
-use crate::target::{Destination, Expectation, PodSet, PortRef, Protocol, Source};
+use crate::target::{Destination, Expectation, NodeChoice, PodSet, PortRef, Protocol, Source};
 use crate::verdict::{Evidence, ExplainFlow, Reason, Verdict};
 use crate::{CheckSpec, dns, reachability};
 
@@ -74,8 +75,11 @@ fn protocol(p: Protocol) -> String {
 }
 
 /// The source pod: a Ready pod matching the selector (else a hypothetical one with its labels),
-/// or a hypothetical probe pod. Node sources cannot be predicted.
+/// a hypothetical probe pod, or a node's address (a hostNetwork probe).
 fn source(state: &ClusterState, from: &Source) -> Option<Endpoint> {
+    if let Some(choice) = from.node {
+        return node_address(state, choice);
+    }
     let namespace = from.namespace.as_deref()?;
     if let Some(labels) = &from.probe_labels {
         return Some(Analyzer::hypothetical(namespace, labels.clone()));
@@ -88,9 +92,27 @@ fn source(state: &ClusterState, from: &Source) -> Option<Endpoint> {
     ))
 }
 
+/// The node a node-level probe would pick, as an address named `node/<name>`.
+fn node_address(state: &ClusterState, choice: NodeChoice) -> Option<Endpoint> {
+    let node = pick_node(state, choice)?;
+    let ip = node_ip(node)?.parse().ok()?;
+    Some(Analyzer::address(
+        format!("node/{}", node.metadata.name.as_deref()?),
+        ip,
+    ))
+}
+
 fn target(state: &ClusterState, to: &Destination) -> Option<Target> {
-    let namespace = to.namespace.clone()?;
     let protocol = protocol(to.protocol);
+    if let Some(choice) = to.node {
+        let PortRef::Number(port) = to.port else { return None };
+        return Some(Target::NodePort {
+            node: pick_node(state, choice)?.metadata.name.clone()?,
+            port,
+            protocol,
+        });
+    }
+    let namespace = to.namespace.clone()?;
     if let Some(name) = &to.service {
         return Some(Target::Service {
             namespace,
@@ -116,15 +138,26 @@ fn flow(state: &ClusterState, from: &Source, to: &Destination) -> Option<(Endpoi
 }
 
 fn describe_target(to: &Destination) -> String {
+    if let Some(choice) = to.node {
+        let which = match choice {
+            NodeChoice::ControlPlane => "the control-plane node",
+            NodeChoice::Worker => "a worker node",
+            NodeChoice::Any => "a node",
+        };
+        return format!("port {} of {which}", to.port);
+    }
     match (&to.service, &to.namespace) {
         (Some(service), Some(ns)) => format!("{ns}/{service}:{}", to.port),
         _ => format!("the selected pods on port {}", to.port),
     }
 }
 
-/// How `kubedrill explain --from` names a source: the pod when the state has it, else the
+/// How `kubedrill explain --from` names a source: a node as `node/<name>`, the pod when the state has it, else the
 /// hypothetical pod by its labels (`{}` when it has none).
 fn explain_source(state: &ClusterState, source: &Endpoint) -> String {
+    if !source.pod {
+        return source.name.clone();
+    }
     let pod = source
         .name
         .strip_prefix(&source.namespace)

@@ -1852,4 +1852,214 @@ fn targets_are_named_as_explain_reads_them() {
     };
     assert_eq!(pod.explain_arg(), "kube-system/pod/coredns-0:53/UDP");
     assert!(!pod.by_name());
+    let node = Target::NodePort {
+        node: "kubedrill-worker".to_owned(),
+        port: 30080,
+        protocol: "TCP".to_owned(),
+    };
+    assert_eq!(node.explain_arg(), "node/kubedrill-worker:30080");
+    assert!(!node.by_name());
+}
+
+/// Nodes `cp` (172.18.0.2, control plane) and `w1` (172.18.0.3); pods `web/a` on `where_a`
+/// (10.0.9.1) and, when `host_port` is set, declaring it as a hostPort of port 80.
+fn node_cluster(where_a: &str, host_port: Option<u16>, extra: Vec<Value>) -> ClusterState {
+    let node = |name: &str, ip: &str, labels: Value| {
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
+            "status": {"addresses": [{"type": "InternalIP", "address": ip}],
+                "conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    let mut port = json!({"name": "http", "containerPort": 80, "protocol": "TCP"});
+    if let Some(host) = host_port {
+        port["hostPort"] = json!(host);
+    }
+    let mut objects = vec![
+        namespace("web"),
+        node("cp", "172.18.0.2", json!({"node-role.kubernetes.io/control-plane": ""})),
+        node("w1", "172.18.0.3", json!({})),
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "namespace": "web", "labels": {"app": "web"}},
+            "spec": {"nodeName": where_a, "containers": [{"name": "c", "image": "agnhost", "ports": [port]}]},
+            "status": {"phase": "Running", "podIP": "10.0.9.1", "conditions": [{"type": "Ready", "status": "True"}]}}),
+    ];
+    objects.extend(extra);
+    ClusterState::from_objects(objects).expect("valid fixture")
+}
+
+/// Service `web/web` of `type`, port 80 -> `http`, nodePort 30080, with this traffic policy.
+fn node_port_service(kind: &str, policy: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "web"},
+        "spec": {"type": kind, "clusterIP": "10.96.0.80", "selector": {"app": "web"}, "externalTrafficPolicy": policy,
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080}]}})
+}
+
+fn to_node(
+    state: &ClusterState,
+    from: &graders::analyzer::policy::Endpoint,
+    node: &str,
+    port: u16,
+) -> graders::analyzer::Trace {
+    let target = Target::NodePort {
+        node: node.to_owned(),
+        port,
+        protocol: "TCP".to_owned(),
+    };
+    Analyzer::new(state).trace(from, &target)
+}
+
+fn node_source(name: &str, ip: &str) -> graders::analyzer::policy::Endpoint {
+    Analyzer::address(format!("node/{name}"), ip.parse().expect("ip"))
+}
+
+fn hop<'a>(trace: &'a graders::analyzer::Trace, name: &str) -> &'a graders::analyzer::Hop {
+    trace.hops.iter().find(|h| h.name == name).expect("the hop is traced")
+}
+
+#[test]
+fn a_node_port_under_the_cluster_policy_answers_on_every_node_from_the_nodes_address() {
+    for kind in ["NodePort", "LoadBalancer"] {
+        let state = node_cluster("cp", None, vec![node_port_service(kind, "Cluster")]);
+        let trace = to_node(&state, &node_source("cp", "172.18.0.2"), "w1", 30080);
+        assert!(trace.allowed, "{kind}: {trace:?}");
+        assert!(
+            hop(&trace, "service")
+                .reason
+                .starts_with("nodePort 30080 is Service web/web's: ")
+        );
+        assert!(hop(&trace, "node-port").reason.contains("rewritten to the node's"));
+    }
+    // The backend's ingress policy sees w1's address (SNAT), not cp's: an ipBlock of cp alone
+    // does not let it in, one of w1 does.
+    let only = |cidr: &str| {
+        policy(
+            "web",
+            "only",
+            json!({"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"ipBlock": {"cidr": cidr}}]}]}),
+        )
+    };
+    let cp_only = node_cluster(
+        "cp",
+        None,
+        vec![node_port_service("NodePort", "Cluster"), only("172.18.0.2/32")],
+    );
+    let trace = to_node(&cp_only, &node_source("cp", "172.18.0.2"), "w1", 30080);
+    assert!(!trace.allowed);
+    assert!(failing(&trace).reason.contains("node/w1 on TCP 80"), "{trace:?}");
+    let w1_only = node_cluster(
+        "cp",
+        None,
+        vec![node_port_service("NodePort", "Cluster"), only("172.18.0.3/32")],
+    );
+    assert!(to_node(&w1_only, &node_source("cp", "172.18.0.2"), "w1", 30080).allowed);
+    // Under Local with the pod on w1 the client's own address arrives: the other way round.
+    let local = |cidr: &str| {
+        let state = node_cluster("w1", None, vec![node_port_service("NodePort", "Local"), only(cidr)]);
+        to_node(&state, &node_source("cp", "172.18.0.2"), "w1", 30080).allowed
+    };
+    assert!(local("172.18.0.2/32"));
+    assert!(!local("172.18.0.3/32"));
+}
+
+#[test]
+fn a_node_port_under_the_local_policy_answers_only_where_an_endpoint_runs() {
+    let state = node_cluster("cp", None, vec![node_port_service("NodePort", "Local")]);
+    let from_cp = node_source("cp", "172.18.0.2");
+    let trace = to_node(&state, &from_cp, "w1", 30080);
+    assert!(!trace.allowed);
+    let dropped = failing(&trace);
+    assert_eq!(dropped.name, "node-port");
+    assert!(
+        dropped
+            .reason
+            .contains("externalTrafficPolicy Local and none of its 1 Ready endpoint(s) runs on node w1"),
+        "{}",
+        dropped.reason
+    );
+    assert_eq!(dropped.details, ["its Ready endpoints run on cp"]);
+    assert!(
+        dropped.hints[0].contains("a Ready pod must run on w1"),
+        "{:?}",
+        dropped.hints
+    );
+    // On cp itself, where the pod runs, the port answers.
+    assert!(to_node(&state, &from_cp, "cp", 30080).allowed);
+    // From w1 itself and from any pod, kube-proxy sends the connection to every endpoint.
+    let from_w1 = to_node(&state, &node_source("w1", "172.18.0.3"), "w1", 30080);
+    assert!(from_w1.allowed);
+    assert!(hop(&from_w1, "node-port").reason.contains("comes from the node itself"));
+    let pod = Analyzer::hypothetical("web", std::collections::BTreeMap::new());
+    let from_pod = to_node(&state, &pod, "w1", 30080);
+    assert!(from_pod.allowed);
+    assert!(hop(&from_pod, "node-port").reason.contains("is a pod"));
+    // Nodes are told apart by name, not address: the test bed's kwok nodes share 127.0.0.1.
+    let mut shared = node_cluster("cp", None, vec![node_port_service("NodePort", "Local")]);
+    for node in &mut shared.nodes {
+        let addresses = node
+            .status
+            .as_mut()
+            .and_then(|s| s.addresses.as_mut())
+            .expect("addresses");
+        addresses[0].address = "127.0.0.1".to_owned();
+    }
+    assert!(!to_node(&shared, &node_source("cp", "127.0.0.1"), "w1", 30080).allowed);
+    assert!(to_node(&shared, &node_source("w1", "127.0.0.1"), "w1", 30080).allowed);
+    // Moved to w1, the pod answers there, and the client's address is kept.
+    let moved = node_cluster("w1", None, vec![node_port_service("NodePort", "Local")]);
+    let trace = to_node(&moved, &from_cp, "w1", 30080);
+    assert!(trace.allowed);
+    assert!(hop(&trace, "node-port").reason.contains("see the client's own address"));
+}
+
+#[test]
+fn a_node_port_without_a_service_is_refused_unless_a_pod_there_maps_it_as_a_host_port() {
+    let cluster_ip = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "web"},
+        "spec": {"clusterIP": "10.96.0.80", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}});
+    let from_cp = node_source("cp", "172.18.0.2");
+    let state = node_cluster("w1", None, vec![cluster_ip.clone()]);
+    let trace = to_node(&state, &from_cp, "w1", 30080);
+    assert!(!trace.allowed);
+    let refused = failing(&trace);
+    assert_eq!(refused.name, "service");
+    assert!(
+        refused.reason.contains("nothing listens on TCP port 30080 of node w1"),
+        "{}",
+        refused.reason
+    );
+    assert!(refused.hints[0].contains("NodePort or LoadBalancer"));
+    // A hostPort on the pod answers on its own node only, and keeps the client's address.
+    let host_port = node_cluster("w1", Some(30080), vec![cluster_ip]);
+    let trace = to_node(&host_port, &from_cp, "w1", 30080);
+    assert!(trace.allowed, "{trace:?}");
+    assert!(
+        hop(&trace, "service")
+            .reason
+            .contains("maps it as a hostPort to its port 80")
+    );
+    assert!(!to_node(&host_port, &from_cp, "cp", 30080).allowed);
+    // Another port, another protocol, or a node that does not exist: refused.
+    assert!(!to_node(&host_port, &from_cp, "w1", 30081).allowed);
+    let udp = Target::NodePort {
+        node: "w1".to_owned(),
+        port: 30080,
+        protocol: "UDP".to_owned(),
+    };
+    assert!(!Analyzer::new(&host_port).trace(&from_cp, &udp).allowed);
+    let gone = to_node(&host_port, &from_cp, "w9", 30080);
+    assert_eq!(failing(&gone).reason, "node w9 does not exist");
+}
+
+#[test]
+fn a_node_port_service_without_ready_endpoints_is_refused_with_the_service_hops_reason() {
+    let mut service = node_port_service("NodePort", "Cluster");
+    service["spec"]["selector"] = json!({"app": "webb"});
+    let state = node_cluster("w1", None, vec![service]);
+    let trace = to_node(&state, &node_source("cp", "172.18.0.2"), "w1", 30080);
+    let refused = failing(&trace);
+    assert_eq!(refused.name, "service");
+    assert!(
+        refused
+            .reason
+            .starts_with("nodePort 30080 is Service web/web's: selector app=webb matches 0 pods"),
+        "{}",
+        refused.reason
+    );
 }

@@ -13,6 +13,7 @@ use graders::analyzer::policy::Endpoint;
 use graders::analyzer::{Analyzer, Target, Trace};
 use graders::state::ClusterState;
 use graders::target::PortRef;
+use k8s_openapi::api::core::v1::Node;
 use serde::Serialize;
 
 use crate::cli::{ExplainArgs, OutputFormat};
@@ -75,14 +76,21 @@ fn bad(flow: &str, reason: impl Into<String>) -> Error {
 }
 
 /// `ns/pod`, or `ns/key=value,key=value` for a hypothetical pod with those labels (also as
-/// the analyzer prints it, `ns/{key=value,...}`; `ns/{}` has no labels).
+/// the analyzer prints it, `ns/{key=value,...}`; `ns/{}` has no labels), or `node/<name>`: the
+/// node's address, as a hostNetwork pod there connects from.
 fn source(state: &ClusterState, text: &str) -> Result<Endpoint, Error> {
     let (namespace, rest) = text.split_once('/').ok_or_else(|| {
         bad(
             text,
-            "write the source as <namespace>/<pod> or <namespace>/<label>=<value>,...",
+            "write the source as <namespace>/<pod>, <namespace>/<label>=<value>,... or node/<node>",
         )
     })?;
+    if let Some(node) = snapshot_node(state, namespace, rest) {
+        let ip = graders::address::node_ip(node)
+            .and_then(|ip| ip.parse().ok())
+            .ok_or_else(|| bad(text, format!("node `{rest}` has no InternalIP in the snapshot")))?;
+        return Ok(Analyzer::address(text, ip));
+    }
     let braced = rest.strip_prefix('{').and_then(|r| r.strip_suffix('}'));
     if let Some("") = braced {
         return Ok(Analyzer::hypothetical(namespace, BTreeMap::new()));
@@ -104,6 +112,15 @@ fn source(state: &ClusterState, text: &str) -> Result<Endpoint, Error> {
             format!("no pod `{rest}` in namespace `{namespace}` in the snapshot"),
         )
     })
+}
+
+/// `node/<name>` names the snapshot's node `name`, unless namespace `node` has a pod or Service
+/// of that name (a namespace may be called `node`).
+fn snapshot_node<'a>(state: &'a ClusterState, namespace: &str, name: &str) -> Option<&'a Node> {
+    if namespace != "node" || state.pod(namespace, name).is_some() || state.service(namespace, name).is_some() {
+        return None;
+    }
+    state.nodes.iter().find(|n| n.metadata.name.as_deref() == Some(name))
 }
 
 /// With `--by-name`, a destination without a port (`ns/name` or `ns/svc/name`): only resolve
@@ -145,6 +162,16 @@ fn target(state: &ClusterState, text: &str, by_name: bool) -> Result<Target, Err
     let (namespace, name) = object
         .split_once('/')
         .ok_or_else(|| bad(text, "the destination needs a namespace: <namespace>/<name>:<port>"))?;
+    if snapshot_node(state, namespace, name).is_some() {
+        let PortRef::Number(port) = port else {
+            return Err(bad(text, "a node's port is a number: <node>:<port>"));
+        };
+        return Ok(Target::NodePort {
+            node: name.into(),
+            port,
+            protocol,
+        });
+    }
     let (kind, name) = match name.split_once('/') {
         Some((kind @ ("svc" | "service" | "pod"), name)) => (Some(kind), name),
         _ => (None, name),
@@ -185,18 +212,21 @@ fn trace_text(report: &Explained<'_>, printer: &Printer) -> String {
         printer.bad("BLOCKED")
     };
     let _ = writeln!(out, "{} -> {}: {verdict}", report.from, report.to);
+    // Hop names in a column as wide as the widest (`node-port`), at least `service` + 1.
+    let width = report.hops.hops.iter().map(|h| h.name.len()).max().unwrap_or(0).max(8);
+    let indent = " ".repeat(width + 8);
     for hop in &report.hops.hops {
         let mark = if hop.ok {
             printer.good("ok  ")
         } else {
             printer.bad("FAIL")
         };
-        let _ = writeln!(out, "  {mark} {:<8} {}", hop.name, hop.reason);
+        let _ = writeln!(out, "  {mark} {:<width$} {}", hop.name, hop.reason);
         for detail in &hop.details {
-            let _ = writeln!(out, "                {}", printer.dim(detail));
+            let _ = writeln!(out, "{indent}{}", printer.dim(detail));
         }
         for hint in &hop.hints {
-            let _ = writeln!(out, "                hint: {hint}");
+            let _ = writeln!(out, "{indent}hint: {hint}");
         }
     }
     out

@@ -11,7 +11,7 @@ use graders::verdict::{ExplainFlow, Verdict};
 use crate::cluster::probe::script::quote;
 
 /// What `kubectl get` saves of a live cluster for `explain` (the README's snapshot command).
-const SNAPSHOT_KINDS: &str = "ns,pods,deploy,svc,endpointslices,networkpolicies,cm";
+const SNAPSHOT_KINDS: &str = "ns,nodes,pods,deploy,svc,endpointslices,networkpolicies,cm";
 
 /// Where the suggested command saves a live cluster's state.
 const LIVE_SNAPSHOT: &str = "kubedrill-state.yaml";
@@ -73,7 +73,7 @@ mod tests {
     fn a_live_cluster_is_saved_to_a_snapshot_first() {
         assert_eq!(
             command(&flow(), "cluster:/home/me/kube config"),
-            "kubectl --kubeconfig '/home/me/kube config' get ns,pods,deploy,svc,endpointslices,networkpolicies,cm -A -o yaml > kubedrill-state.yaml && kubedrill explain --snapshot kubedrill-state.yaml --from batch/role=client --to batch/svc/importer:80 --by-name"
+            "kubectl --kubeconfig '/home/me/kube config' get ns,nodes,pods,deploy,svc,endpointslices,networkpolicies,cm -A -o yaml > kubedrill-state.yaml && kubedrill explain --snapshot kubedrill-state.yaml --from batch/role=client --to batch/svc/importer:80 --by-name"
         );
     }
 

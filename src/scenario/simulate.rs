@@ -82,7 +82,9 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 }
 
 impl Simulation {
-    /// What a fresh kind cluster already runs that scenarios' traffic depends on: the
+    /// What a fresh kind cluster already runs that scenarios' traffic depends on: its two
+    /// nodes (as kubedrill creates it for every catalogue scenario: `kubedrill-control-plane`,
+    /// tainted `NoSchedule` for the control-plane role, and `kubedrill-worker`), the
     /// `kube-system` namespace, CoreDNS (2 replicas, `k8s-app=kube-dns`, DNS on UDP and TCP 53)
     /// and the `kube-dns` Service at 10.96.0.10.
     #[must_use]
@@ -105,8 +107,29 @@ impl Simulation {
         let corefile = json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "coredns", "namespace": "kube-system"},
             "data": {"Corefile": KUBEADM_COREFILE}});
+        let node = |name: &str, ip: &str, control_plane: bool| {
+            let mut node = json!({"apiVersion": "v1", "kind": "Node",
+                "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
+                "status": {"addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+                    "conditions": [{"type": "Ready", "status": "True"}]}});
+            if control_plane {
+                merge_patch(
+                    &mut node,
+                    &json!({"metadata": {"labels": {"node-role.kubernetes.io/control-plane": ""}},
+                        "spec": {"taints": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]}}),
+                );
+            }
+            node
+        };
         Self {
-            objects: vec![namespace, corefile, coredns, kube_dns],
+            objects: vec![
+                node("kubedrill-control-plane", "172.18.0.2", true),
+                node("kubedrill-worker", "172.18.0.3", false),
+                namespace,
+                corefile,
+                coredns,
+                kube_dns,
+            ],
         }
     }
 
@@ -213,12 +236,18 @@ impl Simulation {
         Some(self)
     }
 
-    /// The state the analyzer sees: namespaces, Services (with ClusterIPs), policies, ConfigMaps,
-    /// Gateway API objects (without status), and one Ready pod per workload replica (at most
-    /// two) with its template's labels and ports.
+    /// The state the analyzer sees: nodes, namespaces, Services (with ClusterIPs), policies,
+    /// ConfigMaps, Gateway API objects (without status), and one pod per workload replica (at
+    /// most two; a DaemonSet's, one per node it may run on) with its template's labels and
+    /// ports, scheduled as [`schedule`] says (a pod no node takes stays Pending).
     #[must_use]
     pub fn state(&self) -> Option<ClusterState> {
         let mut objects = Vec::new();
+        let nodes: Vec<&Value> = self
+            .objects
+            .iter()
+            .filter(|o| o.get("kind").and_then(Value::as_str) == Some("Node"))
+            .collect();
         let mut next_ip = 10_u32;
         let mut services = 0_u32;
         let mut slices = Vec::new();
@@ -226,17 +255,19 @@ impl Simulation {
             let (kind, namespace, name) = key(object);
             match kind.as_str() {
                 "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" => {
-                    let replicas = object
-                        .pointer("/spec/replicas")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(1)
-                        .min(2);
                     let template = object.pointer("/spec/template").cloned().unwrap_or_default();
+                    let spec = template.get("spec").cloned().unwrap_or_default();
+                    let replicas = if kind == "DaemonSet" {
+                        nodes.iter().filter(|n| may_run_on(&spec, n)).count().max(1)
+                    } else {
+                        usize::try_from(object.pointer("/spec/replicas").and_then(Value::as_u64).unwrap_or(1))
+                            .unwrap_or(2)
+                    }
+                    .min(2);
                     objects.push(object.clone());
                     for i in 0..replicas {
-                        next_ip += 1;
                         let pod_name = format!("{name}-{i}");
-                        let mut pod = ready_pod(&template, &namespace, &pod_name, next_ip);
+                        let mut pod = ready_pod(&template, &namespace, &pod_name, &nodes, i, &mut next_ip);
                         if kind == "StatefulSet" {
                             // Its pods are named by ordinal, with the governing Service as subdomain.
                             let subdomain = object.pointer("/spec/serviceName").cloned().unwrap_or_default();
@@ -249,10 +280,8 @@ impl Simulation {
                     }
                 }
                 "Pod" => {
-                    next_ip += 1;
                     let mut pod = object.clone();
-                    let ready = would_be_ready(object.get("spec").unwrap_or(&Value::Null));
-                    merge_patch(&mut pod, &ready_status(next_ip, ready));
+                    place(&mut pod, &nodes, 0, &mut next_ip);
                     objects.push(pod);
                 }
                 "Service" => {
@@ -278,7 +307,8 @@ impl Simulation {
                     objects.push(namespace);
                 }
                 // Gateway API objects as written: no controller writes their status here.
-                "NetworkPolicy" | "ConfigMap" | "GatewayClass" | "Gateway" | "HTTPRoute" | "ReferenceGrant" => {
+                "Node" | "NetworkPolicy" | "ConfigMap" | "GatewayClass" | "Gateway" | "HTTPRoute"
+                | "ReferenceGrant" => {
                     objects.push(object.clone());
                 }
                 "EndpointSlice" => slices.push(object),
@@ -345,14 +375,144 @@ fn ready_status(ip: u32, ready: Option<bool>) -> Value {
     status
 }
 
-fn ready_pod(template: &Value, namespace: &str, name: &str, ip: u32) -> Value {
+/// Replica `index` of a workload's `template`, placed (see [`place`]).
+fn ready_pod(
+    template: &Value,
+    namespace: &str,
+    name: &str,
+    nodes: &[&Value],
+    index: usize,
+    next_ip: &mut u32,
+) -> Value {
     let spec = template.get("spec").cloned().unwrap_or_default();
-    let ready = would_be_ready(&spec);
     let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": template.pointer("/metadata/labels").cloned().unwrap_or_default()},
         "spec": spec});
-    merge_patch(&mut pod, &ready_status(ip, ready));
+    place(&mut pod, nodes, index, next_ip);
     pod
+}
+
+/// Schedule `pod` (replica `index` of its workload) and give it the status it would reach:
+/// on a node, an IP and readiness as [`would_be_ready`] says; on none, `Pending` and
+/// unscheduled, without an IP.
+fn place(pod: &mut Value, nodes: &[&Value], index: usize, next_ip: &mut u32) {
+    let spec = pod.get("spec").cloned().unwrap_or_default();
+    // A simulation without nodes (a unit test's) runs every pod, on no node in particular.
+    let node = if nodes.is_empty() {
+        Some(None)
+    } else {
+        schedule(&spec, nodes, index).map(Some)
+    };
+    match node {
+        Some(node) => {
+            *next_ip += 1;
+            if let Some(node) = node {
+                merge_patch(pod, &json!({"spec": {"nodeName": node}}));
+            }
+            merge_patch(pod, &ready_status(*next_ip, would_be_ready(&spec)));
+        }
+        None => merge_patch(
+            pod,
+            &json!({"status": {"phase": "Pending", "conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
+                {"type": "Ready", "status": "False"}]}}),
+        ),
+    }
+}
+
+/// The node replica `index` of a pod with `spec` lands on: its `nodeName` if set, else the
+/// nodes it may run on ([`may_run_on`]) taken in turn, as the scheduler's default spreading
+/// puts replicas on different nodes. `None` when no node takes it.
+fn schedule(spec: &Value, nodes: &[&Value], index: usize) -> Option<String> {
+    if let Some(name) = spec.get("nodeName").and_then(Value::as_str) {
+        return Some(name.to_owned());
+    }
+    let eligible: Vec<&str> = nodes
+        .iter()
+        .filter(|n| may_run_on(spec, n))
+        .filter_map(|n| n.pointer("/metadata/name").and_then(Value::as_str))
+        .collect();
+    (!eligible.is_empty()).then(|| eligible[index % eligible.len()].to_owned())
+}
+
+/// Whether the scheduler may put a pod with `spec` on `node`: its `nodeSelector` and required
+/// node affinity match the node's labels, and it tolerates the node's `NoSchedule` and
+/// `NoExecute` taints.
+fn may_run_on(spec: &Value, node: &Value) -> bool {
+    let empty = Map::new();
+    let labels = node
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let selected = spec
+        .get("nodeSelector")
+        .and_then(Value::as_object)
+        .is_none_or(|wanted| wanted.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let affine = spec
+        .pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .and_then(Value::as_array)
+        .is_none_or(|terms| terms.iter().any(|term| term_matches(term, labels)));
+    let tolerated = node
+        .pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|t| {
+            matches!(
+                t.get("effect").and_then(Value::as_str),
+                Some("NoSchedule" | "NoExecute")
+            )
+        })
+        .all(|taint| {
+            spec.get("tolerations")
+                .and_then(Value::as_array)
+                .is_some_and(|ts| ts.iter().any(|t| tolerates(t, taint)))
+        });
+    selected && affine && tolerated
+}
+
+/// A node selector term: every `matchExpressions` entry holds (a term without any matches no
+/// node, as the API documents).
+fn term_matches(term: &Value, labels: &Map<String, Value>) -> bool {
+    let Some(expressions) = term.get("matchExpressions").and_then(Value::as_array) else {
+        return false;
+    };
+    !expressions.is_empty()
+        && expressions.iter().all(|e| {
+            let key = e.get("key").and_then(Value::as_str).unwrap_or_default();
+            let value = labels.get(key).and_then(Value::as_str);
+            let values: Vec<&str> = e
+                .get("values")
+                .and_then(Value::as_array)
+                .map(|v| v.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let number = |v: Option<&str>| v.and_then(|v| v.parse::<i64>().ok());
+            match e.get("operator").and_then(Value::as_str) {
+                Some("In") => value.is_some_and(|v| values.contains(&v)),
+                Some("NotIn") => value.is_none_or(|v| !values.contains(&v)),
+                Some("Exists") => value.is_some(),
+                Some("DoesNotExist") => value.is_none(),
+                Some("Gt") => number(value)
+                    .zip(number(values.first().copied()))
+                    .is_some_and(|(v, w)| v > w),
+                Some("Lt") => number(value)
+                    .zip(number(values.first().copied()))
+                    .is_some_and(|(v, w)| v < w),
+                _ => false,
+            }
+        })
+}
+
+/// Whether `toleration` tolerates `taint`: the same key (an empty key with `Exists` matches
+/// every key), the same value unless `Exists`, the same effect unless it names none.
+fn tolerates(toleration: &Value, taint: &Value) -> bool {
+    let field = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let exists = field(toleration, "operator") == "Exists";
+    let key = field(toleration, "key");
+    let key_ok = (key.is_empty() && exists) || key == field(taint, "key");
+    let value_ok = exists || field(toleration, "value") == field(taint, "value");
+    let effect = field(toleration, "effect");
+    key_ok && value_ok && (effect.is_empty() || effect == field(taint, "effect"))
 }
 
 /// The ports a container listens on, as (port, protocol): agnhost `netexec` serves its
@@ -474,6 +634,107 @@ mod tests {
         let plain = json!({"name": "db", "ports": [{"containerPort": 5432}],
             "readinessProbe": {"tcpSocket": {"port": 5432}}});
         assert_eq!(would_be_ready(&json!({"containers": [plain]})), Some(true));
+    }
+
+    /// Placement as kind's scheduler decides it: the control-plane taint keeps untolerating
+    /// pods off it, selectors and required affinity (every operator) narrow the nodes, replicas
+    /// take the eligible nodes in turn, a DaemonSet runs one pod per eligible node, and a pod
+    /// no node takes stays Pending without an IP.
+    #[test]
+    fn pods_are_scheduled_by_taints_selectors_and_affinity() {
+        use super::Simulation;
+
+        let workload = |kind: &str, name: &str, spec: serde_json::Value| {
+            json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": "n"},
+                "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}})
+        };
+        let container = json!([{"name": "c", "ports": [{"containerPort": 80}]}]);
+        let toleration =
+            json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]);
+        let affinity = |operator: &str, values: serde_json::Value| {
+            json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "node-role.kubernetes.io/control-plane", "operator": operator, "values": values}]}]}}})
+        };
+        let mut simulation = Simulation::kind();
+        for object in [
+            workload("Deployment", "plain", json!({"containers": container})),
+            workload(
+                "Deployment",
+                "anywhere",
+                json!({"containers": container, "tolerations": toleration}),
+            ),
+            workload(
+                "Deployment",
+                "pinned",
+                json!({"containers": container, "tolerations": toleration,
+                    "nodeSelector": {"node-role.kubernetes.io/control-plane": ""}}),
+            ),
+            workload(
+                "Deployment",
+                "untolerated",
+                json!({"containers": container, "nodeSelector": {"node-role.kubernetes.io/control-plane": ""}}),
+            ),
+            workload(
+                "Deployment",
+                "affine",
+                json!({"containers": container, "tolerations": toleration, "affinity": affinity("Exists", json!(null))}),
+            ),
+            workload(
+                "Deployment",
+                "averse",
+                json!({"containers": container, "tolerations": toleration, "affinity": affinity("DoesNotExist", json!(null))}),
+            ),
+            workload(
+                "Deployment",
+                "listed",
+                json!({"containers": container, "tolerations": toleration, "affinity": affinity("In", json!([""]))}),
+            ),
+            workload("DaemonSet", "agent", json!({"containers": container})),
+            workload(
+                "DaemonSet",
+                "everywhere",
+                json!({"containers": container, "tolerations": [{"operator": "Exists"}]}),
+            ),
+        ] {
+            simulation = simulation.with_object(object);
+        }
+        let state = simulation.state().expect("state");
+        let nodes = |name: &str| -> Vec<Option<String>> {
+            let mut nodes: Vec<Option<String>> = state
+                .pods_in("n")
+                .filter(|p| {
+                    p.metadata
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.starts_with(&format!("{name}-")))
+                })
+                .map(|p| p.spec.as_ref().and_then(|s| s.node_name.clone()))
+                .collect();
+            nodes.sort();
+            nodes
+        };
+        let (cp, worker) = (
+            Some("kubedrill-control-plane".to_owned()),
+            Some("kubedrill-worker".to_owned()),
+        );
+        assert_eq!(nodes("plain"), [worker.clone(), worker.clone()]);
+        assert_eq!(nodes("anywhere"), [cp.clone(), worker.clone()]);
+        assert_eq!(nodes("pinned"), [cp.clone(), cp.clone()]);
+        assert_eq!(nodes("untolerated"), [None, None]);
+        assert_eq!(nodes("affine"), [cp.clone(), cp.clone()]);
+        assert_eq!(nodes("averse"), [worker.clone(), worker.clone()]);
+        assert_eq!(nodes("listed"), [cp.clone(), cp.clone()]);
+        assert_eq!(nodes("agent"), std::slice::from_ref(&worker));
+        assert_eq!(nodes("everywhere"), [cp, worker]);
+        let pending = state
+            .pods_in("n")
+            .find(|p| p.metadata.name.as_deref() == Some("untolerated-0"))
+            .expect("the pod exists");
+        let status = pending.status.as_ref().expect("status");
+        assert_eq!(status.phase.as_deref(), Some("Pending"));
+        assert!(status.pod_ip.is_none());
+        assert!(!graders::state::pod_is_ready(pending));
     }
 
     #[test]

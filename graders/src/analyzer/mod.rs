@@ -10,6 +10,7 @@ pub mod egress;
 pub mod exclusive;
 pub mod external_name;
 pub mod matrix;
+mod node_port;
 pub mod policy;
 mod slices;
 
@@ -121,34 +122,45 @@ pub enum Target {
         /// Protocol.
         protocol: String,
     },
+    /// A port of a node's InternalIP (a `NodePort` Service, or a pod's `hostPort`).
+    NodePort {
+        /// The node's name.
+        node: String,
+        /// The port.
+        port: u16,
+        /// Protocol.
+        protocol: String,
+    },
 }
 
 impl Target {
-    /// How `kubedrill explain --to` names this destination: `<namespace>/svc/<name>:<port>` or
-    /// `<namespace>/pod/<name>:<port>`, with `/<protocol>` when it is not TCP.
+    /// How `kubedrill explain --to` names this destination: `<namespace>/svc/<name>:<port>`,
+    /// `<namespace>/pod/<name>:<port>` or `node/<name>:<port>`, with `/<protocol>` when it is
+    /// not TCP.
     #[must_use]
     pub fn explain_arg(&self) -> String {
-        let (namespace, kind, name, port, protocol) = match self {
+        let (object, port, protocol) = match self {
             Self::Service {
                 namespace,
                 name,
                 port,
                 protocol,
                 ..
-            } => (namespace, "svc", name, port, protocol),
+            } => (format!("{namespace}/svc/{name}"), port.to_string(), protocol),
             Self::Pod {
                 namespace,
                 name,
                 port,
                 protocol,
-            } => (namespace, "pod", name, port, protocol),
+            } => (format!("{namespace}/pod/{name}"), port.to_string(), protocol),
+            Self::NodePort { node, port, protocol } => (format!("node/{node}"), port.to_string(), protocol),
         };
         let protocol = if protocol.eq_ignore_ascii_case("TCP") {
             String::new()
         } else {
             format!("/{protocol}")
         };
-        format!("{namespace}/{kind}/{name}:{port}{protocol}")
+        format!("{object}:{port}{protocol}")
     }
 
     /// Whether the Service is reached by its DNS name (`explain --by-name`).
@@ -291,11 +303,21 @@ impl<'a> Analyzer<'a> {
                 port,
                 protocol,
             } => (self.pod_backend(namespace, name, port, protocol), protocol),
+            Target::NodePort { node, port, protocol } => {
+                match self.node_port_route(from, node, *port, protocol) {
+                    Ok((route, backends, seen)) => {
+                        hops.extend(route);
+                        hops.extend(self.policy_hops(from, &seen, &backends, protocol));
+                    }
+                    Err(hop) => hops.push(hop),
+                }
+                return Trace::finish(hops);
+            }
         };
         match found {
             Ok((hop, backends)) => {
                 hops.extend(hop);
-                hops.extend(self.policy_hops(from, &backends, protocol));
+                hops.extend(self.policy_hops(from, from, &backends, protocol));
             }
             Err(hop) => hops.push(hop),
         }
@@ -320,8 +342,9 @@ impl<'a> Analyzer<'a> {
     }
 
     /// Egress at the source and ingress at the destination, for the first backend that passes
-    /// both (or the first backend's refusal).
-    fn policy_hops(&self, from: &Endpoint, backends: &[(Endpoint, u16)], protocol: &str) -> Vec<Hop> {
+    /// both (or the first backend's refusal). `seen` is the source as the backends' ingress
+    /// policies see it (the node's address, once a NodePort rewrote it).
+    fn policy_hops(&self, from: &Endpoint, seen: &Endpoint, backends: &[(Endpoint, u16)], protocol: &str) -> Vec<Hop> {
         let labels = |ns: &str| self.namespace_labels(ns);
         let mut first = None;
         for (backend, port) in backends {
@@ -338,7 +361,7 @@ impl<'a> Analyzer<'a> {
                 &self.state.network_policies,
                 Direction::Ingress,
                 backend,
-                from,
+                seen,
                 *port,
                 protocol,
                 &labels,
@@ -354,7 +377,7 @@ impl<'a> Analyzer<'a> {
                     "ingress",
                     &ingress,
                     &backend.name,
-                    &format!("{} on {protocol} {port}", from.name),
+                    &format!("{} on {protocol} {port}", seen.name),
                 ),
             ];
             if egress.allows() && ingress.allows() {
