@@ -24,7 +24,7 @@ const NO_TRAEFIK: &str = "needs the Traefik Gateway controller's image, pulled o
 
 /// Scenarios the local node cannot host, and why. The suite fails when one of these is not in
 /// the catalogue, so the table stays true.
-const NOT_HOSTED: [(&str, &str); 5] = [
+const NOT_HOSTED: [(&str, &str); 6] = [
     (
         "flannel-cni-broken",
         "flannel profile: flannel's images are not built here; the node runs the kindnet profile only",
@@ -32,6 +32,10 @@ const NOT_HOSTED: [(&str, &str); 5] = [
     (
         "nodeport-misconfigured",
         "needs a worker node: `node-port-answers` probes the NodePort of a node without the control-plane role, and the local node is a single control-plane node",
+    ),
+    (
+        "nodeport-local-traffic",
+        "needs a worker node: the fault is which node the pods run on, probed from the control-plane node to the worker's NodePort, and the local node is a single control-plane node",
     ),
     (
         "ingress-misrouted",

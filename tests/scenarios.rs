@@ -198,3 +198,64 @@ fn the_corefile_scenario_restores_kubeadms_exact_corefile() {
         kubeadm
     );
 }
+
+/// The simulation schedules pods as kind's scheduler would (the control-plane taint, node
+/// selectors and affinity), so the analyzer proves the node-port scenarios without a cluster:
+/// under `externalTrafficPolicy: Local` the worker answers only once a pod runs there, for
+/// both seeded pinnings; a ClusterIP Service opens no node port.
+#[test]
+fn the_analyzer_proves_the_node_port_scenarios_without_a_cluster() {
+    use graders::verdict::Verdict;
+    use kubedrill::scenario::lint::predicted;
+
+    let catalogue = Catalogue::load(None).expect("loads");
+    let status = |verdicts: &[(String, Verdict)], id: &str| {
+        verdicts
+            .iter()
+            .find(|(c, _)| c == id)
+            .map(|(_, v)| (v.status(), v.message().to_owned()))
+            .expect("predicted")
+    };
+    let local = &catalogue.get("nodeport-local-traffic").expect("present").scenario;
+    let mut pinnings = std::collections::BTreeSet::new();
+    for seed in 1..=4 {
+        let rendered = local.render(seed).expect("renders");
+        pinnings.insert(rendered.params["pinning"].to_string());
+        let broken = predicted(&rendered, &[]).expect("the setup can be simulated");
+        let (verdict, message) = status(&broken, "worker-node-port-answers");
+        assert_eq!(verdict, "fail", "seed {seed}");
+        assert!(
+            message.contains(
+                "externalTrafficPolicy Local and none of its 2 Ready endpoint(s) runs on node kubedrill-kindnet-worker"
+            ),
+            "seed {seed}: {message}"
+        );
+        let solved = predicted(&rendered, &rendered.solution).expect("the solution can be simulated");
+        assert_eq!(
+            status(&solved, "worker-node-port-answers").0,
+            "pass",
+            "seed {seed}: {solved:#?}"
+        );
+        // Every alternative fixes the traffic; both shortcuts do too: their guards, not the
+        // traffic, catch them.
+        let others = rendered.alternatives.iter().map(|a| (&a.id, &a.steps));
+        for (id, steps) in others.chain(rendered.shortcuts.iter().map(|s| (&s.id, &s.steps))) {
+            let verdicts = predicted(&rendered, steps).expect("simulated");
+            assert_eq!(status(&verdicts, "worker-node-port-answers").0, "pass", "{id}");
+        }
+    }
+    assert_eq!(pinnings.len(), 2, "the seeds cover both pinnings: {pinnings:?}");
+
+    let misconfigured = catalogue
+        .get("nodeport-misconfigured")
+        .expect("present")
+        .scenario
+        .render(1)
+        .expect("renders");
+    let broken = predicted(&misconfigured, &[]).expect("simulated");
+    let (verdict, message) = status(&broken, "node-port-answers");
+    assert_eq!(verdict, "fail");
+    assert!(message.contains("nothing listens on TCP port 30080"), "{message}");
+    let solved = predicted(&misconfigured, &misconfigured.solution).expect("simulated");
+    assert_eq!(status(&solved, "node-port-answers").0, "pass", "{solved:#?}");
+}

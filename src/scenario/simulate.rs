@@ -83,8 +83,9 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 
 impl Simulation {
     /// What a fresh kind cluster already runs that scenarios' traffic depends on: its two
-    /// nodes (as kubedrill creates it for every catalogue scenario: `kubedrill-control-plane`,
-    /// tainted `NoSchedule` for the control-plane role, and `kubedrill-worker`), the
+    /// nodes (as kubedrill creates it for every catalogue scenario, named as in the kindnet
+    /// profile: `kubedrill-kindnet-control-plane`, tainted `NoSchedule` for the control-plane
+    /// role, and `kubedrill-kindnet-worker`), the
     /// `kube-system` namespace, CoreDNS (2 replicas, `k8s-app=kube-dns`, DNS on UDP and TCP 53)
     /// and the `kube-dns` Service at 10.96.0.10.
     #[must_use]
@@ -123,8 +124,8 @@ impl Simulation {
         };
         Self {
             objects: vec![
-                node("kubedrill-control-plane", "172.18.0.2", true),
-                node("kubedrill-worker", "172.18.0.3", false),
+                node("kubedrill-kindnet-control-plane", "172.18.0.2", true),
+                node("kubedrill-kindnet-worker", "172.18.0.3", false),
                 namespace,
                 corefile,
                 coredns,
@@ -715,8 +716,8 @@ mod tests {
             nodes
         };
         let (cp, worker) = (
-            Some("kubedrill-control-plane".to_owned()),
-            Some("kubedrill-worker".to_owned()),
+            Some("kubedrill-kindnet-control-plane".to_owned()),
+            Some("kubedrill-kindnet-worker".to_owned()),
         );
         assert_eq!(nodes("plain"), [worker.clone(), worker.clone()]);
         assert_eq!(nodes("anywhere"), [cp.clone(), worker.clone()]);
