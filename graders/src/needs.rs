@@ -205,8 +205,13 @@ impl Needs {
         if let (Some(namespace), Some(_)) = (&from.namespace, &from.selector) {
             self.lists.insert((ObjectKind::Pod, Some(namespace.clone())));
         }
-        if from.node.is_some() || to.is_some_and(|t| t.node.is_some()) {
+        if from.node.is_some() {
             self.lists.insert((ObjectKind::Node, None));
+        }
+        // A probe to a node's port is cross-checked against the analyzer's trace (why it
+        // failed), which needs whatever may hold that port, anywhere.
+        if to.is_some_and(|t| t.node.is_some()) {
+            self.node_port_inputs();
         }
         if let Some(to) = to {
             if let (Some(namespace), true) = (&to.namespace, to.service.is_some()) {
@@ -397,8 +402,9 @@ mod tests {
         assert!(predicted.lists.is_superset(&probed.lists));
     }
 
-    /// A node port may be any namespace's Service's or any pod's hostPort: predicting a flow to
-    /// one lists every namespace (each kind once, no namespaced list beside the wide one).
+    /// A node port may be any namespace's Service's or any pod's hostPort: a flow to one,
+    /// predicted or probed, lists every namespace (each kind once, no namespaced list beside
+    /// the wide one).
     #[test]
     fn predicting_a_node_port_needs_every_namespace_and_the_nodes() {
         let checks = [
@@ -414,21 +420,21 @@ mod tests {
                         "to": {"service": "web", "namespace": "shop", "port": 80}}),
             ),
         ];
-        let probed = Needs::of(&checks);
-        assert!(!probed.lists.contains(&(ObjectKind::Service, None)));
-        let predicted = Needs::for_prediction(&checks);
-        let lists: Vec<(ObjectKind, Option<&str>)> = predicted.lists.iter().map(|(k, n)| (*k, n.as_deref())).collect();
-        assert_eq!(
-            lists,
-            [
-                (ObjectKind::Namespace, None),
-                (ObjectKind::Node, None),
-                (ObjectKind::Pod, None),
-                (ObjectKind::Service, None),
-                (ObjectKind::EndpointSlice, None),
-                (ObjectKind::NetworkPolicy, None),
-            ]
-        );
+        // Probed, the trace that says why a probe failed needs the same.
+        for needs in [Needs::of(&checks), Needs::for_prediction(&checks)] {
+            let lists: Vec<(ObjectKind, Option<&str>)> = needs.lists.iter().map(|(k, n)| (*k, n.as_deref())).collect();
+            assert_eq!(
+                lists,
+                [
+                    (ObjectKind::Namespace, None),
+                    (ObjectKind::Node, None),
+                    (ObjectKind::Pod, None),
+                    (ObjectKind::Service, None),
+                    (ObjectKind::EndpointSlice, None),
+                    (ObjectKind::NetworkPolicy, None),
+                ]
+            );
+        }
     }
 
     #[test]
