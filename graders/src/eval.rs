@@ -353,14 +353,16 @@ fn evaluate_endpoints(params: &endpoints::Params, observation: &Observation) -> 
             };
         }
     }
-    let observed = if accepted.is_empty() {
+    let observed = if accepted.is_empty() && foreign.is_empty() {
         "no ready endpoints".to_owned()
     } else {
-        format!(
-            "{} ready endpoint(s): {}",
-            accepted.len(),
-            accepted.iter().cloned().collect::<Vec<_>>().join(", ")
-        )
+        // Every ready endpoint, the unwanted ones marked: the evidence shows all kube-proxy uses.
+        let shown: Vec<String> = accepted
+            .iter()
+            .cloned()
+            .chain(foreign.iter().map(|f| format!("{f} unwanted")))
+            .collect();
+        format!("{} ready endpoint(s): {}", shown.len(), shown.join(", "))
     };
     let count = u32::try_from(accepted.len()).unwrap_or(u32::MAX);
     if !foreign.is_empty() {
