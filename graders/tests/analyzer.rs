@@ -2002,6 +2002,19 @@ fn a_node_port_under_the_local_policy_answers_only_where_an_endpoint_runs() {
     }
     assert!(!to_node(&shared, &node_source("cp", "127.0.0.1"), "w1", 30080).allowed);
     assert!(to_node(&shared, &node_source("w1", "127.0.0.1"), "w1", 30080).allowed);
+    // Which node a backend runs on is read from its own pod, not from the first pod with its
+    // address (hostNetwork pods, and all of the test bed's pods' nodes, share addresses).
+    let proxy = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "proxy", "namespace": "kube-system"},
+        "spec": {"nodeName": "cp", "hostNetwork": true, "containers": [{"name": "p", "image": "kube-proxy"}]},
+        "status": {"phase": "Running", "podIP": "10.0.9.1", "conditions": [{"type": "Ready", "status": "True"}]}});
+    let mut crowded = ClusterState::from_objects([proxy]).expect("valid");
+    crowded.merge(node_cluster("w1", None, vec![node_port_service("NodePort", "Local")]));
+    assert_eq!(
+        crowded.pods[0].metadata.name.as_deref(),
+        Some("proxy"),
+        "the look-alike comes first"
+    );
+    assert!(to_node(&crowded, &from_cp, "w1", 30080).allowed);
     // Moved to w1, the pod answers there, and the client's address is kept.
     let moved = node_cluster("w1", None, vec![node_port_service("NodePort", "Local")]);
     let trace = to_node(&moved, &from_cp, "w1", 30080);

@@ -188,14 +188,18 @@ impl Analyzer<'_> {
             })
     }
 
-    /// The node a backend runs on: the pod with its address.
+    /// The node a backend runs on: its pod's, found by name (`ns/pod`), else by address (an
+    /// EndpointSlice's endpoint; hostNetwork pods share their node's address, so a name wins).
     fn node_of(&self, endpoint: &Endpoint) -> Option<&str> {
-        let ip = endpoint.ip?;
-        self.state
-            .pods
-            .iter()
-            .find(|p| pod_ip(p) == Some(ip))
-            .and_then(|p| p.spec.as_ref()?.node_name.as_deref())
+        let by_name = endpoint
+            .name
+            .split_once('/')
+            .and_then(|(namespace, name)| self.state.pod(namespace, name));
+        let pod = by_name.or_else(|| {
+            let ip = endpoint.ip?;
+            self.state.pods.iter().find(|p| pod_ip(p) == Some(ip))
+        })?;
+        pod.spec.as_ref()?.node_name.as_deref()
     }
 
     /// The distinct nodes these backends run on, in order.
