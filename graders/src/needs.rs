@@ -135,14 +135,6 @@ impl Needs {
         let mut needs = Self::of(checks);
         for check in checks {
             let (namespaces, by_name) = match &check.spec {
-                CheckSpec::Connectivity(p) if p.to.node.is_some() => {
-                    needs.node_port_inputs();
-                    continue;
-                }
-                CheckSpec::Http(p) if p.to.node.is_some() => {
-                    needs.node_port_inputs();
-                    continue;
-                }
                 CheckSpec::Connectivity(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
                 CheckSpec::Http(p) => (vec![p.from.namespace.clone(), p.to.namespace.clone()], p.to.by_name),
                 CheckSpec::Dns(p) => {

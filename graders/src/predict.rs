@@ -12,7 +12,7 @@ use crate::analyzer::{Analyzer, Canonical, Hop, Target, Trace};
 use crate::reachability::{AllowedDestination, Form};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::address::{node_ip, pick_node};
+use crate::address::pick_node;
 use crate::state::{ClusterState, Observation, Outcome, ProbeResult, pod_labels, service_port};
 use crate::target::{Destination, Expectation, NodeChoice, PodSet, PortRef, Protocol, Source};
 use crate::verdict::{Evidence, ExplainFlow, Reason, Verdict};
@@ -92,14 +92,9 @@ fn source(state: &ClusterState, from: &Source) -> Option<Endpoint> {
     ))
 }
 
-/// The node a node-level probe would pick, as an address named `node/<name>`.
+/// The node a node-level probe would pick, as its address ([`Analyzer::node`]).
 fn node_address(state: &ClusterState, choice: NodeChoice) -> Option<Endpoint> {
-    let node = pick_node(state, choice)?;
-    let ip = node_ip(node)?.parse().ok()?;
-    Some(Analyzer::address(
-        format!("node/{}", node.metadata.name.as_deref()?),
-        ip,
-    ))
+    Analyzer::node(pick_node(state, choice)?)
 }
 
 fn target(state: &ClusterState, to: &Destination) -> Option<Target> {

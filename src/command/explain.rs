@@ -86,10 +86,8 @@ fn source(state: &ClusterState, text: &str) -> Result<Endpoint, Error> {
         )
     })?;
     if let Some(node) = snapshot_node(state, namespace, rest) {
-        let ip = graders::address::node_ip(node)
-            .and_then(|ip| ip.parse().ok())
-            .ok_or_else(|| bad(text, format!("node `{rest}` has no InternalIP in the snapshot")))?;
-        return Ok(Analyzer::address(text, ip));
+        return Analyzer::node(node)
+            .ok_or_else(|| bad(text, format!("node `{rest}` has no InternalIP in the snapshot")));
     }
     let braced = rest.strip_prefix('{').and_then(|r| r.strip_suffix('}'));
     if let Some("") = braced {

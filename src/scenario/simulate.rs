@@ -398,27 +398,22 @@ fn ready_pod(
 /// unscheduled, without an IP.
 fn place(pod: &mut Value, nodes: &[&Value], index: usize, next_ip: &mut u32) {
     let spec = pod.get("spec").cloned().unwrap_or_default();
+    let node = schedule(&spec, nodes, index);
     // A simulation without nodes (a unit test's) runs every pod, on no node in particular.
-    let node = if nodes.is_empty() {
-        Some(None)
-    } else {
-        schedule(&spec, nodes, index).map(Some)
-    };
-    match node {
-        Some(node) => {
-            *next_ip += 1;
-            if let Some(node) = node {
-                merge_patch(pod, &json!({"spec": {"nodeName": node}}));
-            }
-            merge_patch(pod, &ready_status(*next_ip, would_be_ready(&spec)));
-        }
-        None => merge_patch(
+    if node.is_none() && !nodes.is_empty() {
+        merge_patch(
             pod,
             &json!({"status": {"phase": "Pending", "conditions": [
                 {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
                 {"type": "Ready", "status": "False"}]}}),
-        ),
+        );
+        return;
     }
+    *next_ip += 1;
+    if let Some(node) = node {
+        merge_patch(pod, &json!({"spec": {"nodeName": node}}));
+    }
+    merge_patch(pod, &ready_status(*next_ip, would_be_ready(&spec)));
 }
 
 /// The node replica `index` of a pod with `spec` lands on: its `nodeName` if set, else the

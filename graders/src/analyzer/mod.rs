@@ -17,7 +17,7 @@ mod slices;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
@@ -258,6 +258,14 @@ impl<'a> Analyzer<'a> {
             ports: Vec::new(),
             pod: false,
         }
+    }
+
+    /// A node's own address (its InternalIP), named `node/<name>` as `explain --from` reads it:
+    /// what a hostNetwork pod there connects from. `None` without a name or an InternalIP.
+    #[must_use]
+    pub fn node(node: &Node) -> Option<Endpoint> {
+        let ip = crate::address::node_ip(node)?.parse().ok()?;
+        Some(Self::address(format!("node/{}", node.metadata.name.as_deref()?), ip))
     }
 
     /// Trace a connection from `from` to `to`.

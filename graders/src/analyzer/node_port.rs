@@ -15,13 +15,10 @@
 //! Egress policies are judged against the backend, as for a ClusterIP. Pure: it explains, it
 //! must not probe or read anything but the [`ClusterState`](crate::state::ClusterState).
 
-use std::net::IpAddr;
-
 use k8s_openapi::api::core::v1::{Pod, Service, ServicePort};
 
 use super::policy::Endpoint;
 use super::{Analyzer, Hop, pod_ip};
-use crate::address::node_ip;
 use crate::target::PortRef;
 
 /// What a node port leads to: the hops on the way, the backends with their ports, and the
@@ -38,16 +35,13 @@ impl Analyzer<'_> {
         protocol: &str,
     ) -> Result<NodePortRoute, Hop> {
         let fail = |reason: String| Hop::new("service", false, reason);
-        let ip = self
+        let node_address = self
             .state
             .nodes
             .iter()
             .find(|n| n.metadata.name.as_deref() == Some(node))
-            .ok_or_else(|| fail(format!("node {node} does not exist")))?;
-        let ip: IpAddr = node_ip(ip)
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| fail(format!("node {node} has no InternalIP")))?;
-        let node_address = Self::address(format!("node/{node}"), ip);
+            .ok_or_else(|| fail(format!("node {node} does not exist")))
+            .and_then(|n| Self::node(n).ok_or_else(|| fail(format!("node {node} has no InternalIP"))))?;
         if let Some((service, service_port)) = self.node_port_service(port, protocol) {
             return self.through_service(from, (node, &node_address), service, service_port, protocol);
         }
