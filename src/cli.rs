@@ -459,7 +459,8 @@ pub struct ExplainArgs {
     #[arg(long, required_unless_present = "matrix")]
     pub from: Option<String>,
     /// Destination: `<namespace>/<service|pod>:<port>[/<protocol>]` (prefix `svc/` or `pod/` to choose),
-    /// or `node/<node>:<port>` for a port of a node's address (a NodePort, a hostPort);
+    /// `node/<node>:<port>` for a port of a node's address (a NodePort, a hostPort), or
+    /// `<address>:<port>` for an address (outside the cluster: only egress policies decide);
     /// with `--by-name`, `<namespace>/<service>` alone only resolves the name.
     #[arg(long, required_unless_present = "matrix")]
     pub to: Option<String>,

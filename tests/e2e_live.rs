@@ -88,6 +88,12 @@ fn scenario_verify_passes_every_flannel_scenario() {
     verify_profile(Profile::Flannel);
 }
 
+#[test]
+#[ignore = "needs docker and kind"]
+fn scenario_verify_passes_every_calico_scenario() {
+    verify_profile(Profile::Calico);
+}
+
 /// The part of `ids` that shard `i/n` (`KUBEDRILL_E2E_SHARD`, 1-based) verifies: every n-th
 /// from the i-th, so CI can split one profile's scenarios across jobs. Unset or empty: all.
 fn shard<'a>(ids: &[&'a str], spec: Option<&str>) -> Vec<&'a str> {

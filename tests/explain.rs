@@ -368,3 +368,53 @@ fn node_ports_are_traced_from_a_node() {
         .code(2)
         .stderr(predicate::str::contains("a node's port is a number"));
 }
+
+/// An address outside the cluster: only the source's egress policies decide (calico-cross-
+/// namespace-policy's partner block), and its port must be a number.
+#[test]
+fn addresses_outside_the_cluster_are_traced_through_egress_only() {
+    let fixture = |state: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+            "tests/fixtures/snapshots/calico-cross-namespace-policy/{state}.yaml"
+        ))
+    };
+    let run = |state: &str, to: &str| {
+        let mut cmd = Command::cargo_bin("kubedrill").expect("binary");
+        cmd.args(["--color", "never", "explain", "--snapshot"])
+            .arg(fixture(state))
+            .args(["--from", "shop-d2iuw/app=checkout", "--to", to]);
+        cmd.output().expect("runs")
+    };
+    // (state, --to, exit code, in the output)
+    let table = [
+        (
+            "broken",
+            "192.0.2.20:443",
+            0,
+            "ok   outside  192.0.2.20 is outside the cluster",
+        ),
+        ("broken", "192.0.2.20:80", 1, "FAIL egress"),
+        (
+            "broken",
+            "192.0.3.20:443",
+            1,
+            "ipBlock 192.0.2.0/24: 192.0.3.20 is outside it",
+        ),
+        (
+            "shortcut-rewrite-without-partner",
+            "192.0.2.20:443",
+            1,
+            "no rule allows to 192.0.2.20 TCP 443",
+        ),
+        ("shortcut-allow-all-egress", "192.0.3.20:443", 0, "egress[0] allows"),
+    ];
+    for (state, to, code, shown) in table {
+        let output = run(state, to);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(code), "{state} {to}: {stdout}");
+        assert!(stdout.contains(shown), "{state} {to}: {stdout}");
+    }
+    let named = run("broken", "192.0.2.20:https");
+    assert_eq!(named.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&named.stderr).contains("an address's port is a number"));
+}

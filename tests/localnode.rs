@@ -8,6 +8,11 @@
 //! how to start one. What the node cannot host is listed in [`NOT_HOSTED`] with the reason;
 //! every other scenario must behave: broken fails, the reference solution gets full marks,
 //! every shortcut and alternative is judged as the scenario says.
+//!
+//! The node runs the kindnet profile (its NetworkPolicy engine is kube-router, under the
+//! kindnet DaemonSet's name), so every scenario is verified with `--profile kindnet`: for the
+//! calico profile's scenarios that proves their policies with real traffic, enforced by
+//! kube-router rather than Calico (the kind e2e runs them on Calico).
 
 // The suite reports what it measured (times per scenario) on stderr, into the CI log.
 #![allow(clippy::print_stderr)]
@@ -104,6 +109,8 @@ fn every_hosted_scenario_behaves_with_real_traffic() {
                 &id,
                 "--seed",
                 "1",
+                "--profile",
+                "kindnet",
                 "--kubeconfig",
                 &kubeconfig,
                 "--agnhost-loaded",

@@ -160,14 +160,27 @@ fn overlay_alternative(observation: &mut Observation, rendered: &Rendered, id: &
             .collect()
     };
     let state = &mut observation.state;
+    let alternative = rendered.alternatives.iter().find(|a| a.id == id).expect("alternative");
+    // The solution's policies go back to what the setup applied, then the alternative's apply.
     let replaced: Vec<serde_json::Value> = applied(&rendered.solution);
+    let setup = applied(&rendered.setup);
+    let named = |list: &[serde_json::Value], p: &serde_json::Value| {
+        list.iter().any(|r| {
+            r["metadata"]["name"] == p["metadata"]["name"] && r["metadata"]["namespace"] == p["metadata"]["namespace"]
+        })
+    };
+    let restored: Vec<serde_json::Value> = setup.into_iter().filter(|p| named(&replaced, p)).collect();
+    let alternative_policies = applied(&alternative.steps);
     state.network_policies.retain(|p| {
         !replaced
             .iter()
             .any(|r| r["metadata"]["name"].as_str() == p.metadata.name.as_deref())
     });
-    let alternative = rendered.alternatives.iter().find(|a| a.id == id).expect("alternative");
-    for policy in applied(&alternative.steps) {
+    let kept: Vec<serde_json::Value> = restored
+        .into_iter()
+        .filter(|p| !named(&alternative_policies, p))
+        .collect();
+    for policy in kept.into_iter().chain(alternative_policies) {
         state
             .network_policies
             .push(serde_json::from_value(policy).expect("a NetworkPolicy"));

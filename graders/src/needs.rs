@@ -96,6 +96,12 @@ impl Needs {
                     p.to.as_ref().and_then(|t| t.namespace.clone()),
                 ];
                 self.analyzer_inputs(namespaces.into_iter().flatten());
+                // An address may be any namespace's pod (then its ingress policies decide too).
+                if p.to.as_ref().is_some_and(|t| t.host.is_some()) {
+                    for kind in [ObjectKind::Pod, ObjectKind::NetworkPolicy] {
+                        self.lists.insert((kind, None));
+                    }
+                }
             }
         }
     }

@@ -107,6 +107,12 @@ fn target(state: &ClusterState, to: &Destination) -> Option<Target> {
             protocol,
         });
     }
+    if let Some(host) = &to.host {
+        // Only an address can be judged: a name outside the cluster resolves nowhere here.
+        let PortRef::Number(port) = to.port else { return None };
+        let ip = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        return Some(Target::Address { ip, port, protocol });
+    }
     let namespace = to.namespace.clone()?;
     if let Some(name) = &to.service {
         return Some(Target::Service {
@@ -140,6 +146,9 @@ fn describe_target(to: &Destination) -> String {
             NodeChoice::Any => "a node",
         };
         return format!("port {} of {which}", to.port);
+    }
+    if let Some(host) = &to.host {
+        return format!("{host}:{}", to.port);
     }
     match (&to.service, &to.namespace) {
         (Some(service), Some(ns)) => format!("{ns}/{service}:{}", to.port),
@@ -544,6 +553,7 @@ fn exclusive_egress(from: &PodSet, allowed: &[AllowedDestination], state: &Clust
         .map(|a| {
             let port = a.port.map_or_else(|| "any port".to_owned(), |p| format!("port {p}"));
             let pods = match (&a.namespace, &a.selector) {
+                (None, _) if a.cidr.is_some() => a.cidr.clone().unwrap_or_default(),
                 (None, _) => "any destination".to_owned(),
                 (Some(ns), None) => format!("{ns}/*"),
                 (Some(ns), Some(selector)) => format!("{ns}/{{{}}}", selector.to_query()),
@@ -604,7 +614,7 @@ pub fn cross_check(
             reason: Reason::PolicyNotEnforced,
             message: format!(
                 "the connection succeeded although the NetworkPolicies should block it ({}): policy is not being enforced on this cluster (CNI without NetworkPolicy support, or enforcement still catching up)",
-                trace.cause().unwrap_or("denied")
+                trace.cause().unwrap_or_else(|| "denied".to_owned())
             ),
         };
     }

@@ -14,8 +14,9 @@ use crate::selector::LabelSelector;
 use crate::target::{Destination, Expectation, PodSet, namespace_problem};
 
 /// A destination an exclusive-egress check allows: the pods of a namespace (matching a
-/// selector, if given), or any destination at all (no namespace), on one port (any port when
-/// none is given). `{ port: 53 }` allows DNS to any server.
+/// selector, if given), the addresses of a CIDR outside the cluster, or any destination at all
+/// (neither), on one port (any port when none is given). `{ port: 53 }` allows DNS to any
+/// server; `{ cidr: 198.51.100.0/24, port: 443 }` a partner's HTTPS API.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AllowedDestination {
@@ -25,6 +26,9 @@ pub struct AllowedDestination {
     /// Which pods of the namespace; none: all of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<LabelSelector>,
+    /// Addresses outside the cluster (`a.b.c.d/n`), as an `ipBlock` names them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<String>,
     /// The port number (any protocol); none: every port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
@@ -38,6 +42,21 @@ impl AllowedDestination {
             .and_then(|ns| namespace_problem(ns, field))
             .into_iter()
             .collect();
+        if let Some(cidr) = &self.cidr {
+            if crate::analyzer::policy::cidr_block(cidr).is_none() {
+                problems.push(ParamProblem::new(
+                    format!("{field}.cidr"),
+                    format!("`{cidr}` is not a CIDR: write the network address and prefix, as `198.51.100.0/24`"),
+                ));
+            }
+            if self.namespace.is_some() || self.selector.is_some() {
+                problems.push(ParamProblem::new(
+                    format!("{field}.cidr"),
+                    "`cidr` names addresses outside the cluster: no `namespace` or `selector` with it (write two entries)",
+                ));
+            }
+            return problems;
+        }
         match (&self.namespace, &self.selector, self.port) {
             (None, Some(_), _) => problems.push(ParamProblem::new(
                 format!("{field}.selector"),
@@ -133,10 +152,28 @@ impl Params {
         }
         if let Some(to) = &self.to {
             problems.extend(to.problems("to"));
-            if to.host.is_some() || to.node.is_some() {
+            let address = to.host.as_deref().is_none_or(|h| {
+                h.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok()
+            });
+            if !address {
+                problems.push(ParamProblem::new(
+                    "to.host",
+                    "the analyzer reasons about addresses, not names: write the IP address (a name outside the cluster resolves nowhere it can see)",
+                ));
+            }
+            if to.host.is_some() && self.only_from.is_some() {
+                problems.push(ParamProblem::new(
+                    "to.host",
+                    "`onlyFrom` guards a `service` or `pod`: who may reach an address outside the cluster is not the cluster's to say",
+                ));
+            }
+            if to.node.is_some() {
                 problems.push(ParamProblem::new(
                     "to",
-                    "the analyzer reasons about `service` and `pod` destinations only",
+                    "the analyzer reasons about `service`, `pod` and `host` (an IP address) destinations only",
                 ));
             }
         }
@@ -252,6 +289,25 @@ mod tests {
             only_to(json!({"namespace": "Shop_", "port": 53})),
             ["onlyTo[0].namespace"]
         );
+        assert_eq!(
+            only_to(json!({"cidr": "198.51.100.0/24", "port": 443})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            only_to(json!({"cidr": "198.51.100.0/24"})),
+            Vec::<String>::new(),
+            "every port of a block"
+        );
+        assert_eq!(
+            only_to(json!({"cidr": "198.51.100.7/24", "port": 443})),
+            ["onlyTo[0].cidr"],
+            "not the network address"
+        );
+        assert_eq!(only_to(json!({"cidr": "partner", "port": 443})), ["onlyTo[0].cidr"]);
+        assert_eq!(
+            only_to(json!({"cidr": "198.51.100.0/24", "namespace": "shop"})),
+            ["onlyTo[0].cidr"]
+        );
     }
 
     #[test]
@@ -265,8 +321,19 @@ mod tests {
         );
         let host = json!({"host": "example.com", "port": 80});
         let problems = fields(json!({"to": host, "onlyFrom": [good_set]}));
-        assert!(problems.iter().all(|f| f == "to"), "{problems:?}");
-        assert!(!problems.is_empty());
+        assert_eq!(problems, ["to.host", "to.host"], "a name, and onlyFrom to an address");
+        let from = json!({"namespace": "shop", "selector": {}});
+        let address = json!({"host": "198.51.100.20", "port": 443});
+        assert_eq!(
+            fields(json!({"from": from, "to": address, "expect": "allowed"})),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            fields(json!({"from": from, "to": host, "expect": "allowed"})),
+            ["to.host"]
+        );
+        let node = json!({"node": "worker", "port": 30080});
+        assert_eq!(fields(json!({"from": from, "to": node, "expect": "allowed"})), ["to"]);
         let no_namespace = json!({"service": "api", "port": 8080});
         assert_eq!(
             fields(json!({"to": no_namespace, "onlyFrom": [good_set]})),

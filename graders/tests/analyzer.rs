@@ -1102,7 +1102,7 @@ fn selectorless_service_needs_a_slice_port_of_the_same_name_and_protocol() {
     let misnamed = with_ports(Some("http"), json!([{"name": "web", "port": 80, "protocol": "TCP"}]));
     assert!(!misnamed.allowed, "{misnamed:?}");
     assert_eq!(
-        misnamed.cause(),
+        misnamed.cause().as_deref(),
         Some(
             "Service x/web port 80 is named `http`, but no IPv4 EndpointSlice labelled for it has a TCP port named `http`: it has no endpoints on that port"
         )
@@ -1125,7 +1125,7 @@ fn selectorless_service_needs_a_slice_port_of_the_same_name_and_protocol() {
     );
     let unnamed_service = with_ports(None, json!([{"name": "http", "port": 80}]));
     assert_eq!(
-        unnamed_service.cause(),
+        unnamed_service.cause().as_deref(),
         Some(
             "Service x/web port 80 is unnamed, but no IPv4 EndpointSlice labelled for it has an unnamed TCP port: it has no endpoints on that port"
         )
@@ -1161,7 +1161,7 @@ fn selectorless_service_uses_only_slices_labelled_for_it_in_its_namespace() {
     };
 
     let none = with(vec![]);
-    assert_eq!(none.cause(), Some(CAUSE));
+    assert_eq!(none.cause().as_deref(), Some(CAUSE));
     assert!(failing(&none).hints.is_empty(), "{none:?}");
 
     let typo = with(vec![slice(
@@ -1173,7 +1173,7 @@ fn selectorless_service_uses_only_slices_labelled_for_it_in_its_namespace() {
         endpoints(),
     )]);
     assert!(!typo.allowed);
-    assert_eq!(typo.cause(), Some(CAUSE));
+    assert_eq!(typo.cause().as_deref(), Some(CAUSE));
     assert_eq!(
         failing(&typo).hints,
         [
@@ -1182,7 +1182,7 @@ fn selectorless_service_uses_only_slices_labelled_for_it_in_its_namespace() {
     );
 
     let unlabelled = with(vec![slice("x", "web-manual", None, "IPv4", ports(), endpoints())]);
-    assert_eq!(unlabelled.cause(), Some(CAUSE));
+    assert_eq!(unlabelled.cause().as_deref(), Some(CAUSE));
     assert!(
         failing(&unlabelled).hints[0]
             .contains("x/web-manual looks meant for it but has no kubernetes.io/service-name label"),
@@ -1197,7 +1197,7 @@ fn selectorless_service_uses_only_slices_labelled_for_it_in_its_namespace() {
         ports(),
         endpoints(),
     )]);
-    assert_eq!(elsewhere.cause(), Some(CAUSE));
+    assert_eq!(elsewhere.cause().as_deref(), Some(CAUSE));
     assert_eq!(
         failing(&elsewhere).hints,
         [
@@ -1232,7 +1232,7 @@ fn selectorless_service_ignores_fqdn_and_ipv6_slices() {
     )]);
     assert!(!fqdn.allowed);
     assert_eq!(
-        fqdn.cause(),
+        fqdn.cause().as_deref(),
         Some(
             "Service x/web has no selector and none of its EndpointSlices is of addressType IPv4, the only type kube-proxy uses on this IPv4 cluster: it has no endpoints"
         )
@@ -1297,7 +1297,7 @@ fn selectorless_service_uses_endpoints_the_slice_calls_ready() {
     );
     assert!(!not_ready.allowed);
     assert_eq!(
-        not_ready.cause(),
+        not_ready.cause().as_deref(),
         Some(
             "none of the 1 endpoint(s) in EndpointSlice x/web-manual for Service x/web port 80 is ready: it has no ready endpoints (connections are refused)"
         )
@@ -1310,7 +1310,7 @@ fn selectorless_service_uses_endpoints_the_slice_calls_ready() {
 
     let empty = with(vec![], json!([]));
     assert_eq!(
-        empty.cause(),
+        empty.cause().as_deref(),
         Some(
             "there is no endpoint in EndpointSlice x/web-manual for Service x/web port 80: it has no endpoints (connections are refused)"
         )
@@ -1750,6 +1750,67 @@ fn addresses_outside_pods_match_ip_blocks_only_and_allowed_decisions_name_the_pe
     assert!(Analyzer::new(&state).trace(&node, &target).allowed);
 }
 
+/// An address outside the cluster: only the source's egress policies decide, through
+/// `ipBlock` peers (selectors pick pods, never an address); a pod's own IP is that pod, with
+/// its ingress policies.
+#[test]
+fn an_address_outside_the_cluster_is_reached_through_ip_blocks_only() {
+    let to = |ip: &str, port: u16| Target::Address {
+        ip: ip.parse().expect("ip"),
+        port,
+        protocol: "TCP".into(),
+    };
+    let trace = |policies: &[Value], target: &Target| {
+        let state = cluster(policies);
+        let source = Analyzer::endpoint(state.pod("x", "a").expect("pod"));
+        Analyzer::new(&state).trace(&source, target)
+    };
+    let partner = to("198.51.100.20", 443);
+    assert!(trace(&[], &partner).allowed, "no egress policy");
+    assert_eq!(partner.explain_arg(), "198.51.100.20:443");
+    let selectors = egress_from_a("x", json!([{"to": [{"namespaceSelector": {}}, {"podSelector": {}}]}]));
+    let denied = trace(&[selectors], &partner);
+    assert!(!denied.allowed, "{denied:?}");
+    assert!(
+        denied.hops[0].details.iter().any(|d| d.contains("not a pod")),
+        "{denied:?}"
+    );
+    let block = |cidr: &str, except: Value| {
+        egress_from_a(
+            "x",
+            json!([{"to": [{"ipBlock": {"cidr": cidr, "except": except}}], "ports": [{"port": 443}]}]),
+        )
+    };
+    let allowed = trace(&[block("198.51.100.0/24", json!([]))], &partner);
+    assert!(allowed.allowed, "{allowed:?}");
+    assert_eq!(
+        allowed.hops.iter().map(|h| h.name).collect::<Vec<_>>(),
+        ["egress", "outside"]
+    );
+    assert!(
+        allowed.hops[0].reason.contains("x/allow-from-a egress[0]"),
+        "{allowed:?}"
+    );
+    assert!(
+        !trace(&[block("198.51.100.0/24", json!([]))], &to("198.51.100.20", 80)).allowed,
+        "port"
+    );
+    assert!(
+        !trace(&[block("198.51.100.0/24", json!(["198.51.100.16/28"]))], &partner).allowed,
+        "except"
+    );
+    assert!(
+        !trace(&[block("203.0.113.0/24", json!([]))], &partner).allowed,
+        "another block"
+    );
+    // A pod's IP is the pod: its ingress policies decide too.
+    let at_b = to("10.0.1.2", 80);
+    assert!(trace(&[], &at_b).allowed);
+    let closed = trace(&[deny_all_ingress("y")], &at_b);
+    assert!(!closed.allowed);
+    assert_eq!(closed.hops.last().map(|h| h.name), Some("ingress"), "{closed:?}");
+}
+
 #[test]
 fn exclusivity_candidates_come_in_the_documented_order_without_the_allowed_ones() {
     use graders::analyzer::exclusive::Origin;
@@ -2075,4 +2136,26 @@ fn a_node_port_service_without_ready_endpoints_is_refused_with_the_service_hops_
         "{}",
         refused.reason
     );
+}
+
+#[test]
+fn cidr_blocks_are_canonical_and_span_first_to_last() {
+    use graders::analyzer::policy::cidr_block;
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+    let table = [
+        ("198.51.100.0/24", Some(("198.51.100.0", "198.51.100.255"))),
+        ("198.51.100.20/32", Some(("198.51.100.20", "198.51.100.20"))),
+        ("0.0.0.0/0", Some(("0.0.0.0", "255.255.255.255"))),
+        ("fd00::/64", Some(("fd00::", "fd00::ffff:ffff:ffff:ffff"))),
+        ("::/0", Some(("::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))),
+        ("fd00::5/128", Some(("fd00::5", "fd00::5"))),
+        ("198.51.100.7/24", None),
+        ("198.51.100.0/33", None),
+        ("fd00::/129", None),
+        ("198.51.100.0", None),
+        ("partner/24", None),
+    ];
+    for (cidr, expected) in table {
+        assert_eq!(cidr_block(cidr), expected.map(|(a, b)| (ip(a), ip(b))), "{cidr}");
+    }
 }

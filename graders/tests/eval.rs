@@ -1114,6 +1114,63 @@ fn exclusive_egress_may_allow_a_port_to_any_destination() {
     );
 }
 
+/// An allowed block of addresses outside the cluster: the rule naming exactly it passes; one
+/// wider in either direction, without its port, or on another port lets out an address or
+/// port beside it, named in the failure.
+#[test]
+fn exclusive_egress_to_a_cidr_catches_any_wider_block_and_any_other_port() {
+    let only = spec(json!({"grader": "reachability", "with": {
+        "from": {"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}},
+        "onlyTo": [{"namespace": "shop", "selector": {"matchLabels": {"app": "api"}}, "port": 8080},
+                   {"cidr": "198.51.100.0/24", "port": 443}]}}));
+    let api = json!({"to": [{"podSelector": {"matchLabels": {"app": "api"}}}], "ports": [{"port": 8080}]});
+    let partner = |cidr: &str, ports: Value| json!({"to": [{"ipBlock": {"cidr": cidr}}], "ports": ports});
+    let https = json!([{"port": 443}]);
+    let cases: [(&str, Value, Option<&str>); 7] = [
+        ("exactly the block", partner("198.51.100.0/24", https.clone()), None),
+        ("a narrower block", partner("198.51.100.0/28", https.clone()), None),
+        (
+            "wider, upwards",
+            partner("198.51.100.0/23", https.clone()),
+            Some("198.51.101.0 (just above 198.51.100.0/24"),
+        ),
+        (
+            "wider, downwards",
+            partner("198.51.98.0/23", json!([{"port": 443}, {"port": 8443}])),
+            Some("198.51.99.255 (just below"),
+        ),
+        ("everywhere", partner("0.0.0.0/0", https.clone()), Some("on TCP 443")),
+        (
+            "no ports",
+            partner("198.51.100.0/24", Value::Null),
+            Some("198.51.100.1 (inside 198.51.100.0/24, outside the cluster) on TCP 65000"),
+        ),
+        (
+            "another port",
+            partner("198.51.100.0/24", json!([{"port": 8443}])),
+            Some("on TCP 8443"),
+        ),
+    ];
+    for (case, rule, escape) in cases {
+        let mut rule = rule;
+        if rule["ports"].is_null() {
+            rule.as_object_mut().expect("rule").remove("ports");
+        }
+        let objects = exclusive_cluster(None, &[frontend_egress(json!([api, rule]))]);
+        let verdict = only.evaluate("c", &observe(&objects));
+        match escape {
+            None => assert!(verdict.is_pass(), "{case}: {verdict:?}"),
+            Some(text) => {
+                let message = fail_message(&verdict);
+                assert!(
+                    message.contains(text) && message.contains("egress rule 2"),
+                    "{case}: {message}"
+                );
+            }
+        }
+    }
+}
+
 /// Without a probe, a DNS check is predicted and names the `explain` run that shows the same
 /// answer; a name that resolves to another Service than the one asked for is a wrong answer,
 /// named as such (explain would only say that it resolves).

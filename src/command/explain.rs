@@ -138,12 +138,12 @@ fn name_only(text: &str, by_name: bool) -> Result<Option<(&str, &str)>, Error> {
 }
 
 /// `ns/name:port[/protocol]`: a Service when one has that name (or with `svc/`), else a pod
-/// (or with `pod/`).
+/// (or with `pod/`); `address:port` (`[v6]:port`) an address, a pod's or one outside the cluster.
 fn target(state: &ClusterState, text: &str, by_name: bool) -> Result<Target, Error> {
     let (object, port) = text.rsplit_once(':').ok_or_else(|| {
         bad(
             text,
-            "write the destination as <namespace>/<pod|service>:<port>[/<protocol>] (with --by-name, <namespace>/<service> alone only resolves the name)",
+            "write the destination as <namespace>/<pod|service>:<port>[/<protocol>], node/<node>:<port> or <address>:<port> (with --by-name, <namespace>/<service> alone only resolves the name)",
         )
     })?;
     let (port, protocol) = port.split_once('/').map_or((port, "TCP"), |(p, proto)| (p, proto));
@@ -157,6 +157,12 @@ fn target(state: &ClusterState, text: &str, by_name: bool) -> Result<Target, Err
         Err(_) if !port.is_empty() => PortRef::Name(port.to_owned()),
         Err(_) => return Err(bad(text, "the port is missing")),
     };
+    if let Ok(ip) = object.trim_start_matches('[').trim_end_matches(']').parse() {
+        let PortRef::Number(port) = port else {
+            return Err(bad(text, "an address's port is a number: <address>:<port>"));
+        };
+        return Ok(Target::Address { ip, port, protocol });
+    }
     let (namespace, name) = object
         .split_once('/')
         .ok_or_else(|| bad(text, "the destination needs a namespace: <namespace>/<name>:<port>"))?;

@@ -111,7 +111,8 @@ require_go() {
 }
 
 # run_suite TEST UP_ARGS -- CARGO_TEST_ARGS...: start the test bed with UP_ARGS, run the
-# ignored tests of tests/TEST.rs against it, and always tear it down.
+# ignored tests of tests/TEST.rs against it, and always tear it down (so a second run_suite
+# can start another bed).
 run_suite() {
   local test=$1 up_args=()
   shift
@@ -121,6 +122,8 @@ run_suite() {
   bash "$here/../testbed/up.sh" "${up_args[@]}"
   # shellcheck disable=SC1091
   source "$KUBEDRILL_TESTBED_DIR/env.sh"
-  echo "==> test bed up in $(cat "$KUBEDRILL_TESTBED_DIR/startup-ms") ms" >&2
+  echo "==> test bed ($KUBEDRILL_TESTBED_PROFILE) up in $(cat "$KUBEDRILL_TESTBED_DIR/startup-ms") ms" >&2
   cargo test --locked --test "$test" -- --ignored --test-threads=1 "$@"
+  bash "$here/../testbed/down.sh"
+  trap - EXIT
 }

@@ -8,7 +8,7 @@
 # With `--nodes real`, kwok is replaced by one real node (../localnode): containerd and the
 # kubelet as processes, real pods from images built here, kube-proxy and CoreDNS running.
 #
-# Usage: up.sh [--profile kindnet|flannel] [--workers N] [--nodes kwok|real]
+# Usage: up.sh [--profile kindnet|flannel|calico] [--workers N] [--nodes kwok|real]
 # State (kubeconfig, audit log, logs, pids) goes to $KUBEDRILL_TESTBED_DIR
 # (default: /tmp/kubedrill-testbed); `env.sh` there exports what the tests read.
 # Exit 0 when the cluster is up and healthy, 1 when a test bed already runs, 3 when a part
@@ -23,10 +23,10 @@ while [ $# -gt 0 ]; do
     --profile) profile=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --nodes) nodes_kind=$2; shift 2 ;;
-    *) echo "error: unknown argument \`$1\`" >&2; echo "hint: up.sh [--profile kindnet|flannel] [--workers N] [--nodes kwok|real]" >&2; exit 2 ;;
+    *) echo "error: unknown argument \`$1\`" >&2; echo "hint: up.sh [--profile kindnet|flannel|calico] [--workers N] [--nodes kwok|real]" >&2; exit 2 ;;
   esac
 done
-case $profile in kindnet|flannel) ;; *) echo "error: profile \`$profile\` has no test bed (kindnet, flannel)" >&2; exit 2 ;; esac
+case $profile in kindnet|flannel|calico) ;; *) echo "error: profile \`$profile\` has no test bed (kindnet, flannel, calico)" >&2; exit 2 ;; esac
 case $nodes_kind in kwok|real) ;; *) echo "error: \`--nodes $nodes_kind\`: the nodes are \`kwok\` or \`real\`" >&2; exit 2 ;; esac
 if [ "$nodes_kind" = real ] && [ "$profile" != kindnet ]; then
   echo "error: the real node hosts the kindnet profile only, not \`$profile\`" >&2
@@ -186,10 +186,18 @@ if [ "$nodes_kind" = real ]; then
 else case $profile in
   kindnet) kubectl apply --server-side -f "$here/manifests/kindnet.yaml" > /dev/null ;;
   flannel) kubectl apply --server-side -f "$here/manifests/flannel.yaml" > /dev/null ;;
+  calico) kubectl apply --server-side -f "$here/manifests/calico.yaml" > /dev/null ;;
 esac; fi
 
+# The profile's CNI DaemonSet, as kubedrill's own health gate reads it (src/cluster/cni.rs).
+case $profile in
+  kindnet) cni_daemonset=(kube-system daemonset/kindnet) ;;
+  flannel) cni_daemonset=(kube-flannel daemonset/kube-flannel-ds) ;;
+  calico) cni_daemonset=(calico-system daemonset/calico-node) ;;
+esac
 healthy() {
   kubectl wait --for=condition=Ready node --all --timeout=1s > /dev/null 2>&1 &&
+    kubectl -n "${cni_daemonset[0]}" rollout status "${cni_daemonset[1]}" --timeout=1s > /dev/null 2>&1 &&
     kubectl -n kube-system rollout status deployment/coredns --timeout=1s > /dev/null 2>&1 &&
     kubectl -n kube-system rollout status daemonset/kube-proxy --timeout=1s > /dev/null 2>&1
 }

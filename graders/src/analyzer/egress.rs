@@ -1,16 +1,19 @@
 //! Exclusive egress: the destinations a set of source pods can reach beyond the ones allowed —
 //! every observed pod of every namespace on each port it declares, on the allowed ports and on
-//! a witness port no scenario serves, the node network, and an address outside the cluster —
-//! and the rule that lets each one out.
+//! a witness port no scenario serves, the node network, an address outside the cluster, and
+//! for each allowed CIDR an address inside it and the addresses just below and above it (any
+//! wider block holds one of the two) — and the rule that lets each one out.
 //!
 //! Pure, over a [`ClusterState`]; it must not decide verdicts (the `reachability` grader does).
 
 use crate::reachability::AllowedDestination;
 use crate::state::pod_labels;
 
+use std::net::IpAddr;
+
 use super::Analyzer;
 use super::exclusive::Origin;
-use super::policy::{Decision, Direction, Endpoint, decide};
+use super::policy::{self, Decision, Direction, Endpoint, decide};
 
 /// A port no scenario serves: a policy that lets it through lets through more than asked.
 pub const WITNESS_PORT: u16 = 65_000;
@@ -38,9 +41,15 @@ impl Analyzer<'_> {
     #[must_use]
     pub fn first_escape(&self, sources: &[Endpoint], allowed: &[AllowedDestination]) -> Option<Escape> {
         // Every allowed port is tried on every destination too: a rule that lets the source
-        // reach any pod on the API's port is wider than "the API pods on that port".
-        let extra: Vec<u16> = allowed.iter().filter_map(|a| a.port).collect();
-        let destinations = self.egress_destinations(&extra);
+        // reach any pod on the API's port is wider than "the API pods on that port". So is
+        // every port an egress rule of the sources' namespaces names (a rule to the partner's
+        // block on another port).
+        let mut extra: Vec<u16> = allowed.iter().filter_map(|a| a.port).collect();
+        extra.extend(self.egress_rule_ports(sources));
+        extra.sort_unstable();
+        extra.dedup();
+        let blocks: Vec<String> = allowed.iter().filter_map(|a| a.cidr.clone()).collect();
+        let destinations = self.egress_destinations(&extra, &blocks);
         let labels = |ns: &str| self.namespace_labels(ns);
         for source in sources {
             for destination in &destinations {
@@ -84,9 +93,32 @@ impl Analyzer<'_> {
         None
     }
 
-    /// Every observed pod (hostNetwork pods are the node network), then the node network and
-    /// an outside address.
-    fn egress_destinations(&self, extra_ports: &[u16]) -> Vec<Destination> {
+    /// The numeric ports (and `endPort` range starts) the egress rules of the sources'
+    /// namespaces name.
+    fn egress_rule_ports(&self, sources: &[Endpoint]) -> Vec<u16> {
+        let namespaces: Vec<&str> = sources.iter().map(|s| s.namespace.as_str()).collect();
+        self.state
+            .network_policies
+            .iter()
+            .filter(|p| {
+                p.metadata
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| namespaces.contains(&ns))
+            })
+            .filter_map(|p| p.spec.as_ref()?.egress.as_ref())
+            .flatten()
+            .flat_map(|rule| rule.ports.iter().flatten())
+            .filter_map(|port| match &port.port {
+                Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => u16::try_from(*n).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every observed pod (hostNetwork pods are the node network), then the node network, an
+    /// outside address, and the addresses in and around each allowed block.
+    fn egress_destinations(&self, extra_ports: &[u16], allowed_blocks: &[String]) -> Vec<Destination> {
         let witnesses = || {
             let mut ports = vec![(WITNESS_PORT, "TCP".to_owned()), (WITNESS_PORT, "UDP".to_owned())];
             ports.extend(extra_ports.iter().map(|p| (*p, "TCP".to_owned())));
@@ -116,31 +148,70 @@ impl Analyzer<'_> {
             .candidates(&[], "")
             .into_iter()
             .filter(|c| matches!(c.origin, Origin::NodeNetwork | Origin::Outside));
+        let outside_ports = || {
+            let mut ports = witnesses();
+            ports.extend([(53, "UDP".to_owned()), (443, "TCP".to_owned())]);
+            ports
+        };
         destinations.extend(outside.map(|c| Destination {
             described: c.describe(),
             endpoint: c.endpoint,
-            ports: {
-                let mut ports = witnesses();
-                ports.extend([(53, "UDP".to_owned()), (443, "TCP".to_owned())]);
-                ports
-            },
+            ports: outside_ports(),
         }));
+        destinations.extend(
+            allowed_blocks
+                .iter()
+                .filter_map(|cidr| policy::cidr_block(cidr).map(|block| (cidr, block)))
+                .flat_map(|(cidr, block)| around(block).into_iter().map(move |(ip, place)| (cidr, ip, place)))
+                .map(|(cidr, ip, place)| Destination {
+                    described: format!("{ip} ({place} {cidr}, outside the cluster)"),
+                    endpoint: Self::address(ip.to_string(), ip),
+                    ports: outside_ports(),
+                }),
+        );
         destinations
     }
+}
+
+/// An address inside a block, and the ones just below and above it (when there are).
+fn around((first, last): (IpAddr, IpAddr)) -> Vec<(IpAddr, &'static str)> {
+    let step = |ip: IpAddr, up: bool| -> Option<IpAddr> {
+        match ip {
+            IpAddr::V4(v4) => {
+                let n = u32::from(v4);
+                if up { n.checked_add(1) } else { n.checked_sub(1) }.map(|n| IpAddr::from(n.to_be_bytes()))
+            }
+            IpAddr::V6(v6) => {
+                let n = u128::from(v6);
+                if up { n.checked_add(1) } else { n.checked_sub(1) }.map(|n| IpAddr::from(n.to_be_bytes()))
+            }
+        }
+    };
+    // The first host, not the network address, when the block has more than one address.
+    let inside = if first == last {
+        first
+    } else {
+        step(first, true).unwrap_or(first)
+    };
+    let mut found = vec![(inside, "inside")];
+    found.extend(step(first, false).map(|ip| (ip, "just below")));
+    found.extend(step(last, true).map(|ip| (ip, "just above")));
+    found
 }
 
 /// Whether an allowed entry covers this destination on this port.
 fn permitted(allowed: &[AllowedDestination], endpoint: &Endpoint, port: u16) -> bool {
     allowed.iter().any(|a| {
-        let pods = match &a.namespace {
-            None => true,
-            Some(namespace) => {
+        let covered = match (&a.namespace, &a.cidr) {
+            (_, Some(cidr)) => !endpoint.pod && endpoint.ip.is_some_and(|ip| policy::cidr_contains(cidr, ip)),
+            (None, None) => true,
+            (Some(namespace), None) => {
                 endpoint.pod
                     && *namespace == endpoint.namespace
                     && a.selector.as_ref().is_none_or(|s| s.matches(&endpoint.labels))
             }
         };
-        pods && a.port.is_none_or(|p| p == port)
+        covered && a.port.is_none_or(|p| p == port)
     })
 }
 

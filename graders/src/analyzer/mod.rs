@@ -76,10 +76,19 @@ impl Trace {
         }
     }
 
-    /// The first failing hop's reason.
+    /// The first failing hop's reason (with the ingress hop's too when both policy hops refuse).
     #[must_use]
-    pub fn cause(&self) -> Option<&str> {
-        self.hops.iter().find(|h| !h.ok).map(|h| h.reason.as_str())
+    pub fn cause(&self) -> Option<String> {
+        let at = self.hops.iter().position(|h| !h.ok)?;
+        let first = &self.hops[at];
+        // Both ends refuse (a flow between namespaces needs the client's egress and the
+        // server's ingress): name both, or the learner fixes one and sees no change.
+        match self.hops.get(at + 1) {
+            Some(next) if first.name == "egress" && next.name == "ingress" && !next.ok => {
+                Some(format!("{}; and at the other end, {}", first.reason, next.reason))
+            }
+            _ => Some(first.reason.clone()),
+        }
     }
 
     /// The ingress decision at the destination, when the trace got that far.
@@ -122,6 +131,16 @@ pub enum Target {
         /// Protocol.
         protocol: String,
     },
+    /// An address outside the cluster (a partner's API, a CIDR an egress rule names): only the
+    /// source's egress policies decide; whether anything answers there is not modelled.
+    Address {
+        /// The address.
+        ip: IpAddr,
+        /// The port.
+        port: u16,
+        /// Protocol.
+        protocol: String,
+    },
     /// A port of a node's InternalIP (a `NodePort` Service, or a pod's `hostPort`).
     NodePort {
         /// The node's name.
@@ -154,6 +173,12 @@ impl Target {
                 protocol,
             } => (format!("{namespace}/pod/{name}"), port.to_string(), protocol),
             Self::NodePort { node, port, protocol } => (format!("node/{node}"), port.to_string(), protocol),
+            Self::Address {
+                ip: IpAddr::V6(ip),
+                port,
+                protocol,
+            } => (format!("[{ip}]"), port.to_string(), protocol),
+            Self::Address { ip, port, protocol } => (ip.to_string(), port.to_string(), protocol),
         };
         let protocol = if protocol.eq_ignore_ascii_case("TCP") {
             String::new()
@@ -311,6 +336,10 @@ impl<'a> Analyzer<'a> {
                 port,
                 protocol,
             } => (self.pod_backend(namespace, name, port, protocol), protocol),
+            Target::Address { ip, port, protocol } => {
+                hops.extend(self.address_hops(from, *ip, *port, protocol));
+                return Trace::finish(hops);
+            }
             Target::NodePort { node, port, protocol } => {
                 match self.node_port_route(from, node, *port, protocol) {
                     Ok((route, backends, seen)) => {
@@ -401,6 +430,42 @@ impl<'a> Analyzer<'a> {
             first.get_or_insert(hops);
         }
         first.unwrap_or_default()
+    }
+
+    /// A connection to an address: a pod's IP is that pod (both policy hops); any other address
+    /// is outside the cluster, where only the source's egress policies decide (`ipBlock` peers).
+    fn address_hops(&self, from: &Endpoint, ip: IpAddr, port: u16, protocol: &str) -> Vec<Hop> {
+        let pod = self
+            .state
+            .pods
+            .iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.host_network) != Some(true))
+            .map(Self::endpoint)
+            .find(|e| e.ip == Some(ip));
+        if let Some(pod) = pod {
+            return self.policy_hops(from, from, &[(pod, port)], protocol);
+        }
+        let outside = Self::address(ip.to_string(), ip);
+        let labels = |ns: &str| self.namespace_labels(ns);
+        let egress = decide(
+            &self.state.network_policies,
+            Direction::Egress,
+            from,
+            &outside,
+            port,
+            protocol,
+            &labels,
+        );
+        let mut hop = decision_hop("egress", &egress, &from.name, &format!("{ip} {protocol} {port}"));
+        if !hop.ok {
+            hop.hints.extend(self.ignored_rule_hints(from, &outside));
+        }
+        let reached = Hop::new(
+            "outside",
+            true,
+            format!("{ip} is outside the cluster (no pod has it): whether anything answers there is not modelled"),
+        );
+        vec![hop, reached]
     }
 
     /// Rules a policy writes but its `policyTypes` switch off, on the pods of this flow.

@@ -529,6 +529,29 @@ fn peer_item_miss(
     }
 }
 
+/// A CIDR's first and last address, when it is written in canonical form (the network address,
+/// no host bits: `198.51.100.0/24`, not `198.51.100.7/24`).
+#[must_use]
+pub fn cidr_block(cidr: &str) -> Option<(IpAddr, IpAddr)> {
+    let (network, prefix) = cidr.split_once('/')?;
+    let (network, prefix) = (network.parse::<IpAddr>().ok()?, prefix.parse::<u32>().ok()?);
+    let (bits, first) = match network {
+        IpAddr::V4(n) => (32, u128::from(u32::from(n))),
+        IpAddr::V6(n) => (128, u128::from(n)),
+    };
+    if prefix > bits {
+        return None;
+    }
+    let host = (u128::MAX >> (128 - bits)).checked_shr(prefix).unwrap_or(0);
+    let address = |n: u128| match network {
+        IpAddr::V4(_) => u32::try_from(n).ok().map(|n| IpAddr::V4(n.into())),
+        IpAddr::V6(_) => Some(IpAddr::V6(n.into())),
+    };
+    (first & host == 0)
+        .then(|| Some((address(first)?, address(first | host)?)))
+        .flatten()
+}
+
 /// Whether `cidr` (IPv4 or IPv6, `a.b.c.d/n`) contains `ip`. An invalid CIDR contains nothing.
 #[must_use]
 pub fn cidr_contains(cidr: &str, ip: IpAddr) -> bool {
