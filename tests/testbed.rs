@@ -199,12 +199,12 @@ fn rendered(id: &str, seed: u64, prefix: Option<&str>) -> kubedrill::scenario::R
     kubedrill::catalogue::render_for(&scenario, seed, prefix).expect("renders")
 }
 
-/// Every catalogue scenario the test bed can host, seeds 1 and 2, through `scenario verify`
-/// on the real API server: set up broken (kubedrill's own apply, waits, breakage and its
-/// verify-broken), graded failing; the reference solution through kubedrill's step runner,
-/// graded passing; every shortcut from broken, failing the checks it names; every alternative
-/// fix from broken, graded passing; reset between
-/// stages (namespaces really gone). Traffic checks are predicted from the live state.
+/// Every catalogue scenario of the bed's profile that the test bed can host, seeds 1 and 2,
+/// through `scenario verify` on the real API server: set up broken (kubedrill's own apply,
+/// waits, breakage and its verify-broken), graded failing; the reference solution through
+/// kubedrill's step runner, graded passing; every shortcut from broken, failing the checks it
+/// names; every alternative fix from broken, graded passing; reset between stages (namespaces
+/// really gone). Traffic checks are predicted from the live state.
 #[test]
 #[ignore = "needs the real control-plane test bed: just testbed-test"]
 fn every_hosted_scenario_behaves_on_a_real_api_server() {
