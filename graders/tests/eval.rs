@@ -1115,10 +1115,10 @@ fn exclusive_egress_may_allow_a_port_to_any_destination() {
 }
 
 /// An allowed block of addresses outside the cluster: the rule naming exactly it passes; one
-/// wider in either direction, without its port, or on another port lets out an address or
-/// port beside it, named in the failure.
+/// wider in either direction, without its port, on another port, or a block elsewhere lets out
+/// an address or port beside it, named in the failure.
 #[test]
-fn exclusive_egress_to_a_cidr_catches_any_wider_block_and_any_other_port() {
+fn exclusive_egress_to_a_cidr_catches_wider_blocks_other_blocks_and_other_ports() {
     let only = spec(json!({"grader": "reachability", "with": {
         "from": {"namespace": "shop", "selector": {"matchLabels": {"app": "frontend"}}},
         "onlyTo": [{"namespace": "shop", "selector": {"matchLabels": {"app": "api"}}, "port": 8080},
@@ -1126,7 +1126,7 @@ fn exclusive_egress_to_a_cidr_catches_any_wider_block_and_any_other_port() {
     let api = json!({"to": [{"podSelector": {"matchLabels": {"app": "api"}}}], "ports": [{"port": 8080}]});
     let partner = |cidr: &str, ports: Value| json!({"to": [{"ipBlock": {"cidr": cidr}}], "ports": ports});
     let https = json!([{"port": 443}]);
-    let cases: [(&str, Value, Option<&str>); 7] = [
+    let cases: [(&str, Value, Option<&str>); 9] = [
         ("exactly the block", partner("198.51.100.0/24", https.clone()), None),
         ("a narrower block", partner("198.51.100.0/28", https.clone()), None),
         (
@@ -1149,6 +1149,16 @@ fn exclusive_egress_to_a_cidr_catches_any_wider_block_and_any_other_port() {
             "another port",
             partner("198.51.100.0/24", json!([{"port": 8443}])),
             Some("on TCP 8443"),
+        ),
+        (
+            "a block elsewhere",
+            partner("8.8.8.0/24", https.clone()),
+            Some("8.8.8.1 (in 8.8.8.0/24, which an egress rule names) on TCP 443"),
+        ),
+        (
+            "an address elsewhere",
+            partner("8.8.8.8/32", https.clone()),
+            Some("8.8.8.8 (in 8.8.8.8/32"),
         ),
     ];
     for (case, rule, escape) in cases {

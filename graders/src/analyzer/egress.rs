@@ -1,8 +1,10 @@
 //! Exclusive egress: the destinations a set of source pods can reach beyond the ones allowed —
 //! every observed pod of every namespace on each port it declares, on the allowed ports and on
-//! a witness port no scenario serves, the node network, an address outside the cluster, and
-//! for each allowed CIDR an address inside it and the addresses just below and above it (any
-//! wider block holds one of the two) — and the rule that lets each one out.
+//! a witness port no scenario serves, the node network, an address outside the cluster, for
+//! each allowed CIDR an address inside it and the addresses just below and above it (any wider
+//! block holds one of the two), and the first and last address of every block the sources'
+//! egress rules name (CIDRs nest or are disjoint: a block elsewhere is reached at its ends) —
+//! and the rule that lets each one out.
 //!
 //! Pure, over a [`ClusterState`]; it must not decide verdicts (the `reachability` grader does).
 
@@ -49,7 +51,8 @@ impl Analyzer<'_> {
         extra.sort_unstable();
         extra.dedup();
         let blocks: Vec<String> = allowed.iter().filter_map(|a| a.cidr.clone()).collect();
-        let destinations = self.egress_destinations(&extra, &blocks);
+        let mut destinations = self.egress_destinations(&extra, &blocks);
+        destinations.extend(self.rule_block_destinations(sources, &extra));
         let labels = |ns: &str| self.namespace_labels(ns);
         for source in sources {
             for destination in &destinations {
@@ -93,10 +96,11 @@ impl Analyzer<'_> {
         None
     }
 
-    /// The numeric ports (and `endPort` range starts) the egress rules of the sources'
-    /// namespaces name.
-    fn egress_rule_ports(&self, sources: &[Endpoint]) -> Vec<u16> {
-        let namespaces: Vec<&str> = sources.iter().map(|s| s.namespace.as_str()).collect();
+    /// The egress rules of the sources' namespaces' policies.
+    fn egress_rules<'s>(
+        &'s self,
+        sources: &'s [Endpoint],
+    ) -> impl Iterator<Item = &'s k8s_openapi::api::networking::v1::NetworkPolicyEgressRule> {
         self.state
             .network_policies
             .iter()
@@ -104,15 +108,29 @@ impl Analyzer<'_> {
                 p.metadata
                     .namespace
                     .as_deref()
-                    .is_some_and(|ns| namespaces.contains(&ns))
+                    .is_some_and(|ns| sources.iter().any(|s| s.namespace == ns))
             })
             .filter_map(|p| p.spec.as_ref()?.egress.as_ref())
             .flatten()
+    }
+
+    /// The numeric ports (and `endPort` range starts) those egress rules name.
+    fn egress_rule_ports(&self, sources: &[Endpoint]) -> Vec<u16> {
+        self.egress_rules(sources)
             .flat_map(|rule| rule.ports.iter().flatten())
             .filter_map(|port| match &port.port {
                 Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => u16::try_from(*n).ok(),
                 _ => None,
             })
+            .collect()
+    }
+
+    /// The `ipBlock` CIDRs those egress rules name: a block elsewhere than the allowed ones
+    /// (a second partner nobody asked for) is reached at its own first and last address.
+    fn egress_rule_blocks(&self, sources: &[Endpoint]) -> Vec<String> {
+        self.egress_rules(sources)
+            .flat_map(|rule| rule.to.iter().flatten())
+            .filter_map(|peer| peer.ip_block.as_ref().map(|b| b.cidr.clone()))
             .collect()
     }
 
@@ -148,15 +166,10 @@ impl Analyzer<'_> {
             .candidates(&[], "")
             .into_iter()
             .filter(|c| matches!(c.origin, Origin::NodeNetwork | Origin::Outside));
-        let outside_ports = || {
-            let mut ports = witnesses();
-            ports.extend([(53, "UDP".to_owned()), (443, "TCP".to_owned())]);
-            ports
-        };
         destinations.extend(outside.map(|c| Destination {
             described: c.describe(),
             endpoint: c.endpoint,
-            ports: outside_ports(),
+            ports: outside_ports(extra_ports),
         }));
         destinations.extend(
             allowed_blocks
@@ -166,34 +179,68 @@ impl Analyzer<'_> {
                 .map(|(cidr, ip, place)| Destination {
                     described: format!("{ip} ({place} {cidr}, outside the cluster)"),
                     endpoint: Self::address(ip.to_string(), ip),
-                    ports: outside_ports(),
+                    ports: outside_ports(extra_ports),
                 }),
         );
         destinations
     }
 }
 
-/// An address inside a block, and the ones just below and above it (when there are).
-fn around((first, last): (IpAddr, IpAddr)) -> Vec<(IpAddr, &'static str)> {
-    let step = |ip: IpAddr, up: bool| -> Option<IpAddr> {
-        match ip {
-            IpAddr::V4(v4) => {
-                let n = u32::from(v4);
-                if up { n.checked_add(1) } else { n.checked_sub(1) }.map(|n| IpAddr::from(n.to_be_bytes()))
-            }
-            IpAddr::V6(v6) => {
-                let n = u128::from(v6);
-                if up { n.checked_add(1) } else { n.checked_sub(1) }.map(|n| IpAddr::from(n.to_be_bytes()))
-            }
+impl Analyzer<'_> {
+    /// The first and last address of every block the sources' egress rules name, on the
+    /// outside ports (an address the allowed entries cover is skipped by `permitted`).
+    fn rule_block_destinations(&self, sources: &[Endpoint], extra_ports: &[u16]) -> Vec<Destination> {
+        let mut blocks = self.egress_rule_blocks(sources);
+        blocks.sort();
+        blocks.dedup();
+        blocks
+            .iter()
+            .filter_map(|cidr| policy::cidr_block(cidr).map(|(first, last)| (cidr, [first_host(first, last), last])))
+            .flat_map(|(cidr, ends)| ends.into_iter().map(move |ip| (cidr, ip)))
+            .map(|(cidr, ip)| Destination {
+                described: format!("{ip} (in {cidr}, which an egress rule names)"),
+                endpoint: Self::address(ip.to_string(), ip),
+                ports: outside_ports(extra_ports),
+            })
+            .collect()
+    }
+}
+
+/// The ports an address outside the cluster is tried on: the witness port (TCP and UDP), the
+/// extra ports, DNS and HTTPS.
+fn outside_ports(extra_ports: &[u16]) -> Vec<(u16, String)> {
+    let mut ports = vec![(WITNESS_PORT, "TCP".to_owned()), (WITNESS_PORT, "UDP".to_owned())];
+    ports.extend(extra_ports.iter().map(|p| (*p, "TCP".to_owned())));
+    ports.extend([(53, "UDP".to_owned()), (443, "TCP".to_owned())]);
+    ports
+}
+
+/// The address after (`up`) or before `ip`, if there is one.
+fn step(ip: IpAddr, up: bool) -> Option<IpAddr> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let n = u32::from(v4);
+            if up { n.checked_add(1) } else { n.checked_sub(1) }.map(|n| IpAddr::from(n.to_be_bytes()))
         }
-    };
-    // The first host, not the network address, when the block has more than one address.
-    let inside = if first == last {
+        IpAddr::V6(v6) => {
+            let n = u128::from(v6);
+            if up { n.checked_add(1) } else { n.checked_sub(1) }.map(|n| IpAddr::from(n.to_be_bytes()))
+        }
+    }
+}
+
+/// A block's first host: not its network address, when it has more than one address.
+fn first_host(first: IpAddr, last: IpAddr) -> IpAddr {
+    if first == last {
         first
     } else {
         step(first, true).unwrap_or(first)
-    };
-    let mut found = vec![(inside, "inside")];
+    }
+}
+
+/// An address inside a block, and the ones just below and above it (when there are).
+fn around((first, last): (IpAddr, IpAddr)) -> Vec<(IpAddr, &'static str)> {
+    let mut found = vec![(first_host(first, last), "inside")];
     found.extend(step(first, false).map(|ip| (ip, "just below")));
     found.extend(step(last, true).map(|ip| (ip, "just above")));
     found
