@@ -50,6 +50,13 @@ pub fn node_is_ready(node: &Node) -> bool {
         .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
+/// An IP address as a destination names it: `198.51.100.20`, `fd00::5` or `[fd00::5]`. `None`
+/// for a name.
+#[must_use]
+pub fn ip_literal(host: &str) -> Option<std::net::IpAddr> {
+    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
+}
+
 /// A node's InternalIP.
 #[must_use]
 pub fn node_ip(node: &Node) -> Option<&str> {

@@ -110,7 +110,7 @@ fn target(state: &ClusterState, to: &Destination) -> Option<Target> {
     if let Some(host) = &to.host {
         // Only an address can be judged: a name outside the cluster resolves nowhere here.
         let PortRef::Number(port) = to.port else { return None };
-        let ip = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        let ip = crate::address::ip_literal(host)?;
         return Some(Target::Address { ip, port, protocol });
     }
     let namespace = to.namespace.clone()?;
@@ -552,11 +552,11 @@ fn exclusive_egress(from: &PodSet, allowed: &[AllowedDestination], state: &Clust
         .iter()
         .map(|a| {
             let port = a.port.map_or_else(|| "any port".to_owned(), |p| format!("port {p}"));
-            let pods = match (&a.namespace, &a.selector) {
-                (None, _) if a.cidr.is_some() => a.cidr.clone().unwrap_or_default(),
-                (None, _) => "any destination".to_owned(),
-                (Some(ns), None) => format!("{ns}/*"),
-                (Some(ns), Some(selector)) => format!("{ns}/{{{}}}", selector.to_query()),
+            let pods = match (&a.cidr, &a.namespace, &a.selector) {
+                (Some(cidr), _, _) => cidr.clone(),
+                (None, None, _) => "any destination".to_owned(),
+                (None, Some(ns), None) => format!("{ns}/*"),
+                (None, Some(ns), Some(selector)) => format!("{ns}/{{{}}}", selector.to_query()),
             };
             format!("{pods} on {port}")
         })

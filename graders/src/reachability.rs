@@ -152,13 +152,11 @@ impl Params {
         }
         if let Some(to) = &self.to {
             problems.extend(to.problems("to"));
-            let address = to.host.as_deref().is_none_or(|h| {
-                h.trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok()
-            });
-            if !address {
+            if to
+                .host
+                .as_deref()
+                .is_some_and(|h| crate::address::ip_literal(h).is_none())
+            {
                 problems.push(ParamProblem::new(
                     "to.host",
                     "the analyzer reasons about addresses, not names: write the IP address (a name outside the cluster resolves nowhere it can see)",

@@ -157,7 +157,7 @@ fn target(state: &ClusterState, text: &str, by_name: bool) -> Result<Target, Err
         Err(_) if !port.is_empty() => PortRef::Name(port.to_owned()),
         Err(_) => return Err(bad(text, "the port is missing")),
     };
-    if let Ok(ip) = object.trim_start_matches('[').trim_end_matches(']').parse() {
+    if let Some(ip) = graders::address::ip_literal(object) {
         let PortRef::Number(port) = port else {
             return Err(bad(text, "an address's port is a number: <address>:<port>"));
         };

@@ -435,15 +435,8 @@ impl<'a> Analyzer<'a> {
     /// A connection to an address: a pod's IP is that pod (both policy hops); any other address
     /// is outside the cluster, where only the source's egress policies decide (`ipBlock` peers).
     fn address_hops(&self, from: &Endpoint, ip: IpAddr, port: u16, protocol: &str) -> Vec<Hop> {
-        let pod = self
-            .state
-            .pods
-            .iter()
-            .filter(|p| p.spec.as_ref().and_then(|s| s.host_network) != Some(true))
-            .map(Self::endpoint)
-            .find(|e| e.ip == Some(ip));
-        if let Some(pod) = pod {
-            return self.policy_hops(from, from, &[(pod, port)], protocol);
+        if let Some(pod) = self.pods_by_ip().get(&ip) {
+            return self.policy_hops(from, from, &[(Self::endpoint(pod), port)], protocol);
         }
         let outside = Self::address(ip.to_string(), ip);
         let labels = |ns: &str| self.namespace_labels(ns);

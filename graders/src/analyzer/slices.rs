@@ -151,7 +151,7 @@ impl Analyzer<'_> {
 
     /// Observed pods by IP: not hostNetwork ones (their IP is the node's), not finished ones
     /// (their IP may be reused); a terminating pod yields to a live one with the same IP.
-    fn pods_by_ip(&self) -> BTreeMap<IpAddr, &Pod> {
+    pub(super) fn pods_by_ip(&self) -> BTreeMap<IpAddr, &Pod> {
         let mut pods: BTreeMap<IpAddr, &Pod> = BTreeMap::new();
         for pod in &self.state.pods {
             let host_network = pod.spec.as_ref().and_then(|s| s.host_network) == Some(true);
